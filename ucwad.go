@@ -1,0 +1,171 @@
+// Package ucwad is the domain vocabulary of the ucwad server: the users who
+// sign in, the tokens they hold, the applications they register, and the
+// storage contract every backend implements. It imports nothing but the
+// standard library; the wire format lives in package ucwa, the transport in
+// httpapi and the backends in sqlite (and later postgres).
+package ucwad
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"strings"
+	"time"
+)
+
+// Store is everything the server keeps. Implementations translate their
+// driver errors into *Error values (ENotFound, EConflict, ...) at their edge
+// so callers never see a driver type.
+type Store interface {
+	UserStore
+	TokenStore
+	ApplicationStore
+	// Close releases the store's connections.
+	Close() error
+}
+
+// UserStore keeps the user directory.
+type UserStore interface {
+	// CreateUser inserts u, setting u.ID and u.CreatedAt.
+	// Returns EConflict (subcode AlreadyExists) if the SIP address is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns ENotFound if there is no such user.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserBySIP looks a user up by SIP address, case-insensitively and with
+	// or without the "sip:" prefix. Returns ENotFound if there is none.
+	FindUserBySIP(ctx context.Context, sip string) (*User, error)
+	// ListUsers returns every user ordered by SIP address.
+	ListUsers(ctx context.Context) ([]*User, error)
+	// CountUsers returns how many users exist.
+	CountUsers(ctx context.Context) (int, error)
+	// SetUserPassword replaces the password hash of the user and revokes all
+	// of the user's tokens in the same transaction. Returns ENotFound if there
+	// is no such user.
+	SetUserPassword(ctx context.Context, id int64, passwordHash string) error
+	// DeleteUser removes the user with everything that belongs to them
+	// (tokens, applications). Returns ENotFound if there is no such user.
+	DeleteUser(ctx context.Context, id int64) error
+}
+
+// TokenStore keeps issued access tokens, by the SHA-256 hash of their value
+// only: the value itself is never stored.
+type TokenStore interface {
+	// CreateToken stores t. t.Hash must be set.
+	CreateToken(ctx context.Context, t *Token) error
+	// FindToken returns the unexpired token with that hash together with its
+	// user. Returns ENotFound if it does not exist, was revoked or expired.
+	FindToken(ctx context.Context, hash []byte) (*Token, *User, error)
+	// RevokeToken deletes the token with that hash. Revoking an unknown token
+	// is not an error.
+	RevokeToken(ctx context.Context, hash []byte) error
+	// DeleteExpiredTokens removes tokens that expired before now and returns
+	// how many it removed.
+	DeleteExpiredTokens(ctx context.Context) (int, error)
+}
+
+// ApplicationStore keeps registered applications and their event channels.
+type ApplicationStore interface {
+	// CreateApplication registers a for a.UserID. When the user already has
+	// an application with the same UserAgent, EndpointID and Culture, that
+	// application is returned instead (created == false) and a is left
+	// untouched. Either way the returned application's Channel is the event
+	// channel for instanceID ("" is the default channel), created if new.
+	// Returns EGone (subcode TooManyApplications) when the user already holds
+	// the maximum number of applications.
+	CreateApplication(ctx context.Context, a *Application, instanceID string) (app *Application, created bool, err error)
+	// FindApplication returns the application with that id if it belongs to
+	// userID, with Channel set for instanceID. Returns ENotFound (subcode
+	// ApplicationNotFound) otherwise, including when the application exists
+	// but belongs to someone else or the channel does not exist.
+	FindApplication(ctx context.Context, userID int64, id, instanceID string) (*Application, error)
+	// TouchApplication records activity on the application now.
+	// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
+	TouchApplication(ctx context.Context, id string) error
+	// MakeApplicationAvailable records that the application left lurker mode.
+	// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
+	MakeApplicationAvailable(ctx context.Context, userID int64, id string) error
+	// DeleteApplication removes the caller's channel (instanceID); the
+	// application itself, with everything under it, goes when it was its
+	// last channel. Returns ENotFound (subcode ApplicationNotFound) if there
+	// is no such application for that user.
+	DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error
+}
+
+// User is a person who can sign in.
+type User struct {
+	ID int64
+	// SIP is the sign-in address without the "sip:" scheme, e.g.
+	// "alice@contoso.com". Unique, compared case-insensitively.
+	SIP string
+	// Name is the display name; may be empty.
+	Name string
+	// PasswordHash is an encoded password hash (see package auth); never the
+	// password itself.
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// URI is the user's SIP URI, e.g. "sip:alice@contoso.com".
+func (u *User) URI() string { return "sip:" + u.SIP }
+
+// DisplayName is the name to show: Name, or the SIP address when unset.
+func (u *User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.SIP
+}
+
+// Token is an issued access token.
+type Token struct {
+	// Hash is the SHA-256 of the token value the client holds.
+	Hash      []byte
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Application is a client's registration (POST applications).
+type Application struct {
+	// ID is opaque, random and unguessable; it appears in hrefs.
+	ID         string
+	UserID     int64
+	UserAgent  string
+	EndpointID string
+	Culture    string
+	// Type is always "Browser" in UCWA 2.0.
+	Type string
+	// Available is true once makeMeAvailable succeeded.
+	Available    bool
+	CreatedAt    time.Time
+	LastActiveAt time.Time
+	// Channel is the event channel the request addressed (set by the store).
+	Channel Channel
+}
+
+// Channel is one event channel of an application: the default one
+// (InstanceID "") or one per multi-tab instanceId.
+type Channel struct {
+	ApplicationID string
+	InstanceID    string
+	CreatedAt     time.Time
+}
+
+// Application types and limits.
+const (
+	ApplicationTypeBrowser = "Browser"
+	// MaxApplicationField is the longest userAgent, endpointId, culture or
+	// instanceId accepted.
+	MaxApplicationField = 100
+)
+
+// NewID returns a random, unguessable identifier for use in hrefs: 20
+// lower-case base-32 characters (100 bits). It panics only if the operating
+// system's random source fails.
+func NewID() string {
+	var b [13]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("ucwad: random source failed: " + err.Error())
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))[:20]
+}
