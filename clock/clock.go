@@ -47,9 +47,9 @@ func NewFake(t time.Time) *Fake {
 }
 
 type fakeTimer struct {
-	c     *Fake
-	at    time.Time
-	f     func()
+	c  *Fake
+	at time.Time
+	f  func()
 }
 
 // Now returns the fake time.
