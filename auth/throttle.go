@@ -40,7 +40,8 @@ const (
 // Throttle slows down repeated failed sign-ins for one account without
 // locking it: a legitimate user is delayed, never refused, so an attacker
 // cannot lock a user out. Memory is bounded by MaxAccounts whatever the
-// account names are. A Throttle is safe for concurrent use.
+// account names are. Create one with NewThrottle; a Throttle is safe for
+// concurrent use.
 type Throttle struct {
 	clk clock.Clock
 	cfg ThrottleConfig
