@@ -1,0 +1,179 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/ucwad/ucwad"
+)
+
+func errApplicationNotFound() error {
+	return ucwad.Errorf(ucwad.ENotFound, ucwad.SubApplicationNotFound, "application not found")
+}
+
+// scanApplication reads the columns of selectApplication.
+func scanApplication(row scanner) (*ucwad.Application, error) {
+	var a ucwad.Application
+	var created, active, chCreated int64
+	if err := row.Scan(&a.ID, &a.UserID, &a.UserAgent, &a.EndpointID, &a.Culture, &a.Type,
+		&a.Available, &created, &active, &a.Channel.InstanceID, &chCreated); err != nil {
+		return nil, err
+	}
+	a.CreatedAt, a.LastActiveAt = fromMillis(created), fromMillis(active)
+	a.Channel.ApplicationID, a.Channel.CreatedAt = a.ID, fromMillis(chCreated)
+	return &a, nil
+}
+
+// selectApplication selects an application of a user together with one of
+// its channels; the caller appends the conditions on a.id and c.instance_id.
+const selectApplication = `
+	SELECT a.id, a.user_id, a.user_agent, a.endpoint_id, a.culture, a.type,
+	       a.available, a.created_at, a.last_active_at, c.instance_id, c.created_at
+	FROM applications a JOIN channels c ON c.application_id = a.id
+	WHERE a.user_id = ? AND `
+
+// CreateApplication registers a for a.UserID. When the user already has an
+// application with the same UserAgent, EndpointID and Culture (compared
+// exactly), that application is returned with created false and a is left
+// untouched. Otherwise a itself is completed and returned: ID is new, Type
+// defaults to ucwad.ApplicationTypeBrowser, Available is false (a new
+// application is a lurker), CreatedAt and LastActiveAt are now. Either way
+// the returned Channel is the one for instanceID, created if new.
+// Returns EGone (subcode TooManyApplications) when a new application would
+// exceed the per-user limit, and ENotFound if a.UserID names no user.
+func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, instanceID string) (*ucwad.Application, bool, error) {
+	now := millis(db.clock.Now())
+	typ := a.Type
+	if typ == "" {
+		typ = ucwad.ApplicationTypeBrowser
+	}
+	newID := ucwad.NewID()
+	var app *ucwad.Application
+	var created bool
+	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		// One statement decides between "already registered" (the unique
+		// key), "over the limit" (the count) and "new", so two racing
+		// requests cannot both create and the limit binds only new ones.
+		n, err := changed(tx.ExecContext(ctx, `
+			INSERT INTO applications (id, user_id, user_agent, endpoint_id, culture, type,
+			                          available, created_at, last_active_at)
+			SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?
+			WHERE (SELECT COUNT(*) FROM applications WHERE user_id = ?) < ?
+			ON CONFLICT (user_id, user_agent, endpoint_id, culture) DO NOTHING`,
+			newID, a.UserID, a.UserAgent, a.EndpointID, a.Culture, typ, now, now,
+			a.UserID, db.maxApps))
+		if isForeignKey(err) {
+			return errUserNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		created = n == 1
+		id := newID
+		if !created {
+			err := tx.QueryRowContext(ctx, `
+				SELECT id FROM applications
+				WHERE user_id = ? AND user_agent = ? AND endpoint_id = ? AND culture = ?`,
+				a.UserID, a.UserAgent, a.EndpointID, a.Culture).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ucwad.Errorf(ucwad.EGone, ucwad.SubTooManyApplications,
+					"the user already has the maximum of %d applications", db.maxApps)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO channels (application_id, instance_id, created_at) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, id, instanceID, now); err != nil {
+			return err
+		}
+		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+`a.id = ? AND c.instance_id = ?`,
+			a.UserID, id, instanceID))
+		return err
+	})
+	if err != nil {
+		return nil, false, wrap("create application", err)
+	}
+	if created {
+		*a = *app
+		app = a
+	}
+	return app, created, nil
+}
+
+// FindApplication returns the application with that id if it belongs to
+// userID, with Channel set for instanceID. Returns ENotFound (subcode
+// ApplicationNotFound) otherwise, including when the application exists but
+// belongs to someone else or the channel does not exist.
+func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID string) (*ucwad.Application, error) {
+	app, err := scanApplication(db.read.QueryRowContext(ctx, selectApplication+`a.id = ? AND c.instance_id = ?`,
+		userID, id, instanceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errApplicationNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find application: %w", err)
+	}
+	return app, nil
+}
+
+// TouchApplication sets the application's LastActiveAt to now.
+// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
+func (db *DB) TouchApplication(ctx context.Context, id string) error {
+	now := millis(db.clock.Now())
+	return wrap("touch application", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		n, err := changed(tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ? WHERE id = ?`, now, id))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errApplicationNotFound()
+		}
+		return nil
+	}))
+}
+
+// MakeApplicationAvailable records that the application left lurker mode
+// (Available becomes true; doing it again is harmless).
+// Returns ENotFound (subcode ApplicationNotFound) if userID has no such
+// application.
+func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id string) error {
+	return wrap("make application available", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		n, err := changed(tx.ExecContext(ctx, `UPDATE applications SET available = 1 WHERE id = ? AND user_id = ?`, id, userID))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errApplicationNotFound()
+		}
+		return nil
+	}))
+}
+
+// DeleteApplication removes the caller's channel (instanceID); the
+// application itself, with everything under it, goes when that was its last
+// channel. Returns ENotFound (subcode ApplicationNotFound) if userID has no
+// such application or it has no channel instanceID.
+func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
+	return wrap("delete application", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		n, err := changed(tx.ExecContext(ctx, `
+			DELETE FROM channels
+			WHERE application_id = ? AND instance_id = ?
+			  AND EXISTS (SELECT 1 FROM applications WHERE id = ? AND user_id = ?)`,
+			id, instanceID, id, userID))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errApplicationNotFound()
+		}
+		_, err = tx.ExecContext(ctx, `
+			DELETE FROM applications
+			WHERE id = ? AND NOT EXISTS (SELECT 1 FROM channels WHERE application_id = ?)`,
+			id, id)
+		return err
+	}))
+}

@@ -1,0 +1,243 @@
+// Package sqlite implements ucwad.Store on SQLite through the pure-Go
+// modernc.org/sqlite driver.
+//
+// All writes go through one connection, so they queue in Go rather than
+// fight over SQLite's single write lock; reads use a separate small pool
+// that WAL lets run alongside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/clock"
+)
+
+// Options configures Open. The zero value is ready to use.
+type Options struct {
+	// Clock is the source of "now"; nil means clock.Real().
+	Clock clock.Clock
+	// Sync is "normal" (the default when empty) or "full"; see Open.
+	Sync string
+	// MaxApplicationsPerUser bounds CreateApplication; 0 means
+	// DefaultMaxApplicationsPerUser.
+	MaxApplicationsPerUser int
+}
+
+// DefaultMaxApplicationsPerUser is the limit used when
+// Options.MaxApplicationsPerUser is 0.
+const DefaultMaxApplicationsPerUser = 100
+
+// readConns is the size of the read pool: enough for concurrent requests to
+// overlap on a small machine without holding many WAL read marks.
+const readConns = 4
+
+// busyTimeout is how long a connection waits for a lock held by another
+// process (a second server, the sqlite3 shell, a checkpoint) before failing.
+const busyTimeout = 5 * time.Second
+
+// DB is a ucwad.Store backed by one SQLite database file. It is safe for
+// concurrent use.
+type DB struct {
+	write   *sql.DB // one connection; every write transaction runs here
+	read    *sql.DB // the read pool; the same *sql.DB as write for ":memory:"
+	clock   clock.Clock
+	maxApps int
+}
+
+var _ ucwad.Store = (*DB)(nil)
+
+// Open opens the database at path, creating the file if needed, and applies
+// any pending migrations. It fails if the file's schema is newer than this
+// binary knows, or if opts is invalid.
+//
+// With Sync "normal" a committed transaction survives a crash of the process
+// (even kill -9) but the last few may be lost on power loss; "full" survives
+// power loss at the cost of an fsync on every commit.
+//
+// The path ":memory:" opens a private in-memory database, served by the
+// single writer connection alone; it is meant for tests.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	var sync string
+	switch strings.ToLower(opts.Sync) {
+	case "", "normal":
+		sync = "NORMAL"
+	case "full":
+		sync = "FULL"
+	default:
+		return nil, fmt.Errorf("sqlite: unknown sync mode %q (want \"normal\" or \"full\")", opts.Sync)
+	}
+	maxApps := opts.MaxApplicationsPerUser
+	switch {
+	case maxApps == 0:
+		maxApps = DefaultMaxApplicationsPerUser
+	case maxApps < 0:
+		return nil, fmt.Errorf("sqlite: negative MaxApplicationsPerUser %d", maxApps)
+	}
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.Real()
+	}
+
+	db := &DB{clock: clk, maxApps: maxApps}
+	var err error
+	db.write, err = sql.Open("sqlite", dsn(path, sync, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	// An in-memory database lives exactly as long as its one connection, so
+	// that connection must never be closed for being idle or old.
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	db.write.SetConnMaxLifetime(0)
+	// Ping opens the connection, which switches the file to WAL before any
+	// reader connects.
+	if err := db.write.PingContext(ctx); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, db.write, clk.Now()); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	if path == ":memory:" {
+		db.read = db.write
+		return db, nil
+	}
+	db.read, err = sql.Open("sqlite", dsn(path, sync, false))
+	if err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.read.SetMaxOpenConns(readConns)
+	db.read.SetMaxIdleConns(readConns)
+	if err := db.read.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// dsn builds the driver's data source name. The pragmas go in the DSN
+// rather than being executed once, because database/sql may open a new
+// connection at any time and each must be set up the same way.
+func dsn(path, sync string, writer bool) string {
+	q := url.Values{}
+	q["_pragma"] = []string{
+		// Wait for another process's lock instead of failing at once with
+		// SQLITE_BUSY. The driver runs busy_timeout before every other
+		// pragma, so even the switch to WAL below waits rather than fails.
+		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+		// SQLite leaves foreign keys off by default; the ON DELETE CASCADE
+		// clauses the schema relies on need them on, per connection.
+		"foreign_keys(ON)",
+		// WAL lets the read pool read while the writer writes, and makes a
+		// commit a single append to the log.
+		"journal_mode(WAL)",
+		// In WAL mode NORMAL fsyncs only at checkpoints: a committed
+		// transaction is in the WAL file and survives a process crash, but
+		// the last ones may be lost on power loss. FULL fsyncs every commit.
+		"synchronous(" + sync + ")",
+	}
+	if writer {
+		// BEGIN IMMEDIATE takes the write lock when the transaction starts,
+		// so a transaction that reads then writes can never fail with
+		// SQLITE_BUSY trying to upgrade its lock.
+		q.Set("_txlock", "immediate")
+	} else {
+		// A write through the read pool would be a bug that WAL would
+		// otherwise turn into a lock fight with the writer.
+		q["_pragma"] = append(q["_pragma"], "query_only(ON)")
+	}
+	if path == ":memory:" {
+		return path + "?" + q.Encode()
+	}
+	// A file: URI keeps a '?' or '#' in the path from being taken as the
+	// start of the parameters.
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + r.Replace(path) + "?" + q.Encode()
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	errs = append(errs, db.write.Close())
+	return errors.Join(errs...)
+}
+
+// millis converts t to the stored representation.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMillis converts a stored time back; stored times are UTC.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
+// and commits it if f returns nil.
+func (db *DB) inWriteTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// wrap names the failed operation in a driver error. A *ucwad.Error passes
+// through as it is: its message is meant for the client.
+func wrap(op string, err error) error {
+	var e *ucwad.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// sqliteCode returns the extended result code of a driver error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isUnique reports whether err is a violated UNIQUE or PRIMARY KEY
+// constraint.
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKey reports whether err is a violated foreign key, which here
+// always means the referenced user or application does not exist.
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// changed returns the number of rows res affected.
+func changed(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,424 @@
+package sqlite
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/clock"
+	"github.com/ucwad/ucwad/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, clk clock.Clock) ucwad.Store {
+		return openTest(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk})
+	})
+}
+
+func TestStoreMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, clk clock.Clock) ucwad.Store {
+		return openTest(t, ":memory:", Options{Clock: clk})
+	})
+}
+
+// openTest opens path and fails the test on error; the caller closes it.
+func openTest(t testing.TB, path string, opts Options) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path, opts)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	return db
+}
+
+// openClosing is openTest with Close registered as cleanup.
+func openClosing(t testing.TB, path string, opts Options) *DB {
+	t.Helper()
+	db := openTest(t, path, opts)
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+func TestOpenOptions(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		path string
+		opts Options
+		ok   bool
+	}{
+		{"defaults", filepath.Join(dir, "a.db"), Options{}, true},
+		{"sync full", filepath.Join(dir, "b.db"), Options{Sync: "full"}, true},
+		{"sync FULL", filepath.Join(dir, "c.db"), Options{Sync: "FULL"}, true},
+		{"odd path", filepath.Join(dir, "d?x=1#%20.db"), Options{}, true},
+		{"unknown sync", filepath.Join(dir, "e.db"), Options{Sync: "off"}, false},
+		{"negative limit", filepath.Join(dir, "f.db"), Options{MaxApplicationsPerUser: -1}, false},
+		{"empty path", "", Options{}, false},
+		{"missing directory", filepath.Join(dir, "no", "such", "g.db"), Options{}, false},
+	}
+	for _, tt := range tests {
+		db, err := Open(t.Context(), tt.path, tt.opts)
+		if (err == nil) != tt.ok {
+			t.Errorf("Open(%s): got error %v, want ok %v", tt.name, err, tt.ok)
+		}
+		if err == nil {
+			db.Close()
+			if _, err := os.Stat(tt.path); err != nil {
+				t.Errorf("Open(%s) did not create its file: %v", tt.name, err)
+			}
+		}
+	}
+}
+
+// pragma reads the value of a pragma through one connection of pool.
+func pragma(t *testing.T, pool *sql.DB, name string) string {
+	t.Helper()
+	var v string
+	if err := pool.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&v); err != nil {
+		t.Fatalf("PRAGMA %s: %v", name, err)
+	}
+	return v
+}
+
+func TestPragmas(t *testing.T) {
+	tests := []struct {
+		sync string
+		want map[string]string
+	}{
+		// synchronous: 1 is NORMAL, 2 is FULL.
+		{"", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000"}},
+		{"full", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000"}},
+	}
+	for _, tt := range tests {
+		db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Sync: tt.sync})
+		for poolName, pool := range map[string]*sql.DB{"writer": db.write, "reader": db.read} {
+			// Hold every connection of the pool at once so each is checked,
+			// not just the first one handed out.
+			var conns []*sql.Conn
+			for range pool.Stats().MaxOpenConnections {
+				c, err := pool.Conn(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns = append(conns, c)
+			}
+			for i, c := range conns {
+				for name, want := range tt.want {
+					var got string
+					if err := c.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&got); err != nil {
+						t.Fatal(err)
+					}
+					if got != want {
+						t.Errorf("sync %q, %s connection %d: PRAGMA %s = %s, want %s", tt.sync, poolName, i, name, got, want)
+					}
+				}
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+		}
+		if got := pragma(t, db.read, "query_only"); got != "1" {
+			t.Errorf("reader: PRAGMA query_only = %s, want 1", got)
+		}
+		if got := pragma(t, db.write, "query_only"); got != "0" {
+			t.Errorf("writer: PRAGMA query_only = %s, want 0", got)
+		}
+		if _, err := db.read.ExecContext(t.Context(), `DELETE FROM users`); err == nil {
+			t.Error("a write through the read pool succeeded")
+		}
+	}
+}
+
+func TestMigrationsNumbered(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	for i, m := range ms {
+		if m.version != i+1 {
+			t.Errorf("migration %s has version %d, want %d", m.name, m.version, i+1)
+		}
+	}
+}
+
+func schemaVersions(t *testing.T, db *DB) map[int]int64 {
+	t.Helper()
+	rows, err := db.read.QueryContext(t.Context(), `SELECT version, applied_at FROM schema_migrations`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[int]int64{}
+	for rows.Next() {
+		var v int
+		var at int64
+		if err := rows.Scan(&v, &at); err != nil {
+			t.Fatal(err)
+		}
+		got[v] = at
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestMigrationsAppliedOnce(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	clk := clock.NewFake(storetest.Start)
+	db := openTest(t, path, Options{Clock: clk})
+	first := schemaVersions(t, db)
+	if len(first) != len(ms) {
+		t.Fatalf("after the first Open: %d versions recorded, want %d", len(first), len(ms))
+	}
+	for v, at := range first {
+		if at != storetest.Start.UnixMilli() {
+			t.Errorf("version %d applied at %d, want %d", v, at, storetest.Start.UnixMilli())
+		}
+	}
+	u := &ucwad.User{SIP: "alice@contoso.com"}
+	if err := db.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	clk.Advance(time.Hour)
+	db = openClosing(t, path, Options{Clock: clk})
+	again := schemaVersions(t, db)
+	if len(again) != len(first) {
+		t.Errorf("after re-opening: %d versions recorded, want %d", len(again), len(first))
+	}
+	for v, at := range first {
+		if again[v] != at {
+			t.Errorf("re-opening re-applied version %d (applied at %d, was %d)", v, again[v], at)
+		}
+	}
+	if _, err := db.FindUserByID(t.Context(), u.ID); err != nil {
+		t.Errorf("a user after re-opening: %v", err)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	db := openTest(t, path, Options{})
+	if _, err := db.write.ExecContext(t.Context(), `INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err := Open(t.Context(), path, Options{})
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a database with a newer schema succeeded")
+	}
+	for _, want := range []string{"999", "newer"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	clk := clock.NewFake(storetest.Start)
+	db := openTest(t, path, Options{Clock: clk})
+	ctx := t.Context()
+	u := &ucwad.User{SIP: "alice@contoso.com", Name: "Alice", PasswordHash: "h"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	tok := &ucwad.Token{Hash: []byte("tok"), UserID: u.ID, CreatedAt: clk.Now(), ExpiresAt: clk.Now().Add(time.Hour)}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}, "tab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = openClosing(t, path, Options{Clock: clk})
+	gotTok, gotUser, err := db.FindToken(ctx, tok.Hash)
+	if err != nil {
+		t.Fatalf("FindToken after re-opening: %v", err)
+	}
+	if gotUser.SIP != u.SIP || !gotTok.ExpiresAt.Equal(tok.ExpiresAt) {
+		t.Errorf("after re-opening: got token %+v of %+v", *gotTok, *gotUser)
+	}
+	if got, err := db.FindApplication(ctx, u.ID, app.ID, "tab"); err != nil || got.ID != app.ID {
+		t.Errorf("FindApplication after re-opening: got %v, %v", got, err)
+	}
+}
+
+// TestMillisecondPrecision checks that times are kept to the millisecond and
+// that what Create* hands back equals what a later read returns.
+func TestMillisecondPrecision(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 14, 15, 9, 26, 535_897_932, time.FixedZone("X", 3600)))
+	want := time.Date(2026, 3, 14, 14, 9, 26, 535_000_000, time.UTC)
+	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk})
+	ctx := t.Context()
+	u := &ucwad.User{SIP: "alice@contoso.com"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindUserByID(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tm := range map[string]time.Time{"CreateUser": u.CreatedAt, "FindUserByID": got.CreatedAt} {
+		if tm != want { // == also checks the location is UTC
+			t.Errorf("%s: got CreatedAt %v, want %v", name, tm, want)
+		}
+	}
+	app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.CreatedAt != want || app.LastActiveAt != want || app.Channel.CreatedAt != want {
+		t.Errorf("CreateApplication: got times %v, %v, %v; want %v", app.CreatedAt, app.LastActiveAt, app.Channel.CreatedAt, want)
+	}
+}
+
+func TestCreateTokenErrors(t *testing.T) {
+	clk := clock.NewFake(storetest.Start)
+	db := openClosing(t, ":memory:", Options{Clock: clk})
+	ctx := t.Context()
+	u := &ucwad.User{SIP: "alice@contoso.com"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	exp := clk.Now().Add(time.Hour)
+	tests := []struct {
+		name string
+		tok  ucwad.Token
+		code ucwad.Code
+	}{
+		{"unknown user", ucwad.Token{Hash: []byte("x"), UserID: u.ID + 1, ExpiresAt: exp}, ucwad.ENotFound},
+		{"no hash", ucwad.Token{UserID: u.ID, ExpiresAt: exp}, ucwad.EServiceFailure},
+		{"no expiry", ucwad.Token{Hash: []byte("y"), UserID: u.ID}, ucwad.EServiceFailure},
+		{"ok", ucwad.Token{Hash: []byte("dup"), UserID: u.ID, ExpiresAt: exp}, ""},
+		{"duplicate hash", ucwad.Token{Hash: []byte("dup"), UserID: u.ID, ExpiresAt: exp}, ucwad.EConflict},
+	}
+	for _, tt := range tests {
+		err := db.CreateToken(ctx, &tt.tok)
+		if got := ucwad.ErrorCode(err); got != tt.code {
+			t.Errorf("CreateToken(%s): got %v (code %q), want code %q", tt.name, err, got, tt.code)
+		}
+	}
+	// A zero CreatedAt means now.
+	tok := &ucwad.Token{Hash: []byte("now"), UserID: u.ID, ExpiresAt: exp}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if !tok.CreatedAt.Equal(clk.Now()) {
+		t.Errorf("CreateToken with zero CreatedAt: got %v, want %v", tok.CreatedAt, clk.Now())
+	}
+}
+
+func TestCreateApplicationUnknownUser(t *testing.T) {
+	db := openClosing(t, ":memory:", Options{})
+	_, _, err := db.CreateApplication(t.Context(), &ucwad.Application{UserID: 42}, "")
+	if got := ucwad.ErrorCode(err); got != ucwad.ENotFound {
+		t.Errorf("CreateApplication for an unknown user: got %v, want code %q", err, ucwad.ENotFound)
+	}
+}
+
+func TestMaxApplicationsOption(t *testing.T) {
+	db := openClosing(t, ":memory:", Options{MaxApplicationsPerUser: 2})
+	ctx := t.Context()
+	u := &ucwad.User{SIP: "alice@contoso.com"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []ucwad.Code{"", "", ucwad.EGone} {
+		_, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, EndpointID: string(rune('a' + i))}, "")
+		if got := ucwad.ErrorCode(err); got != want {
+			t.Errorf("application %d: got %v, want code %q", i+1, err, want)
+		}
+	}
+}
+
+// helperEnv names the database a re-executed test binary is to write to; see
+// TestHelperProcess.
+const helperEnv = "UCWAD_SQLITE_HELPER_DB"
+
+// TestHelperProcess is not a test: TestKill9 runs the test binary again with
+// only this function selected and helperEnv set. It commits one user, says
+// so, and waits to be killed.
+func TestHelperProcess(t *testing.T) {
+	path := os.Getenv(helperEnv)
+	if path == "" {
+		t.Skip("runs only as TestKill9's child process")
+	}
+	db, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(context.Background(), &ucwad.User{SIP: "survivor@contoso.com"}); err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString("committed\n")
+	// Block until killed; if the parent dies instead, stdin reaches EOF and
+	// the child exits rather than lingering.
+	bufio.NewReader(os.Stdin).ReadByte()
+	os.Exit(1)
+}
+
+// TestKill9 shows that with the default Sync a committed transaction
+// survives the process being killed without any chance to clean up.
+func TestKill9(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if line != "committed\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child said %q, %v; want \"committed\"", line, err)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL on Unix
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Logf("no WAL file left behind: %v", err)
+	}
+
+	db := openClosing(t, path, Options{})
+	if _, err := db.FindUserBySIP(t.Context(), "survivor@contoso.com"); err != nil {
+		t.Errorf("the committed user after kill -9: %v", err)
+	}
+}

@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/ucwad/ucwad"
+)
+
+// CreateToken stores t. t.Hash and t.ExpiresAt must be set; a zero
+// t.CreatedAt becomes now. Both times are kept to the millisecond and t is
+// updated to the stored values. Returns ENotFound if t.UserID names no user
+// and EConflict (subcode AlreadyExists) if the hash is already stored.
+func (db *DB) CreateToken(ctx context.Context, t *ucwad.Token) error {
+	if len(t.Hash) == 0 {
+		return errors.New("sqlite: create token: empty hash")
+	}
+	if t.ExpiresAt.IsZero() {
+		return errors.New("sqlite: create token: zero expiry")
+	}
+	created := t.CreatedAt
+	if created.IsZero() {
+		created = db.clock.Now()
+	}
+	created, expires := fromMillis(millis(created)), fromMillis(millis(t.ExpiresAt))
+	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			t.Hash, t.UserID, millis(created), millis(expires))
+		return err
+	})
+	switch {
+	case isUnique(err):
+		return ucwad.Errorf(ucwad.EConflict, ucwad.SubAlreadyExists, "token already exists")
+	case isForeignKey(err):
+		return errUserNotFound()
+	case err != nil:
+		return fmt.Errorf("sqlite: create token: %w", err)
+	}
+	t.CreatedAt, t.ExpiresAt = created, expires
+	return nil
+}
+
+// FindToken returns the unexpired token with that hash together with its
+// user. A token is expired from its ExpiresAt on. Returns ENotFound if it
+// does not exist, was revoked or expired.
+func (db *DB) FindToken(ctx context.Context, hash []byte) (*ucwad.Token, *ucwad.User, error) {
+	now := db.clock.Now()
+	var t ucwad.Token
+	var u ucwad.User
+	var tCreated, tExpires, uCreated int64
+	err := db.read.QueryRowContext(ctx, `
+		SELECT t.hash, t.created_at, t.expires_at,
+		       u.id, u.sip, u.name, u.password_hash, u.created_at
+		FROM tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.hash = ? AND t.expires_at > ?`,
+		hash, millis(now)).Scan(&t.Hash, &tCreated, &tExpires,
+		&u.ID, &u.SIP, &u.Name, &u.PasswordHash, &uCreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ucwad.Errorf(ucwad.ENotFound, "", "token not found")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: find token: %w", err)
+	}
+	t.UserID = u.ID
+	t.CreatedAt, t.ExpiresAt, u.CreatedAt = fromMillis(tCreated), fromMillis(tExpires), fromMillis(uCreated)
+	return &t, &u, nil
+}
+
+// RevokeToken deletes the token with that hash. Revoking an unknown token is
+// not an error.
+func (db *DB) RevokeToken(ctx context.Context, hash []byte) error {
+	return wrap("revoke token", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = ?`, hash)
+		return err
+	}))
+}
+
+// DeleteExpiredTokens removes the tokens FindToken no longer returns (those
+// with ExpiresAt at or before now) and returns how many it removed.
+func (db *DB) DeleteExpiredTokens(ctx context.Context) (int, error) {
+	now := db.clock.Now()
+	var n int64
+	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = changed(tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, millis(now)))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete expired tokens: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ucwad/ucwad"
+)
+
+func errUserNotFound() error { return ucwad.Errorf(ucwad.ENotFound, "", "user not found") }
+
+// stripSIP removes a leading "sip:" in any case, the form the store keeps
+// and compares addresses in.
+func stripSIP(s string) string {
+	if len(s) >= 4 && strings.EqualFold(s[:4], "sip:") {
+		return s[4:]
+	}
+	return s
+}
+
+const userColumns = `id, sip, name, password_hash, created_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner) (*ucwad.User, error) {
+	var u ucwad.User
+	var created int64
+	if err := row.Scan(&u.ID, &u.SIP, &u.Name, &u.PasswordHash, &created); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMillis(created)
+	return &u, nil
+}
+
+// CreateUser inserts u, setting u.ID and u.CreatedAt (now, to the
+// millisecond) and stripping a "sip:" prefix from u.SIP as it is stored.
+// Returns EBadRequest if the SIP address is empty and EConflict (subcode
+// AlreadyExists) if it is taken, in any casing.
+func (db *DB) CreateUser(ctx context.Context, u *ucwad.User) error {
+	sip := stripSIP(u.SIP)
+	if sip == "" {
+		return ucwad.InvalidParameter("sip", "the SIP address is empty")
+	}
+	created := fromMillis(millis(db.clock.Now()))
+	var id int64
+	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO users (sip, name, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+			sip, u.Name, u.PasswordHash, millis(created)).Scan(&id)
+	})
+	if isUnique(err) {
+		return ucwad.Errorf(ucwad.EConflict, ucwad.SubAlreadyExists, "a user with SIP address %q already exists", sip)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create user: %w", err)
+	}
+	u.ID, u.SIP, u.CreatedAt = id, sip, created
+	return nil
+}
+
+// FindUserByID returns ENotFound if there is no such user.
+func (db *DB) FindUserByID(ctx context.Context, id int64) (*ucwad.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUserNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find user: %w", err)
+	}
+	return u, nil
+}
+
+// FindUserBySIP looks a user up by SIP address, case-insensitively (ASCII
+// letters only, as SQLite's NOCASE) and with or without the "sip:" prefix.
+// Returns ENotFound if there is none.
+func (db *DB) FindUserBySIP(ctx context.Context, sip string) (*ucwad.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE sip = ?`, stripSIP(sip)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUserNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find user: %w", err)
+	}
+	return u, nil
+}
+
+// ListUsers returns every user ordered by SIP address, case-insensitively.
+func (db *DB) ListUsers(ctx context.Context) ([]*ucwad.User, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY sip`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	defer rows.Close()
+	users := []*ucwad.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return users, nil
+}
+
+// CountUsers returns how many users exist.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count users: %w", err)
+	}
+	return n, nil
+}
+
+// SetUserPassword replaces the password hash of the user and revokes all of
+// the user's tokens in the same transaction. Returns ENotFound if there is
+// no such user.
+func (db *DB) SetUserPassword(ctx context.Context, id int64, passwordHash string) error {
+	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		n, err := changed(tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errUserNotFound()
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ?`, id)
+		return err
+	})
+	return wrap("set user password", err)
+}
+
+// DeleteUser removes the user; the foreign keys cascade to their tokens and
+// applications (and everything under those). Returns ENotFound if there is
+// no such user.
+func (db *DB) DeleteUser(ctx context.Context, id int64) error {
+	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		n, err := changed(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errUserNotFound()
+		}
+		return nil
+	})
+	return wrap("delete user", err)
+}
