@@ -109,7 +109,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 // ApplicationNotFound) otherwise, including when the application exists but
 // belongs to someone else or the channel does not exist.
 func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID string) (*ucwad.Application, error) {
-	app, err := scanApplication(db.read.QueryRowContext(ctx, selectApplication+`a.id = ? AND c.instance_id = ?`,
+	app, err := scanApplication(db.queryRow(ctx, selectApplication+`a.id = ? AND c.instance_id = ?`,
 		userID, id, instanceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errApplicationNotFound()

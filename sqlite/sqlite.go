@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -52,6 +53,12 @@ type DB struct {
 	read    *sql.DB // the read pool; the same *sql.DB as write for ":memory:"
 	clock   clock.Clock
 	maxApps int
+
+	// readStmts caches prepared read statements by query text: parsing
+	// costs as much as running the small lookups every request makes.
+	// database/sql prepares each on a read connection the first time that
+	// connection runs it.
+	readStmts sync.Map // string → *sql.Stmt
 }
 
 var _ ucwad.Store = (*DB)(nil)
@@ -175,6 +182,10 @@ func dsn(path, sync string, writer bool) string {
 // Close closes both connection pools.
 func (db *DB) Close() error {
 	var errs []error
+	db.readStmts.Range(func(_, v any) bool {
+		errs = append(errs, v.(*sql.Stmt).Close())
+		return true
+	})
 	if db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}
@@ -187,6 +198,42 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // fromMillis converts a stored time back; stored times are UTC.
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// queryRow runs a read query that returns at most one row on the read pool,
+// as one implicit transaction.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	stmt, err := db.readStmt(ctx, query)
+	if err != nil {
+		// Row carries no public way to hold an error; running the query
+		// unprepared reports the same failure through Scan.
+		return db.read.QueryRowContext(ctx, query, args...)
+	}
+	return stmt.QueryRowContext(ctx, args...)
+}
+
+// query is queryRow for any number of rows.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	stmt, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return stmt.QueryContext(ctx, args...)
+}
+
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := db.readStmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.readStmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
 
 // inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
 // and commits it if f returns nil.

@@ -51,7 +51,7 @@ func (db *DB) FindToken(ctx context.Context, hash []byte) (*ucwad.Token, *ucwad.
 	var t ucwad.Token
 	var u ucwad.User
 	var tCreated, tExpires, uCreated int64
-	err := db.read.QueryRowContext(ctx, `
+	err := db.queryRow(ctx, `
 		SELECT t.hash, t.created_at, t.expires_at,
 		       u.id, u.sip, u.name, u.password_hash, u.created_at
 		FROM tokens t JOIN users u ON u.id = t.user_id

@@ -63,7 +63,7 @@ func (db *DB) CreateUser(ctx context.Context, u *ucwad.User) error {
 
 // FindUserByID returns ENotFound if there is no such user.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*ucwad.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound()
 	}
@@ -77,7 +77,7 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (*ucwad.User, error) {
 // letters only, as SQLite's NOCASE) and with or without the "sip:" prefix.
 // Returns ENotFound if there is none.
 func (db *DB) FindUserBySIP(ctx context.Context, sip string) (*ucwad.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE sip = ?`, stripSIP(sip)))
+	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE sip = ?`, stripSIP(sip)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound()
 	}
@@ -89,7 +89,7 @@ func (db *DB) FindUserBySIP(ctx context.Context, sip string) (*ucwad.User, error
 
 // ListUsers returns every user ordered by SIP address, case-insensitively.
 func (db *DB) ListUsers(ctx context.Context) ([]*ucwad.User, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY sip`)
+	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users ORDER BY sip`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
@@ -111,7 +111,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]*ucwad.User, error) {
 // CountUsers returns how many users exist.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count users: %w", err)
 	}
 	return n, nil

@@ -1,0 +1,118 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ucwad/ucwad"
+)
+
+// BenchmarkCreateApplication measures registering an application: "new"
+// creates one per iteration (spread over users so the per-user count stays
+// small), "existing" re-registers the same one, as a reloading page does.
+func BenchmarkCreateApplication(b *testing.B) {
+	ctx := context.Background()
+	b.Run("new", func(b *testing.B) {
+		db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{})
+		users := make([]int64, b.N/DefaultMaxApplicationsPerUser+1)
+		for i := range users {
+			u := &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i)}
+			if err := db.CreateUser(ctx, u); err != nil {
+				b.Fatal(err)
+			}
+			users[i] = u.ID
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			a := &ucwad.Application{UserID: users[i/DefaultMaxApplicationsPerUser], UserAgent: "ua", EndpointID: fmt.Sprint(i), Culture: "en-US"}
+			if _, created, err := db.CreateApplication(ctx, a, ""); err != nil || !created {
+				b.Fatal(created, err)
+			}
+		}
+	})
+	b.Run("existing", func(b *testing.B) {
+		db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{})
+		u := &ucwad.User{SIP: "alice@contoso.com"}
+		if err := db.CreateUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			a := &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}
+			if _, _, err := db.CreateApplication(ctx, a, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkFindToken measures the lookup every authenticated request makes.
+func BenchmarkFindToken(b *testing.B) {
+	ctx := context.Background()
+	db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{})
+	u := &ucwad.User{SIP: "alice@contoso.com"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		b.Fatal(err)
+	}
+	hash := make([]byte, 32)
+	for i := range 1000 {
+		copy(hash, fmt.Sprintf("%032d", i))
+		tok := &ucwad.Token{Hash: hash, UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)}
+		if err := db.CreateToken(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := db.FindToken(ctx, hash); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := db.FindToken(ctx, hash); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkRawInsert is the baseline for BenchmarkCreateApplication/new: one
+// bare INSERT in its own BEGIN IMMEDIATE transaction, through a pool set up
+// with the same DSN as the writer.
+func BenchmarkRawInsert(b *testing.B) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", dsn(filepath.Join(b.TempDir(), "raw.db"), "NORMAL", true))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id TEXT PRIMARY KEY, v INTEGER NOT NULL) STRICT`); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO t (id, v) VALUES (?, ?)`, ucwad.NewID(), i); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
