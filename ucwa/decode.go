@@ -1,0 +1,288 @@
+package ucwa
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"strconv"
+)
+
+// MaxDecodeSize bounds the documents Decode, DecodeEvents and DecodeReason
+// read.
+const MaxDecodeSize = 64 << 20
+
+func readDocument(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxDecodeSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxDecodeSize {
+		return nil, errors.New("ucwa: document larger than MaxDecodeSize")
+	}
+	return data, nil
+}
+
+// Decode reads a resource in format f, as written by Encode or by a UCWA
+// server.
+//
+// JSON: strings of the form "/Date(ms)/" come back as Date values, integers
+// that fit int64 as Int, other numbers as String of their literal text,
+// arrays of scalars as Strings; null members, object members other than
+// _links and _embedded, and arrays holding objects are skipped. A _links or
+// _embedded entry that is a JSON array comes back as an array group.
+//
+// XML: property values come back as strings, since XML carries no types,
+// and propertyLists as Strings. A link rel or embedded rel occurring more
+// than once becomes an array group; one occurrence is single-valued, as XML
+// cannot tell a one-element array apart. Embedded resources take their Rel
+// from their <property name="rel">.
+func Decode(r io.Reader, f Format) (*Resource, error) {
+	data, err := readDocument(r)
+	if err != nil {
+		return nil, err
+	}
+	switch f {
+	case JSON:
+		v, err := parseJSON(data)
+		if err != nil {
+			return nil, err
+		}
+		if v.kind != jsonObject {
+			return nil, errors.New("ucwa: JSON resource is not an object")
+		}
+		return jsonResource(&v), nil
+	case XML:
+		d := newXMLDecoder(data)
+		root, err := xmlRoot(d)
+		if err != nil {
+			return nil, err
+		}
+		if !ucwaElement(root, "resource") {
+			return nil, errors.New("ucwa: XML root is not a UCWA <resource>")
+		}
+		res, err := xmlResource(d, root, 1)
+		if err != nil {
+			return nil, err
+		}
+		return res, xmlEnd(d)
+	}
+	return nil, errFormat
+}
+
+func jsonResource(v *jsonValue) *Resource {
+	r := &Resource{}
+	for _, m := range v.members {
+		switch m.name {
+		case "rel":
+			if m.value.kind == jsonString {
+				r.Rel = m.value.s
+			}
+		case "_links":
+			for _, l := range m.value.members {
+				switch l.value.kind {
+				case jsonObject:
+					link := jsonLink(&l.value)
+					if l.name == "self" {
+						r.Href = link.Href
+						continue
+					}
+					link.Rel = l.name
+					r.AddLink(link)
+				case jsonArray:
+					links := make([]Link, 0, len(l.value.items))
+					for i := range l.value.items {
+						if l.value.items[i].kind == jsonObject {
+							links = append(links, jsonLink(&l.value.items[i]))
+						}
+					}
+					r.LinkArray(l.name, links)
+				}
+			}
+		case "_embedded":
+			for _, e := range m.value.members {
+				switch e.value.kind {
+				case jsonObject:
+					r.Embed(e.name, jsonResource(&e.value))
+				case jsonArray:
+					es := make([]*Resource, 0, len(e.value.items))
+					for i := range e.value.items {
+						if e.value.items[i].kind == jsonObject {
+							es = append(es, jsonResource(&e.value.items[i]))
+						}
+					}
+					r.EmbedArray(e.name, es)
+				}
+			}
+		default:
+			if val, ok := jsonPropertyValue(&m.value); ok {
+				r.setProp(m.name, val)
+			}
+		}
+	}
+	return r
+}
+
+// setProp is Set without the special names, for decoders, which must take
+// whatever a peer sends without panicking.
+func (r *Resource) setProp(name string, v Value) {
+	for i := range r.props {
+		if r.props[i].Name == name {
+			r.props[i].Value = v
+			return
+		}
+	}
+	r.props = append(r.props, Property{Name: name, Value: v})
+}
+
+func jsonPropertyValue(v *jsonValue) (Value, bool) {
+	switch v.kind {
+	case jsonString:
+		if t, ok := parseMSDate(v.s); ok {
+			return Date(t), true
+		}
+		return String(v.s), true
+	case jsonNumber:
+		if n, err := strconv.ParseInt(v.s, 10, 64); err == nil {
+			return Int(n), true
+		}
+		return String(v.s), true
+	case jsonBool:
+		return Bool(v.s == "true"), true
+	case jsonArray:
+		l := make([]string, 0, len(v.items))
+		for _, it := range v.items {
+			switch it.kind {
+			case jsonString, jsonNumber, jsonBool:
+				l = append(l, it.s)
+			default:
+				return Value{}, false
+			}
+		}
+		return Value{kind: KindStrings, l: l}, true
+	}
+	return Value{}, false
+}
+
+// jsonText returns the text of a scalar: strings as they are, numbers and
+// booleans as their literal.
+func jsonText(v *jsonValue) string {
+	switch v.kind {
+	case jsonString, jsonNumber, jsonBool:
+		return v.s
+	}
+	return ""
+}
+
+func jsonLink(v *jsonValue) Link {
+	var l Link
+	for _, m := range v.members {
+		switch m.name {
+		case "rel":
+			l.Rel = jsonText(&m.value)
+		case "href":
+			l.Href = jsonText(&m.value)
+		case "title":
+			l.Title = jsonText(&m.value)
+		case "revision":
+			l.Revision = jsonText(&m.value)
+		}
+	}
+	return l
+}
+
+// xmlResource reads a <resource> element whose start was just read, up to
+// and including its end. depth counts the enclosing resources.
+func xmlResource(d *xml.Decoder, start xml.StartElement, depth int) (*Resource, error) {
+	if depth > maxDepth {
+		return nil, &SyntaxError{Msg: "XML: resources nested too deep", Offset: d.InputOffset()}
+	}
+	r := &Resource{}
+	attrRel, _ := xmlAttr(start, "rel")
+	r.Href, _ = xmlAttr(start, "href")
+	var links []LinkGroup
+	var embedded []EmbedGroup
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, xmlSyntax(d, err)
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			if r.Rel == "" {
+				r.Rel = attrRel
+			}
+			r.links, r.embedded = links, embedded
+			return r, nil
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "link":
+				l := xmlLink(t)
+				if err := d.Skip(); err != nil {
+					return nil, xmlSyntax(d, err)
+				}
+				if l.Rel == "self" {
+					r.Href = l.Href
+					continue
+				}
+				links = appendLinkGroup(links, l)
+			case "property":
+				name, _ := xmlAttr(t, "name")
+				text, err := xmlLeafText(d)
+				if err != nil {
+					return nil, err
+				}
+				switch {
+				case xmlNil(t), name == "_links", name == "_embedded":
+				case name == "rel":
+					r.Rel = text
+				default:
+					r.setProp(name, String(text))
+				}
+			case "propertyList":
+				name, _ := xmlAttr(t, "name")
+				items, err := xmlItems(d)
+				if err != nil {
+					return nil, err
+				}
+				if !xmlNil(t) && name != "rel" && name != "_links" && name != "_embedded" {
+					r.setProp(name, Value{kind: KindStrings, l: items})
+				}
+			case "resource":
+				rel, _ := xmlAttr(t, "rel")
+				e, err := xmlResource(d, t, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				embedded = appendEmbedGroup(embedded, rel, e)
+			default:
+				if err := d.Skip(); err != nil {
+					return nil, xmlSyntax(d, err)
+				}
+			}
+		}
+	}
+}
+
+// appendLinkGroup adds l to the group of its rel; a second link of a rel
+// turns the group into an array.
+func appendLinkGroup(gs []LinkGroup, l Link) []LinkGroup {
+	for i := range gs {
+		if gs[i].Rel == l.Rel {
+			gs[i].Array = true
+			gs[i].Links = append(gs[i].Links, l)
+			return gs
+		}
+	}
+	return append(gs, LinkGroup{Rel: l.Rel, Links: []Link{l}})
+}
+
+func appendEmbedGroup(gs []EmbedGroup, rel string, e *Resource) []EmbedGroup {
+	for i := range gs {
+		if gs[i].Rel == rel {
+			gs[i].Array = true
+			gs[i].Resources = append(gs[i].Resources, e)
+			return gs
+		}
+	}
+	return append(gs, EmbedGroup{Rel: rel, Resources: []*Resource{e}})
+}

@@ -1,0 +1,423 @@
+package ucwa
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxInputSize bounds the request bodies ReadInput reads. UCWA inputs are a
+// handful of short members; callers wanting a smaller limit wrap the body in
+// http.MaxBytesReader.
+const MaxInputSize = 1 << 20
+
+// ErrTooLarge is wrapped by the InputError ReadInput returns for a body
+// above MaxInputSize, so that callers can answer 413 as they do for
+// *http.MaxBytesError.
+var ErrTooLarge = errors.New("ucwa: request body too large")
+
+// InputError is the error ReadInput returns. Unsupported means the media
+// type is not one UCWA accepts (answer 415); otherwise the body is
+// malformed or could not be read (answer 400, or 413 when Err is or wraps a
+// size error such as ErrTooLarge or *http.MaxBytesError).
+type InputError struct {
+	Unsupported bool
+	Msg         string
+	Err         error // the cause, if any: a read error or a *SyntaxError
+}
+
+func (e *InputError) Error() string {
+	if e.Err != nil {
+		return "ucwa: " + e.Msg + ": " + e.Err.Error()
+	}
+	return "ucwa: " + e.Msg
+}
+
+// Unwrap returns the cause, so errors.Is and errors.As see through.
+func (e *InputError) Unwrap() error { return e.Err }
+
+// MemberKind tells how an input member was sent.
+type MemberKind int
+
+// Member kinds. XML carries no types: XML properties are MemberString (or
+// MemberNull for xsi:nil) and property lists MemberList.
+const (
+	MemberString MemberKind = iota
+	MemberNumber
+	MemberBool
+	MemberNull
+	MemberList
+)
+
+// String returns the kind's name, for messages.
+func (k MemberKind) String() string {
+	switch k {
+	case MemberString:
+		return "string"
+	case MemberNumber:
+		return "number"
+	case MemberBool:
+		return "bool"
+	case MemberNull:
+		return "null"
+	case MemberList:
+		return "list"
+	}
+	return "MemberKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Member is one input member. Name is as the client spelled it. Text holds
+// a string, the literal text of a number, or "true"/"false"; it is empty for
+// null and list members. List holds the items of a list member.
+type Member struct {
+	Name string
+	Kind MemberKind
+	Text string
+	List []string
+}
+
+// Input is a decoded POST/PUT body: the members the client sent, matched by
+// name case-insensitively (real clients send both userAgent and UserAgent).
+// Links and embedded resources are not members: clients may PUT back what
+// they GET. A nil *Input behaves as an empty one.
+type Input struct {
+	members []Member
+}
+
+// ReadInput decodes a request body according to its Content-Type.
+//
+// An empty body (nothing or only whitespace) gives an empty Input whatever
+// the type. Accepted types, parameters ignored: application/json,
+// application/vnd.microsoft.com.ucwa+json, application/xml, text/xml,
+// application/vnd.microsoft.com.ucwa+xml, application/vnd.microsoft.ucwa+xml.
+// Without a Content-Type the body is sniffed ('{' JSON, '<' XML). Any other
+// type gives an *InputError with Unsupported set.
+//
+// JSON: the top level must be an object; a trailing comma before '}' or ']'
+// is tolerated. Members rel, href, _links and _embedded (any casing) and
+// object-valued members are skipped; arrays must hold strings, numbers or
+// booleans (kept as their text); null is MemberNull. A name sent twice (any
+// casing) keeps its first position and its last value.
+//
+// XML: root <input> or <resource>, in the UCWA namespace or none, holding
+// <property name="x">text</property> (xsi:nil="true" is null) and
+// <propertyList name="x"><item>…</item></propertyList>; <link>, nested
+// <resource> and unknown elements are skipped, as is the property "rel".
+//
+// A failure is always an *InputError; read errors from body are wrapped in
+// it. A leading UTF-8 byte order mark is ignored.
+func ReadInput(body io.Reader, contentType string) (*Input, error) {
+	data, err := io.ReadAll(io.LimitReader(body, MaxInputSize+1))
+	if err != nil {
+		return nil, &InputError{Msg: "reading request body", Err: err}
+	}
+	if len(data) > MaxInputSize {
+		return nil, &InputError{Msg: "reading request body", Err: ErrTooLarge}
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return &Input{}, nil
+	}
+	var isXML bool
+	mt, _, _ := strings.Cut(contentType, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case MediaJSON, MediaUCWAJSON:
+	case MediaXML, MediaTextXML, MediaUCWAXML, MediaUCWAXMLAlt:
+		isXML = true
+	case "":
+		switch trimmed[0] {
+		case '{':
+		case '<':
+			isXML = true
+		default:
+			return nil, &InputError{Msg: "request body without Content-Type is neither JSON nor XML"}
+		}
+	default:
+		return nil, &InputError{Unsupported: true, Msg: "unsupported media type " + strconv.Quote(mt)}
+	}
+	in := &Input{}
+	if isXML {
+		err = in.readXML(data)
+	} else {
+		err = in.readJSON(data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// reservedMember reports the names that are never input members: they
+// describe the resource a client GOT, not what it wants to change.
+func reservedMember(name string) bool {
+	return strings.EqualFold(name, "rel") || strings.EqualFold(name, "href") ||
+		strings.EqualFold(name, "_links") || strings.EqualFold(name, "_embedded")
+}
+
+func (in *Input) readJSON(data []byte) error {
+	v, err := parseJSON(data)
+	if err != nil {
+		return &InputError{Msg: "malformed JSON body", Err: err}
+	}
+	if v.kind != jsonObject {
+		return &InputError{Msg: "JSON body is not an object"}
+	}
+	for _, m := range v.members {
+		if reservedMember(m.name) {
+			continue
+		}
+		mem := Member{Name: m.name}
+		switch m.value.kind {
+		case jsonObject:
+			continue
+		case jsonNull:
+			mem.Kind = MemberNull
+		case jsonBool:
+			mem.Kind, mem.Text = MemberBool, m.value.s
+		case jsonNumber:
+			mem.Kind, mem.Text = MemberNumber, m.value.s
+		case jsonString:
+			mem.Kind, mem.Text = MemberString, m.value.s
+		case jsonArray:
+			mem.Kind, mem.List = MemberList, make([]string, 0, len(m.value.items))
+			for _, it := range m.value.items {
+				switch it.kind {
+				case jsonString, jsonNumber, jsonBool:
+					mem.List = append(mem.List, it.s)
+				default:
+					return &InputError{Msg: "member " + strconv.Quote(m.name) + " is an array holding something other than strings, numbers or booleans"}
+				}
+			}
+		}
+		in.put(mem)
+	}
+	return nil
+}
+
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+func (in *Input) readXML(data []byte) error {
+	d := newXMLDecoder(data)
+	root, err := xmlRoot(d)
+	if err != nil {
+		return &InputError{Msg: "malformed XML body", Err: err}
+	}
+	if root.Name.Local != "input" && root.Name.Local != "resource" ||
+		root.Name.Space != "" && root.Name.Space != Namespace {
+		return &InputError{Msg: "XML body root is not a UCWA <input> or <resource>"}
+	}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return &InputError{Msg: "malformed XML body", Err: xmlSyntax(d, err)}
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			if err := xmlEnd(d); err != nil {
+				return &InputError{Msg: "malformed XML body", Err: err}
+			}
+			return nil
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "property":
+				name, ok := xmlAttr(t, "name")
+				if !ok {
+					return &InputError{Msg: "XML <property> without a name"}
+				}
+				text, err := xmlLeafText(d)
+				if err != nil {
+					return &InputError{Msg: "malformed XML body", Err: err}
+				}
+				if reservedMember(name) {
+					continue
+				}
+				if xmlNil(t) {
+					in.put(Member{Name: name, Kind: MemberNull})
+				} else {
+					in.put(Member{Name: name, Kind: MemberString, Text: text})
+				}
+			case "propertyList":
+				name, ok := xmlAttr(t, "name")
+				if !ok {
+					return &InputError{Msg: "XML <propertyList> without a name"}
+				}
+				items, err := xmlItems(d)
+				if err != nil {
+					return &InputError{Msg: "malformed XML body", Err: err}
+				}
+				if reservedMember(name) {
+					continue
+				}
+				if xmlNil(t) {
+					in.put(Member{Name: name, Kind: MemberNull})
+				} else {
+					in.put(Member{Name: name, Kind: MemberList, List: items})
+				}
+			default:
+				if err := d.Skip(); err != nil {
+					return &InputError{Msg: "malformed XML body", Err: xmlSyntax(d, err)}
+				}
+			}
+		}
+	}
+}
+
+// put adds m, or replaces the value of a member of the same name (any
+// casing) in place.
+func (in *Input) put(m Member) {
+	for i := range in.members {
+		if strings.EqualFold(in.members[i].Name, m.Name) {
+			in.members[i] = m
+			return
+		}
+	}
+	in.members = append(in.members, m)
+}
+
+// Members returns a copy of the members in the order sent, each name once.
+func (in *Input) Members() []Member {
+	if in == nil {
+		return nil
+	}
+	out := slices.Clone(in.members)
+	for i := range out {
+		out[i].List = slices.Clone(out[i].List)
+	}
+	return out
+}
+
+// Lookup returns the member named name, matched case-insensitively.
+func (in *Input) Lookup(name string) (Member, bool) {
+	m := in.find(name)
+	if m == nil {
+		return Member{}, false
+	}
+	c := *m
+	c.List = slices.Clone(m.List)
+	return c, true
+}
+
+func (in *Input) find(name string) *Member {
+	if in == nil {
+		return nil
+	}
+	for i := range in.members {
+		if strings.EqualFold(in.members[i].Name, name) {
+			return &in.members[i]
+		}
+	}
+	return nil
+}
+
+// Has reports whether the member is present and not null.
+func (in *Input) Has(name string) bool {
+	m := in.find(name)
+	return m != nil && m.Kind != MemberNull
+}
+
+// String returns a string member, or the literal text of a number or
+// boolean member. It reports false for a null, list or absent member.
+func (in *Input) String(name string) (string, bool) {
+	m := in.find(name)
+	if m == nil || m.Kind == MemberNull || m.Kind == MemberList {
+		return "", false
+	}
+	return m.Text, true
+}
+
+// Strings returns a list member (a JSON array or an XML propertyList). A
+// lone string, number or boolean is taken as a one-element list, since a
+// client sending one value where a list is expected means that value. It
+// reports false for an absent or null member.
+func (in *Input) Strings(name string) ([]string, bool) {
+	m := in.find(name)
+	switch {
+	case m == nil || m.Kind == MemberNull:
+		return nil, false
+	case m.Kind == MemberList:
+		return slices.Clone(m.List), true
+	}
+	return []string{m.Text}, true
+}
+
+// Date returns a date member parsed with ParseDate. An absent or null
+// member, or an empty string (what an empty XML element gives), reports
+// ok=false with a nil error; anything else that does not parse is an error.
+func (in *Input) Date(name string) (t time.Time, ok bool, err error) {
+	m := in.find(name)
+	if m == nil || m.Kind == MemberNull || m.Kind == MemberString && m.Text == "" {
+		return time.Time{}, false, nil
+	}
+	if m.Kind != MemberString {
+		return time.Time{}, false, errors.New("ucwa: member " + strconv.Quote(name) + " is a " + m.Kind.String() + ", not a date")
+	}
+	t, err = ParseDate(m.Text)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return t, true, nil
+}
+
+// Bool returns a boolean member: JSON true/false, or the strings "true" and
+// "false" in any casing (XML sends True/False). Absent or null reports
+// ok=false with a nil error; anything else is an error.
+func (in *Input) Bool(name string) (v, ok bool, err error) {
+	m := in.find(name)
+	if m == nil || m.Kind == MemberNull {
+		return false, false, nil
+	}
+	if m.Kind == MemberBool || m.Kind == MemberString {
+		switch {
+		case strings.EqualFold(m.Text, "true"):
+			return true, true, nil
+		case strings.EqualFold(m.Text, "false"):
+			return false, true, nil
+		}
+	}
+	return false, false, errors.New("ucwa: member " + strconv.Quote(name) + " is not a boolean")
+}
+
+// Int returns an integer member: a JSON number without fraction or
+// exponent, or a string holding one (XML). Absent or null reports ok=false
+// with a nil error; anything else, or a value outside int64, is an error.
+func (in *Input) Int(name string) (n int64, ok bool, err error) {
+	m := in.find(name)
+	if m == nil || m.Kind == MemberNull {
+		return 0, false, nil
+	}
+	if m.Kind == MemberNumber || m.Kind == MemberString {
+		if n, err := strconv.ParseInt(strings.TrimSpace(m.Text), 10, 64); err == nil {
+			return n, true, nil
+		}
+	}
+	return 0, false, errors.New("ucwa: member " + strconv.Quote(name) + " is not an integer")
+}
+
+// AddQuery adds POST inputs passed as query parameters: each parameter
+// becomes a string member (its first value) unless the body already has a
+// member of that name, matched case-insensitively, so the body wins. Names
+// are added in sorted order; of two parameters differing only in case the
+// one sorting first wins. The reserved names rel, href, _links and
+// _embedded are skipped.
+func (in *Input) AddQuery(q url.Values) {
+	if in == nil {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if len(q[name]) == 0 || reservedMember(name) {
+			continue
+		}
+		if in.find(name) != nil {
+			continue
+		}
+		in.members = append(in.members, Member{Name: name, Kind: MemberString, Text: q[name][0]})
+	}
+}
