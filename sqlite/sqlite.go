@@ -110,9 +110,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.write.SetMaxIdleConns(1)
 	db.write.SetConnMaxIdleTime(0)
 	db.write.SetConnMaxLifetime(0)
-	// Ping opens the connection, which switches the file to WAL before any
-	// reader connects.
-	if err := db.write.PingContext(ctx); err != nil {
+	// Opening the connection switches the file to WAL before any reader
+	// connects.
+	if err := ping(ctx, db.write); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -132,11 +132,33 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(readConns)
 	db.read.SetMaxIdleConns(readConns)
-	if err := db.read.PingContext(ctx); err != nil {
+	if err := ping(ctx, db.read); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// ping opens a first connection of pool. Switching a new file to WAL needs
+// an exclusive lock that SQLite will not wait for under busy_timeout (the
+// waiter would hold a shared lock, risking deadlock), so when several
+// processes create the file at once the losers get SQLITE_BUSY at once and
+// retry here, for as long as busy_timeout would have waited.
+func ping(ctx context.Context, pool *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		err := pool.PingContext(ctx)
+		if sqliteCode(err)&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // dsn builds the driver's data source name. The pragmas go in the DSN

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,6 +217,34 @@ func TestMigrationsAppliedOnce(t *testing.T) {
 	}
 }
 
+// TestConcurrentOpen opens one new file from several DBs at once, as
+// several server processes starting together would: the losers of the race
+// to migrate must wait for the lock, then find nothing left to do.
+func TestConcurrentOpen(t *testing.T) {
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	dbs := make([]*DB, 4)
+	errs := make([]error, len(dbs))
+	var wg sync.WaitGroup
+	for i := range dbs {
+		wg.Go(func() { dbs[i], errs[i] = Open(t.Context(), path, Options{}) })
+	}
+	wg.Wait()
+	for i, db := range dbs {
+		if errs[i] != nil {
+			t.Errorf("Open %d: %v", i, errs[i])
+			continue
+		}
+		if got := len(schemaVersions(t, db)); got != len(ms) {
+			t.Errorf("Open %d: %d versions recorded, want %d", i, got, len(ms))
+		}
+		db.Close()
+	}
+}
+
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ucwad.db")
 	db := openTest(t, path, Options{})
@@ -267,6 +296,68 @@ func TestSurvivesReopen(t *testing.T) {
 	}
 	if got, err := db.FindApplication(ctx, u.ID, app.ID, "tab"); err != nil || got.ID != app.ID {
 		t.Errorf("FindApplication after re-opening: got %v, %v", got, err)
+	}
+}
+
+// TestNoOrphans checks that deletes leave no rows behind that the store's
+// methods could not show anyway.
+func TestNoOrphans(t *testing.T) {
+	clk := clock.NewFake(storetest.Start)
+	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk})
+	ctx := t.Context()
+	count := func(table string) int {
+		t.Helper()
+		var n int
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	u := &ucwad.User{SIP: "alice@contoso.com"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	tok := &ucwad.Token{Hash: []byte("t"), UserID: u.ID, ExpiresAt: clk.Now().Add(time.Hour)}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	var appID string
+	for _, inst := range []string{"", "a", "b"} {
+		app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, EndpointID: "ep"}, inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appID = app.ID
+	}
+	if _, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, EndpointID: "other"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := count("channels"); got != 4 {
+		t.Fatalf("%d channels, want 4", got)
+	}
+	for _, inst := range []string{"", "a", "b"} {
+		if err := db.DeleteApplication(ctx, u.ID, appID, inst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := [2]int{count("applications"), count("channels")}, [2]int{1, 1}; got != want {
+		t.Errorf("after deleting every channel of one application: (applications, channels) = %v, want %v", got, want)
+	}
+	if err := db.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"users", "tokens", "applications", "channels"} {
+		if got := count(table); got != 0 {
+			t.Errorf("after DeleteUser: %d rows in %s, want 0", got, table)
+		}
+	}
+	rows, err := db.read.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		t.Error("PRAGMA foreign_key_check reports violations")
 	}
 }
 
