@@ -77,12 +77,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	var sync string
+	var synchronous string
 	switch strings.ToLower(opts.Sync) {
 	case "", "normal":
-		sync = "NORMAL"
+		synchronous = "NORMAL"
 	case "full":
-		sync = "FULL"
+		synchronous = "FULL"
 	default:
 		return nil, fmt.Errorf("sqlite: unknown sync mode %q (want \"normal\" or \"full\")", opts.Sync)
 	}
@@ -100,7 +100,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 
 	db := &DB{clock: clk, maxApps: maxApps}
 	var err error
-	db.write, err = sql.Open("sqlite", dsn(path, sync, true))
+	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -125,7 +125,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.read = db.write
 		return db, nil
 	}
-	db.read, err = sql.Open("sqlite", dsn(path, sync, false))
+	db.read, err = sql.Open("sqlite", dsn(path, synchronous, false))
 	if err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -164,12 +164,13 @@ func ping(ctx context.Context, pool *sql.DB) error {
 // dsn builds the driver's data source name. The pragmas go in the DSN
 // rather than being executed once, because database/sql may open a new
 // connection at any time and each must be set up the same way.
-func dsn(path, sync string, writer bool) string {
+func dsn(path, synchronous string, writer bool) string {
 	q := url.Values{}
 	q["_pragma"] = []string{
 		// Wait for another process's lock instead of failing at once with
 		// SQLITE_BUSY. The driver runs busy_timeout before every other
-		// pragma, so even the switch to WAL below waits rather than fails.
+		// pragma, so they wait too (all but a new file's switch to WAL: see
+		// ping).
 		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
 		// SQLite leaves foreign keys off by default; the ON DELETE CASCADE
 		// clauses the schema relies on need them on, per connection.
@@ -180,7 +181,7 @@ func dsn(path, sync string, writer bool) string {
 		// In WAL mode NORMAL fsyncs only at checkpoints: a committed
 		// transaction is in the WAL file and survives a process crash, but
 		// the last ones may be lost on power loss. FULL fsyncs every commit.
-		"synchronous(" + sync + ")",
+		"synchronous(" + synchronous + ")",
 	}
 	if writer {
 		// BEGIN IMMEDIATE takes the write lock when the transaction starts,
