@@ -20,6 +20,7 @@ type Store interface {
 	UserStore
 	TokenStore
 	ApplicationStore
+	EventStore
 	// Close releases the store's connections.
 	Close() error
 }
@@ -76,13 +77,16 @@ type ApplicationStore interface {
 	// FindApplication returns the application with that id if it belongs to
 	// userID, with Channel set for instanceID. Returns ENotFound (subcode
 	// ApplicationNotFound) otherwise, including when the application exists
-	// but belongs to someone else or the channel does not exist.
+	// but belongs to someone else or a non-default channel does not exist.
+	// The default instanceID "" always finds the application (with a zero
+	// Channel when the application has only multi-tab channels).
 	FindApplication(ctx context.Context, userID int64, id, instanceID string) (*Application, error)
 	// TouchApplication records activity on the application now.
 	// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 	TouchApplication(ctx context.Context, id string) error
-	// MakeApplicationAvailable records that the application left lurker mode.
-	// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
+	// MakeApplicationAvailable records that the application left lurker mode;
+	// the first time, its channels get "me updated" and "communication
+	// updated" events. Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 	MakeApplicationAvailable(ctx context.Context, userID int64, id string) error
 	// DeleteApplication removes the caller's channel (instanceID); the
 	// application itself, with everything under it, goes when it was its
@@ -149,6 +153,11 @@ type Channel struct {
 	ApplicationID string
 	InstanceID    string
 	CreatedAt     time.Time
+	// NextAck is the batch a new P-GET should ask for: the first one the
+	// client has not acknowledged.
+	NextAck int64
+	// Options are the channel's sticky P-GET settings.
+	Options ChannelOptions
 }
 
 // Application types and limits.

@@ -17,22 +17,32 @@ func errApplicationNotFound() error {
 func scanApplication(row scanner) (*ucwad.Application, error) {
 	var a ucwad.Application
 	var created, active, chCreated int64
+	o := &a.Channel.Options
 	if err := row.Scan(&a.ID, &a.UserID, &a.UserAgent, &a.EndpointID, &a.Culture, &a.Type,
-		&a.Available, &created, &active, &a.Channel.InstanceID, &chCreated); err != nil {
+		&a.Available, &created, &active, &a.Channel.InstanceID, &chCreated,
+		&a.Channel.NextAck, &o.Timeout, &o.Low, &o.Medium); err != nil {
 		return nil, err
 	}
 	a.CreatedAt, a.LastActiveAt = fromMillis(created), fromMillis(active)
-	a.Channel.ApplicationID, a.Channel.CreatedAt = a.ID, fromMillis(chCreated)
+	a.Channel.ApplicationID = a.ID
+	if chCreated != 0 { // 0: no such channel (see selectApplication)
+		a.Channel.CreatedAt = fromMillis(chCreated)
+	}
 	return &a, nil
 }
 
-// selectApplication selects an application of a user together with one of
-// its channels; the caller appends the conditions on a.id and c.instance_id.
+// selectApplication selects an application of a user together with its
+// channel for an instanceId (the first argument after the user). The
+// default instanceId "" finds the application even when it has no default
+// channel (a multi-tab application), with a zero channel; any other
+// instanceId must name an existing channel. The caller appends the
+// condition on a.id.
 const selectApplication = `
 	SELECT a.id, a.user_id, a.user_agent, a.endpoint_id, a.culture, a.type,
-	       a.available, a.created_at, a.last_active_at, c.instance_id, c.created_at
-	FROM applications a JOIN channels c ON c.application_id = a.id
-	WHERE a.user_id = ? AND `
+	       a.available, a.created_at, a.last_active_at, COALESCE(c.instance_id, ''), COALESCE(c.created_at, 0),
+	       COALESCE(c.acked_below, 1), COALESCE(c.timeout, 0), COALESCE(c.low, 0), COALESCE(c.medium, 0)
+	FROM applications a LEFT JOIN channels c ON c.application_id = a.id AND c.instance_id = ?2
+	WHERE a.user_id = ?1 AND (?2 = '' OR c.instance_id IS NOT NULL) AND `
 
 // CreateApplication registers a for a.UserID. When the user already has an
 // application with the same UserAgent, EndpointID and Culture (compared
@@ -90,8 +100,8 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 			ON CONFLICT DO NOTHING`, id, instanceID, now); err != nil {
 			return err
 		}
-		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+`a.id = ? AND c.instance_id = ?`,
-			a.UserID, id, instanceID))
+		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+`a.id = ?3`,
+			a.UserID, instanceID, id))
 		return err
 	})
 	if err != nil {
@@ -107,10 +117,12 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 // FindApplication returns the application with that id if it belongs to
 // userID, with Channel set for instanceID. Returns ENotFound (subcode
 // ApplicationNotFound) otherwise, including when the application exists but
-// belongs to someone else or the channel does not exist.
+// belongs to someone else or a non-default channel does not exist. The
+// default instanceID "" always finds the application (Channel is zero when
+// it has no default channel).
 func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID string) (*ucwad.Application, error) {
-	app, err := scanApplication(db.queryRow(ctx, selectApplication+`a.id = ? AND c.instance_id = ?`,
-		userID, id, instanceID))
+	app, err := scanApplication(db.queryRow(ctx, selectApplication+`a.id = ?3`,
+		userID, instanceID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errApplicationNotFound()
 	}
@@ -137,20 +149,39 @@ func (db *DB) TouchApplication(ctx context.Context, id string) error {
 }
 
 // MakeApplicationAvailable records that the application left lurker mode
-// (Available becomes true; doing it again is harmless).
+// (Available becomes true; doing it again is harmless). The first time, the
+// application's channels get "me updated" and "communication updated"
+// events, as UCWA sends them.
 // Returns ENotFound (subcode ApplicationNotFound) if userID has no such
 // application.
 func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id string) error {
-	return wrap("make application available", db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		n, err := changed(tx.ExecContext(ctx, `UPDATE applications SET available = 1 WHERE id = ? AND user_id = ?`, id, userID))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+	var notify []string
+	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var available bool
+		err := tx.QueryRowContext(ctx, `SELECT available FROM applications WHERE id = ? AND user_id = ?`, id, userID).Scan(&available)
+		if errors.Is(err, sql.ErrNoRows) {
 			return errApplicationNotFound()
 		}
+		if err != nil || available {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET available = 1 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		for _, subject := range []string{ucwad.SubjectMe, ucwad.SubjectCommunication} {
+			apps, err := db.appendEvent(ctx, tx, "a.id = ?", id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
+			if err != nil {
+				return err
+			}
+			notify = apps
+		}
 		return nil
-	}))
+	})
+	if err != nil {
+		return wrap("make application available", err)
+	}
+	db.notify(notify)
+	return nil
 }
 
 // DeleteApplication removes the caller's channel (instanceID); the
@@ -158,7 +189,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 // channel. Returns ENotFound (subcode ApplicationNotFound) if userID has no
 // such application or it has no channel instanceID.
 func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
-	return wrap("delete application", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := wrap("delete application", db.inWriteTx(ctx, func(tx *sql.Tx) error {
 		n, err := changed(tx.ExecContext(ctx, `
 			DELETE FROM channels
 			WHERE application_id = ? AND instance_id = ?
@@ -176,4 +207,9 @@ func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceI
 			id, id)
 		return err
 	}))
+	if err == nil {
+		// A P-GET held on the deleted channel must answer now.
+		db.notify([]string{id})
+	}
+	return err
 }

@@ -32,7 +32,26 @@ type Options struct {
 	// MaxApplicationsPerUser bounds CreateApplication; 0 means
 	// DefaultMaxApplicationsPerUser.
 	MaxApplicationsPerUser int
+	// Notifier is told after each commit which applications got events (or
+	// went away). nil: nobody is told.
+	Notifier ucwad.Notifier
+	// MaxEventsPerChannel bounds each event channel's log; on overflow the
+	// oldest events go and the client is told to resync. 0 means
+	// DefaultMaxEventsPerChannel.
+	MaxEventsPerChannel int
+	// PollInterval is how often the store looks for events written by other
+	// processes sharing the file; 0 means DefaultPollInterval, negative
+	// disables the poll (a single process needs none).
+	PollInterval time.Duration
 }
+
+// DefaultMaxEventsPerChannel is the event log limit used when
+// Options.MaxEventsPerChannel is 0.
+const DefaultMaxEventsPerChannel = 1000
+
+// DefaultPollInterval is how often, by default, the store looks for events
+// written by other processes.
+const DefaultPollInterval = time.Second
 
 // DefaultMaxApplicationsPerUser is the limit used when
 // Options.MaxApplicationsPerUser is 0.
@@ -59,6 +78,10 @@ type DB struct {
 	// database/sql prepares each on a read connection the first time that
 	// connection runs it.
 	readStmts sync.Map // string → *sql.Stmt
+
+	maxEvents int
+	notifier  ucwad.Notifier
+	watcher   *watcher
 }
 
 var _ ucwad.Store = (*DB)(nil)
@@ -98,7 +121,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		clk = clock.Real()
 	}
 
-	db := &DB{clock: clk, maxApps: maxApps}
+	maxEvents := opts.MaxEventsPerChannel
+	if maxEvents <= 0 {
+		maxEvents = DefaultMaxEventsPerChannel
+	}
+	db := &DB{clock: clk, maxApps: maxApps, maxEvents: maxEvents, notifier: opts.Notifier,
+		watcher: &watcher{stop: make(chan struct{})}}
 	var err error
 	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
 	if err != nil {
@@ -121,6 +149,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
+	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&db.watcher.last); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if path == ":memory:" {
 		db.read = db.write
 		return db, nil
@@ -204,6 +236,7 @@ func dsn(path, synchronous string, writer bool) string {
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
+	db.watcher.once.Do(func() { close(db.watcher.stop) })
 	var errs []error
 	db.readStmts.Range(func(_, v any) bool {
 		errs = append(errs, v.(*sql.Stmt).Close())

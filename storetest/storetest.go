@@ -695,8 +695,11 @@ func testDeleteApplication(t *testing.T, e *env) {
 	if err := e.s.DeleteApplication(e.ctx, alice.ID, app.ID, ""); err != nil {
 		t.Fatalf("DeleteApplication(default channel): %v", err)
 	}
-	_, err := e.s.FindApplication(e.ctx, alice.ID, app.ID, "")
-	wantAppNotFound(t, "FindApplication of the deleted channel", err)
+	// The default instanceId still finds the application, now without a
+	// default channel; the deleted channel itself is gone.
+	if got := e.findApp(t, alice.ID, app.ID, ""); got.Channel.InstanceID != "" || !got.Channel.CreatedAt.IsZero() {
+		t.Errorf("FindApplication after deleting the default channel: channel %+v, want none", got.Channel)
+	}
 	tab := e.findApp(t, alice.ID, app.ID, "tab")
 	if tab.ID != app.ID {
 		t.Fatalf("the remaining channel belongs to %q, want %q", tab.ID, app.ID)
@@ -709,8 +712,10 @@ func testDeleteApplication(t *testing.T, e *env) {
 	if err := e.s.DeleteApplication(e.ctx, alice.ID, app.ID, "tab"); err != nil {
 		t.Fatalf("DeleteApplication(last channel): %v", err)
 	}
-	_, err = e.s.FindApplication(e.ctx, alice.ID, app.ID, "tab")
+	_, err := e.s.FindApplication(e.ctx, alice.ID, app.ID, "tab")
 	wantAppNotFound(t, "FindApplication after deleting the last channel", err)
+	_, err = e.s.FindApplication(e.ctx, alice.ID, app.ID, "")
+	wantAppNotFound(t, "FindApplication (default) after deleting the last channel", err)
 	wantAppNotFound(t, "TouchApplication after deleting the last channel", e.s.TouchApplication(e.ctx, app.ID))
 	wantAppNotFound(t, "DeleteApplication again", e.s.DeleteApplication(e.ctx, alice.ID, app.ID, "tab"))
 

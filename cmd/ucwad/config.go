@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ucwad/ucwad/httpapi"
+)
+
+// Config is every setting of the server: flags and environment for what
+// belongs on a command line, an optional JSON file (--config) for the rest.
+// It is built once, validated before anything starts, and printable.
+type Config struct {
+	DB            string
+	Addr          string
+	Domain        string
+	PublicURL     string
+	ConfigFile    string
+	TLSCert       string
+	TLSKey        string
+	TLSSelfSigned bool
+	Sync          string
+	LogLevel      string
+
+	File FileConfig
+}
+
+// FileConfig is the part of the configuration that lives in the JSON file.
+// Every field has a default; the file itself is optional.
+type FileConfig struct {
+	Limits   Limits           `json:"limits"`
+	Policies []httpapi.Policy `json:"policies,omitempty"`
+}
+
+// Limits bound what clients may ask of the server.
+type Limits struct {
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64 `json:"maxBodyBytes"`
+	// MaxApplicationsPerUser bounds registered applications per user.
+	MaxApplicationsPerUser int `json:"maxApplicationsPerUser"`
+	// TokenLifetime is how long an access token lasts, e.g. "8h".
+	TokenLifetime Duration `json:"tokenLifetime"`
+	// PasswordHashConcurrency bounds simultaneous password hash computations
+	// (each takes about 19 MiB of memory).
+	PasswordHashConcurrency int `json:"passwordHashConcurrency"`
+}
+
+// Duration is a time.Duration written as a string ("8h", "90s") in JSON.
+type Duration struct{ time.Duration }
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is a string such as \"8h\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// DefaultFileConfig is what applies when no --config file is given.
+func DefaultFileConfig() FileConfig {
+	return FileConfig{
+		Limits: Limits{
+			MaxBodyBytes:            1 << 20,
+			MaxApplicationsPerUser:  100,
+			TokenLifetime:           Duration{8 * time.Hour},
+			PasswordHashConcurrency: 4,
+		},
+		Policies: httpapi.DefaultPolicies,
+	}
+}
+
+// serveFlags declares the serve flags on fs, bound to c.
+func serveFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.DB, "db", "ucwad.db", "SQLite database file (created if missing)")
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
+	fs.StringVar(&c.Domain, "domain", "example.com", "SIP domain of the users (the demo user is demo@DOMAIN)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "absolute URL clients reach the server at, e.g. https://lyncweb.contoso.com (default: from each request)")
+	fs.StringVar(&c.ConfigFile, "config", "", "JSON file with limits and policies (optional; see docs/configuration.md)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); needs --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM); needs --tls-cert")
+	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate created once next to the database")
+	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// envName is the environment variable that sets a flag: --public-url is
+// UCWAD_PUBLIC_URL.
+func envName(flagName string) string {
+	return "UCWAD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// applyEnv sets every flag not given on the command line from its
+// environment variable, so that flags win over the environment.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
+}
+
+// loadFile reads the JSON configuration file over the defaults. Unknown
+// members are errors, so that a misspelt setting is not silently ignored.
+func loadFile(path string) (FileConfig, error) {
+	fc := DefaultFileConfig()
+	if path == "" {
+		return fc, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fc, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fc); err != nil {
+		return fc, fmt.Errorf("%s: %w", path, err)
+	}
+	return fc, nil
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	if c.DB == "" {
+		return errors.New("--db must name a database file")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q is not HOST:PORT: %v", c.Addr, err)
+	}
+	if c.Domain == "" || strings.ContainsAny(c.Domain, "@/ ") {
+		return fmt.Errorf("--domain %q is not a domain name", c.Domain)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("--public-url %q must be an absolute http(s) URL with no path, e.g. https://lyncweb.contoso.com", c.PublicURL)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if c.TLSCert != "" && c.TLSSelfSigned {
+		return errors.New("--tls-self-signed cannot be combined with --tls-cert/--tls-key")
+	}
+	if c.Sync != "normal" && c.Sync != "full" {
+		return fmt.Errorf("--sync %q: want normal or full", c.Sync)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	l := c.File.Limits
+	if l.MaxBodyBytes < 1024 {
+		return fmt.Errorf("limits.maxBodyBytes %d is too small (at least 1024)", l.MaxBodyBytes)
+	}
+	if l.MaxApplicationsPerUser < 1 {
+		return fmt.Errorf("limits.maxApplicationsPerUser must be at least 1")
+	}
+	if l.TokenLifetime.Duration < time.Minute {
+		return fmt.Errorf("limits.tokenLifetime must be at least 1m")
+	}
+	if l.PasswordHashConcurrency < 1 {
+		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
+	}
+	return nil
+}
+
+// String prints the configuration for the start-up log. Nothing in it is
+// secret today; a setting that holds one must be masked here.
+func (c *Config) String() string {
+	return fmt.Sprintf("db=%s addr=%s domain=%s public-url=%q tls=%s sync=%s config=%q",
+		c.DB, c.Addr, c.Domain, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile)
+}
+
+func (c *Config) tlsMode() string {
+	switch {
+	case c.TLSSelfSigned:
+		return "self-signed"
+	case c.TLSCert != "":
+		return "certificate"
+	}
+	return "off"
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/auth"
+	"github.com/ucwad/ucwad/clock"
+	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/sqlite"
+)
+
+// Main is a running server: its configuration, store and HTTP server.
+// End-to-end tests build one with ParseFlags, call Run and then Close.
+type Main struct {
+	Config Config
+	Env    Env
+	Clock  clock.Clock
+	// HashParams are the password hash parameters (tests use cheap ones).
+	HashParams auth.Params
+
+	Store  *sqlite.DB
+	API    *httpapi.Server
+	Server *http.Server
+	ln     net.Listener
+	stop   context.CancelFunc // ends the background sweeps
+	// URL is the base URL the server listens at, set by Run.
+	URL string
+}
+
+// NewMain returns a Main with the real clock and default hash parameters.
+func NewMain(env Env) *Main {
+	return &Main{Env: env, Clock: clock.Real(), HashParams: auth.DefaultParams}
+}
+
+// ParseFlags reads the serve flags, the environment and the config file.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("ucwad serve", flag.ContinueOnError)
+	fs.SetOutput(m.Env.Stderr)
+	serveFlags(fs, &m.Config)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: ucwad serve [flags]\n\nRuns the UCWA server. With no flags it serves http://127.0.0.1:8080 on ucwad.db.\n\nFlags (each also from the environment, e.g. --db as UCWAD_DB):\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	if err := applyEnv(fs, m.Env.Getenv); err != nil {
+		return usageError{err.Error()}
+	}
+	fc, err := loadFile(m.Config.ConfigFile)
+	if err != nil {
+		return err
+	}
+	m.Config.File = fc
+	return m.Config.Validate()
+}
+
+func runServe(ctx context.Context, args []string, env Env) error {
+	m := NewMain(env)
+	if err := m.ParseFlags(args); err != nil {
+		return err
+	}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	fmt.Fprintln(env.Stdout, "shutting down")
+	return m.Close()
+}
+
+// Run opens the store, makes sure someone can sign in, and starts serving
+// in the background. It returns once the server accepts connections.
+func (m *Main) Run(ctx context.Context) error {
+	c := &m.Config
+	log := slog.New(slog.NewTextHandler(m.Env.Stderr, &slog.HandlerOptions{Level: logLevel(c.LogLevel)}))
+	log.Info("starting", "config", c.String())
+
+	hub := httpapi.NewHub()
+	db, err := sqlite.Open(ctx, c.DB, sqlite.Options{
+		Clock:                  m.Clock,
+		Notifier:               hub,
+		Sync:                   c.Sync,
+		MaxApplicationsPerUser: c.File.Limits.MaxApplicationsPerUser,
+	})
+	if err != nil {
+		return fmt.Errorf("opening database %s: %w", c.DB, err)
+	}
+	m.Store = db
+	hasher := auth.NewHasher(m.HashParams, c.File.Limits.PasswordHashConcurrency)
+	if err := m.ensureDemoUser(ctx, hasher); err != nil {
+		return err
+	}
+
+	api := httpapi.New(httpapi.Config{
+		PublicURL:     c.PublicURL,
+		MaxBodyBytes:  c.File.Limits.MaxBodyBytes,
+		TokenLifetime: c.File.Limits.TokenLifetime.Duration,
+		Policies:      c.File.Policies,
+	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
+	m.API = api
+	sweepCtx, stop := context.WithCancel(context.Background())
+	m.stop = stop
+	go api.Run(sweepCtx)
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	scheme := "http"
+	if c.TLSSelfSigned || c.TLSCert != "" {
+		cfg, certFile, err := m.tlsConfig(ln.Addr())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if certFile != "" {
+			fmt.Fprintf(m.Env.Stdout, "TLS certificate: %s (self-signed: make clients trust this file)\n", certFile)
+		}
+		ln = tls.NewListener(ln, cfg)
+		scheme = "https"
+	}
+	m.URL = scheme + "://" + ln.Addr().String()
+	m.Server = &http.Server{
+		Handler: api.Handler(),
+		// Slow or idle clients must not hold connections forever. There is
+		// no server-wide write timeout: it would cut held event requests.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.Server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serving", "err", err)
+		}
+	}()
+	base := m.URL
+	if c.PublicURL != "" {
+		base = c.PublicURL
+	}
+	fmt.Fprintf(m.Env.Stdout, "ucwad is listening on %s\nAutodiscover: %s/Autodiscover/AutodiscoverService.svc/root\n", m.URL, base)
+	return nil
+}
+
+// Close stops serving, waiting a few seconds for requests in flight, and
+// closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.stop != nil {
+		m.stop()
+	}
+	if m.API != nil {
+		m.API.Shutdown() // held event requests answer now instead of holding Shutdown up
+	}
+	if m.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := m.Server.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+			m.Server.Close()
+		}
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ensureDemoUser creates demo@DOMAIN with a random password when the user
+// directory is empty, and prints how to sign in, once.
+func (m *Main) ensureDemoUser(ctx context.Context, hasher *auth.Hasher) error {
+	n, err := m.Store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password, err := randomPassword()
+	if err != nil {
+		return err
+	}
+	hash, err := hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	u := &ucwad.User{SIP: "demo@" + m.Config.Domain, Name: "Demo User", PasswordHash: hash}
+	if err := m.Store.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Env.Stdout, "No users yet: created %s with password %s (shown only now; change it with \"ucwad user passwd --sip %s\").\n", u.SIP, password, u.SIP)
+	return nil
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	l.UnmarshalText([]byte(s))
+	return l
+}

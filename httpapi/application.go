@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/ucwa"
+)
+
+// handleApplicationCreate registers an application (POST applications).
+// Re-posting the same userAgent, endpointId and culture returns the existing
+// application with 200, so clients that re-run their bootstrap do not pile
+// up applications; an instanceId adds an event channel (multi-tab).
+func (s *Server) handleApplicationCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	in, err := s.readInput(w, r)
+	if err != nil {
+		return err
+	}
+	a := &ucwad.Application{UserID: c.user.ID, Type: ucwad.ApplicationTypeBrowser}
+	fields := []struct {
+		name     string
+		dst      *string
+		required bool
+	}{
+		{"userAgent", &a.UserAgent, true},
+		{"endpointId", &a.EndpointID, true},
+		{"culture", &a.Culture, true},
+		{"instanceId", &c.instanceID, false},
+	}
+	for _, f := range fields {
+		v, _ := in.String(f.name)
+		v = strings.TrimSpace(v)
+		if v == "" && f.required {
+			return ucwad.InvalidParameter(f.name, "%s is required.", f.name)
+		}
+		if len(v) > ucwad.MaxApplicationField {
+			return ucwad.InvalidParameter(f.name, "%s must be at most %d characters.", f.name, ucwad.MaxApplicationField)
+		}
+		*f.dst = v
+	}
+	if t, ok := in.String("type"); ok && t != "" && !strings.EqualFold(t, ucwad.ApplicationTypeBrowser) {
+		return ucwad.InvalidParameter("type", "type must be %s.", ucwad.ApplicationTypeBrowser)
+	}
+	app, created, err := s.store.CreateApplication(r.Context(), a, c.instanceID)
+	if err != nil {
+		return err
+	}
+	c.app = app
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return s.writeResource(w, c, status, s.applicationResource(c), "")
+}
+
+func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.writeResource(w, c, http.StatusOK, s.applicationResource(c), "")
+}
+
+// handleApplicationDelete signs the application (or, for a multi-tab
+// instance, that instance's channel) out.
+func (s *Server) handleApplicationDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.store.DeleteApplication(r.Context(), c.user.ID, c.app.ID, c.instanceID); err != nil {
+		return err
+	}
+	writeNoContent(w)
+	return nil
+}
+
+// instanceQuery is the query that addresses the call's multi-tab channel.
+func (c *call) instanceQuery(sep string) string {
+	if c.instanceID == "" {
+		return ""
+	}
+	return sep + "instanceId=" + url.QueryEscape(c.instanceID)
+}
+
+// applicationResource is the application with its embedded dashboards.
+func (s *Server) applicationResource(c *call) *ucwa.Resource {
+	a := c.app
+	res := ucwa.New("application", c.appHref()+c.instanceQuery("?"))
+	res.Set("culture", ucwa.String(a.Culture))
+	res.Set("userAgent", ucwa.String(a.UserAgent))
+	res.Set("type", ucwa.String(a.Type))
+	res.Set("endpointId", ucwa.String(a.EndpointID))
+	res.Set("id", ucwa.String(a.ID))
+	if c.instanceID != "" {
+		res.Set("instanceId", ucwa.String(c.instanceID))
+	}
+	res.Link("policies", c.appHref()+"/policies")
+	for _, l := range s.applicationLinks(c) {
+		res.AddLink(l)
+	}
+	res.Embed("me", s.meResource(c))
+	res.Embed("people", peopleResource(c))
+	res.Embed("onlineMeetings", s.onlineMeetingsResource(c))
+	res.Embed("communication", s.communicationResource(c))
+	return res
+}
+
+// applicationLinks are the application's links that other capabilities add
+// (the event channel, for one) once they work.
+func (s *Server) applicationLinks(c *call) []ucwa.Link {
+	return []ucwa.Link{{Rel: "events", Href: c.eventsPath(max(c.app.Channel.NextAck, 1))}}
+}
+
+func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, c *call) error {
+	res := ucwa.New("policies", c.appHref()+"/policies")
+	for _, p := range s.cfg.Policies {
+		res.Set(p.Name, ucwa.String(p.Value))
+	}
+	return s.writeResource(w, c, http.StatusOK, res, "")
+}
+
+// meResource is the signed-in user. Only links whose targets work here are
+// offered: makeMeAvailable until it succeeded, and reportMyActivity.
+func (s *Server) meResource(c *call) *ucwa.Resource {
+	u := c.user
+	res := ucwa.New("me", c.appHref()+"/me")
+	res.Set("name", ucwa.String(u.DisplayName()))
+	res.Set("uri", ucwa.String(u.URI()))
+	res.Set("emailAddresses", ucwa.Strings([]string{u.SIP}))
+	if !c.app.Available {
+		res.Link("makeMeAvailable", c.appHref()+"/me/makeMeAvailable")
+	}
+	res.Link("reportMyActivity", c.appHref()+"/me/reportMyActivity")
+	return res
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.writeResource(w, c, http.StatusOK, s.meResource(c), "")
+}
+
+// handleMakeMeAvailable takes the application out of lurker mode. Its body
+// (signInAs, supportedModalities, …) is optional; only its format is checked.
+func (s *Server) handleMakeMeAvailable(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.readInput(w, r); err != nil {
+		return err
+	}
+	if err := s.store.MakeApplicationAvailable(r.Context(), c.user.ID, c.app.ID); err != nil {
+		return err
+	}
+	writeNoContent(w)
+	return nil
+}
+
+// handleReportMyActivity records that the user is active; the activity
+// itself was recorded when the router loaded the application.
+func (s *Server) handleReportMyActivity(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.readInput(w, r); err != nil {
+		return err
+	}
+	if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil {
+		return err
+	}
+	writeNoContent(w)
+	return nil
+}
+
+// peopleResource is the people hub. Contact lists are not part of this
+// server, so it offers no links beyond itself.
+func peopleResource(c *call) *ucwa.Resource {
+	return ucwa.New("people", c.appHref()+"/people")
+}
+
+func (s *Server) handlePeople(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.writeResource(w, c, http.StatusOK, peopleResource(c), "")
+}
+
+// communicationResource is the communication dashboard: the modalities this
+// server supports in meetings.
+func (s *Server) communicationResource(c *call) *ucwa.Resource {
+	res := ucwa.New("communication", c.appHref()+"/communication")
+	res.Set("supportedModalities", ucwa.Strings([]string{"Messaging"}))
+	res.Set("supportedMessageFormats", ucwa.Strings([]string{"Plain", "Html"}))
+	return res
+}
+
+func (s *Server) handleCommunication(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.writeResource(w, c, http.StatusOK, s.communicationResource(c), "")
+}
+
+// onlineMeetingsResource is the online-meetings dashboard.
+func (s *Server) onlineMeetingsResource(c *call) *ucwa.Resource {
+	return ucwa.New("onlineMeetings", c.appHref()+"/onlineMeetings")
+}
+
+func (s *Server) handleOnlineMeetings(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.writeResource(w, c, http.StatusOK, s.onlineMeetingsResource(c), "")
+}

@@ -1,0 +1,217 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/ucwa"
+)
+
+// keepAliveInterval is how often a held P-GET records activity on its
+// application, so that no process's expiry sweep takes it for abandoned
+// while the request is held (up to 30 minutes).
+const keepAliveInterval = 5 * time.Minute
+
+// eventsPath is the href of the call's event channel for batch ack.
+func (c *call) eventsPath(ack int64) string {
+	return c.appHref() + "/events?ack=" + strconv.FormatInt(ack, 10) + c.instanceQuery("&")
+}
+
+// handleEvents serves the pending GET of an event channel: it answers as
+// soon as the requested batch has events, or with an empty batch when the
+// channel's timeout passes, or at once when the ack cannot be served
+// (resync), the request was replaced (409 PGetReplaced), the application
+// went away (404) or the server shuts down (empty batch).
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+	ack, err := strconv.ParseInt(queryValue(r, "ack"), 10, 64)
+	if err != nil || ack < 1 {
+		ack = 0 // garbage: ReadBatch answers with resync
+	}
+	opts, err := s.channelOptions(r, c)
+	if err != nil {
+		return err
+	}
+	priority, _ := strconv.ParseInt(queryValue(r, "priority"), 10, 64)
+	timeout := time.Duration(opts.Timeout) * time.Second
+
+	key := chanKey{c.app.ID, c.instanceID}
+	wt, ok := s.hub.hold(key, priority)
+	if !ok {
+		return pgetReplaced()
+	}
+	defer s.hub.release(wt)
+
+	// The request may legitimately outlive any server-wide deadline.
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Now().Add(timeout + time.Minute))
+
+	timedOut := make(chan struct{})
+	timer := s.clock.AfterFunc(timeout, func() { close(timedOut) })
+	defer timer.Stop()
+	keepAlive := make(chan struct{}, 1)
+	armKeepAlive := func() interface{ Stop() bool } {
+		return s.clock.AfterFunc(keepAliveInterval, func() {
+			select {
+			case keepAlive <- struct{}{}:
+			default:
+			}
+		})
+	}
+	kaTimer := armKeepAlive()
+	defer func() { kaTimer.Stop() }()
+
+	release := false
+	for {
+		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release)
+		if err != nil {
+			if ucwad.ErrorCode(err) == ucwad.ENotFound {
+				return appNotFound()
+			}
+			return err
+		}
+		if !b.Wait {
+			return s.writeEvents(w, c, ack, b)
+		}
+		select {
+		case <-wt.wake:
+		case <-timedOut:
+			release = true
+		case <-s.hub.closing:
+			release = true
+		case <-keepAlive:
+			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil && ucwad.ErrorCode(err) != ucwad.ENotFound {
+				return err
+			}
+			kaTimer = armKeepAlive()
+		case <-wt.replaced:
+			return pgetReplaced()
+		case <-r.Context().Done():
+			return nil // the client went away; nothing was released
+		}
+	}
+}
+
+func pgetReplaced() error {
+	return &ucwad.Error{Code: ucwad.EConflict, Subcode: ucwad.SubPGetReplaced, Message: "A newer event request replaced this one."}
+}
+
+func appNotFound() error {
+	return &ucwad.Error{Code: ucwad.ENotFound, Subcode: ucwad.SubApplicationNotFound, Message: "The application does not exist."}
+}
+
+// channelOptions merges the request's timeout, low and medium parameters
+// into the channel's sticky ones (clamped to their ranges), stores them when
+// they changed, and returns the options in force.
+func (s *Server) channelOptions(r *http.Request, c *call) (ucwad.ChannelOptions, error) {
+	stored := c.app.Channel.Options
+	o := stored
+	set := func(name string, dst *int, lo, hi int) {
+		v := queryValue(r, name)
+		if v == "" {
+			return
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return // ignored like any parameter a client garbles
+		}
+		*dst = min(max(n, lo), hi)
+	}
+	minT, maxT := int(s.cfg.MinEventTimeout/time.Second), int(s.cfg.MaxEventTimeout/time.Second)
+	set("timeout", &o.Timeout, minT, maxT)
+	set("low", &o.Low, 5, 1800)
+	set("medium", &o.Medium, 5, 1800)
+	if o != stored {
+		if err := s.store.SetChannelOptions(r.Context(), c.app.ID, c.instanceID, o); err != nil {
+			return o, err
+		}
+	}
+	if o.Timeout == 0 {
+		o.Timeout = int(s.cfg.DefaultEventTimeout / time.Second)
+	}
+	o.Timeout = min(max(o.Timeout, minT), maxT)
+	return o, nil
+}
+
+// writeEvents answers a P-GET with batch b.
+func (s *Server) writeEvents(w http.ResponseWriter, c *call, ack int64, b *ucwad.Batch) error {
+	ev := &ucwa.Events{Self: c.eventsPath(max(ack, 1))}
+	if b.Resync != 0 {
+		ev.Resync = c.eventsPath(b.Resync)
+	} else {
+		ev.Self = c.eventsPath(b.Ack)
+		ev.Next = c.eventsPath(b.Ack + 1)
+		for _, e := range b.Events {
+			sender, out, ok := s.renderEvent(c, e)
+			if !ok {
+				continue
+			}
+			if n := len(ev.Senders); n > 0 && ev.Senders[n-1].Rel == sender.Rel && ev.Senders[n-1].Href == sender.Href {
+				ev.Senders[n-1].Events = append(ev.Senders[n-1].Events, out)
+			} else {
+				sender.Events = []ucwa.Event{out}
+				ev.Senders = append(ev.Senders, sender)
+			}
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", c.contentType)
+	noCache(h)
+	w.WriteHeader(http.StatusOK)
+	return ucwa.EncodeEvents(w, c.format, ev)
+}
+
+// renderEvent turns a stored event into its sender and wire event for the
+// receiving application.
+func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.Sender, ucwa.Event, bool) {
+	out := ucwa.Event{Type: string(e.Type)}
+	switch e.Subject {
+	case ucwad.SubjectMe:
+		href := c.appHref() + "/me"
+		out.Link = ucwa.Link{Rel: "me", Href: href}
+		return ucwa.Sender{Rel: "me", Href: href}, out, true
+	case ucwad.SubjectCommunication:
+		href := c.appHref() + "/communication"
+		out.Link = ucwa.Link{Rel: "communication", Href: href}
+		return ucwa.Sender{Rel: "communication", Href: href}, out, true
+	}
+	return s.renderMeetingEvent(c, e, out)
+}
+
+// sweepLoop expires abandoned applications and purges expired tokens every
+// interval until ctx ends.
+func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
+	for {
+		done := make(chan struct{})
+		t := s.clock.AfterFunc(interval, func() { close(done) })
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-done:
+		}
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("sweep", "err", err)
+		}
+	}
+}
+
+// Sweep runs the background clean-up once: applications idle for longer
+// than the configured lifetime (and holding no P-GET here) are deleted, and
+// expired tokens are purged.
+func (s *Server) Sweep(ctx context.Context) error {
+	cutoff := s.clock.Now().Add(-s.cfg.ApplicationIdle)
+	ids, err := s.store.ExpireApplications(ctx, cutoff, s.hub.HeldApplications())
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		s.log.Info("expired idle applications", "count", len(ids))
+	}
+	if _, err := s.store.DeleteExpiredTokens(ctx); err != nil {
+		return err
+	}
+	return s.sweepMeetings(ctx)
+}

@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"sync"
+)
+
+// Hub knows every event request (P-GET) this process holds and wakes them
+// when the store reports new events. It implements ucwad.Notifier. Memory
+// per held request is one small waiter; nothing else is kept per idle
+// application.
+type Hub struct {
+	mu      sync.Mutex
+	byApp   map[string]map[*waiter]struct{}
+	held    map[chanKey]*waiter
+	closing chan struct{}
+	closed  bool
+}
+
+// chanKey names one event channel.
+type chanKey struct{ app, instance string }
+
+// waiter is one held P-GET.
+type waiter struct {
+	key      chanKey
+	priority int64
+	wake     chan struct{} // buffered: a notification is never lost while the request is busy
+	replaced chan struct{} // closed when a newer P-GET takes the channel over
+}
+
+// NewHub returns an empty Hub.
+func NewHub() *Hub {
+	return &Hub{
+		byApp:   map[string]map[*waiter]struct{}{},
+		held:    map[chanKey]*waiter{},
+		closing: make(chan struct{}),
+	}
+}
+
+// Notify wakes every request held on the applications' channels.
+func (h *Hub) Notify(appIDs []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range appIDs {
+		for w := range h.byApp[id] {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// NotifyAll wakes every held request (used when another process may have
+// written events we were not told about).
+func (h *Hub) NotifyAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, ws := range h.byApp {
+		for w := range ws {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// hold registers a P-GET on a channel. A channel has one holder: a newcomer
+// with the same or a higher priority replaces the current one (which is
+// answered 409 PGetReplaced); one with a lower priority is refused
+// (ok == false) and the current one stays.
+func (h *Hub) hold(key chanKey, priority int64) (w *waiter, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cur := h.held[key]; cur != nil {
+		if priority < cur.priority {
+			return nil, false
+		}
+		close(cur.replaced)
+		h.dropLocked(cur)
+	}
+	w = &waiter{key: key, priority: priority, wake: make(chan struct{}, 1), replaced: make(chan struct{})}
+	h.held[key] = w
+	ws := h.byApp[key.app]
+	if ws == nil {
+		ws = map[*waiter]struct{}{}
+		h.byApp[key.app] = ws
+	}
+	ws[w] = struct{}{}
+	return w, true
+}
+
+// release forgets w (if it was not replaced already).
+func (h *Hub) release(w *waiter) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held[w.key] == w {
+		h.dropLocked(w)
+	}
+}
+
+func (h *Hub) dropLocked(w *waiter) {
+	delete(h.held, w.key)
+	if ws := h.byApp[w.key.app]; ws != nil {
+		delete(ws, w)
+		if len(ws) == 0 {
+			delete(h.byApp, w.key.app)
+		}
+	}
+}
+
+// HeldApplications lists the applications with a P-GET held right now:
+// they are alive whatever their last activity says.
+func (h *Hub) HeldApplications() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.byApp))
+	for id := range h.byApp {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Held reports how many P-GETs are held.
+func (h *Hub) Held() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.held)
+}
+
+// Shutdown makes every held P-GET answer at once (with an empty batch and
+// its next link), and every new one answer without waiting.
+func (h *Hub) Shutdown() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.closed = true
+		close(h.closing)
+	}
+}

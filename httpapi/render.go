@@ -1,0 +1,58 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/ucwa"
+)
+
+// writeResource writes res in the negotiated format with status and, when
+// etag is not empty, a quoted ETag header.
+func (s *Server) writeResource(w http.ResponseWriter, c *call, status int, res *ucwa.Resource, etag string) error {
+	body, err := ucwa.Marshal(c.format, res)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", c.contentType)
+	noCache(h)
+	if etag != "" {
+		h.Set("ETag", `"`+etag+`"`)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) // a failed write is a client that went away; nothing to do
+	return nil
+}
+
+// writeNoContent answers 204.
+func writeNoContent(w http.ResponseWriter) {
+	noCache(w.Header())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readInput reads a POST or PUT body within the size limit and turns
+// decoding failures into UCWA errors: 413 over the limit, 415 for a media
+// type that is not JSON or XML, 400 for anything malformed.
+func (s *Server) readInput(w http.ResponseWriter, r *http.Request) (*ucwa.Input, error) {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	in, err := ucwa.ReadInput(body, r.Header.Get("Content-Type"))
+	if err == nil {
+		return in, nil
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, ucwad.Errorf(ucwad.EEntityTooLarge, "", "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes)
+	}
+	var ie *ucwa.InputError
+	if errors.As(err, &ie) {
+		if ie.Unsupported {
+			return nil, ucwad.Errorf(ucwad.EUnsupportedMediaType, "", "The content type %q is not supported; send JSON or XML.", r.Header.Get("Content-Type"))
+		}
+		return nil, ucwad.Errorf(ucwad.EBadRequest, "", "The request body could not be read: %s", ie.Msg)
+	}
+	return nil, err
+}

@@ -1,0 +1,290 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/auth"
+	"github.com/ucwad/ucwad/ucwa"
+)
+
+// authLevel is what a route requires of the caller.
+type authLevel int
+
+const (
+	public   authLevel = iota // anyone
+	signedIn                  // a valid access token
+	inApp                     // a valid token and the caller's own application {app}
+)
+
+// handler serves one method of one route. It writes the answer on success
+// and returns an error otherwise; it never writes an error itself.
+type handler func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// route is one path pattern with its methods.
+type route struct {
+	segs    []string // literal segments, or "{name}" for a wildcard
+	fold    bool     // literal segments match case-insensitively
+	auth    authLevel
+	methods map[string]handler
+}
+
+// call is the per-request state handlers receive.
+type call struct {
+	format      ucwa.Format
+	contentType string
+	params      map[string]string
+	base        string // absolute scheme://host of the server as the client sees it
+	user        *ucwad.User
+	app         *ucwad.Application
+	instanceID  string // the multi-tab instanceId the request named, if any
+}
+
+func newCall(r *http.Request) *call {
+	f, ct := ucwa.Negotiate(r.Header.Get("Accept"))
+	return &call{format: f, contentType: ct}
+}
+
+// appHref is the path-absolute href of the call's application.
+func (c *call) appHref() string { return applicationsPath + "/" + c.app.ID }
+
+// Paths of the resources outside an application. Autodiscover and WebTicket
+// paths match in any casing; these are the spellings we hand out.
+const (
+	rootPath         = "/Autodiscover/AutodiscoverService.svc/root"
+	userPath         = rootPath + "/oauth/user"
+	tokenPath        = "/WebTicket/oauthtoken"
+	applicationsPath = "/ucwa/oauth/v1/applications"
+)
+
+// routeTable is the whole URL space of the server in one place.
+func (s *Server) routeTable() []*route {
+	app := applicationsPath + "/{app}"
+	return []*route{
+		newRoute("/", public, true).on("GET", s.handleRoot),
+		newRoute(rootPath, public, true).on("GET", s.handleRoot),
+		newRoute(userPath, signedIn, true).on("GET", s.handleUser),
+		newRoute(rootPath+"/user", signedIn, true).on("GET", s.handleUser),
+		newRoute(tokenPath, public, true).on("POST", s.handleToken),
+		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate),
+		newRoute(app, inApp, false).on("GET", s.handleApplicationGet).on("DELETE", s.handleApplicationDelete),
+		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents),
+		newRoute(app+"/policies", inApp, false).on("GET", s.handlePolicies),
+		newRoute(app+"/me", inApp, false).on("GET", s.handleMe),
+		newRoute(app+"/me/makeMeAvailable", inApp, false).on("POST", s.handleMakeMeAvailable),
+		newRoute(app+"/me/reportMyActivity", inApp, false).on("POST", s.handleReportMyActivity),
+		newRoute(app+"/people", inApp, false).on("GET", s.handlePeople),
+		newRoute(app+"/communication", inApp, false).on("GET", s.handleCommunication),
+		newRoute(app+"/onlineMeetings", inApp, false).on("GET", s.handleOnlineMeetings),
+	}
+}
+
+func newRoute(pattern string, a authLevel, fold bool) *route {
+	return &route{segs: splitPath(pattern), fold: fold, auth: a, methods: map[string]handler{}}
+}
+
+func (rt *route) on(method string, h handler) *route {
+	rt.methods[method] = h
+	return rt
+}
+
+func (rt *route) allow() string {
+	ms := make([]string, 0, len(rt.methods))
+	for m := range rt.methods {
+		ms = append(ms, m)
+	}
+	sort.Strings(ms)
+	return strings.Join(ms, ", ")
+}
+
+// match returns the route for the cleaned path segs and its wildcard values.
+func (s *Server) match(segs []string) (*route, map[string]string) {
+	for _, rt := range s.routes {
+		if len(rt.segs) != len(segs) {
+			continue
+		}
+		var params map[string]string
+		ok := true
+		for i, p := range rt.segs {
+			if strings.HasPrefix(p, "{") {
+				if params == nil {
+					params = map[string]string{}
+				}
+				params[p[1:len(p)-1]] = segs[i]
+				continue
+			}
+			if p != segs[i] && !(rt.fold && strings.EqualFold(p, segs[i])) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return rt, params
+		}
+	}
+	return nil, nil
+}
+
+// splitPath splits a URL path into its non-empty segments, so that
+// duplicated and trailing slashes are served as if absent rather than
+// redirected (a redirect turns a client's POST into a GET).
+func splitPath(p string) []string {
+	var segs []string
+	for _, s := range strings.Split(p, "/") {
+		if s != "" {
+			segs = append(segs, s)
+		}
+	}
+	return segs
+}
+
+// dispatch routes one request: match, authenticate, check the method and
+// version, load the application, run the handler and render its error.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	start := s.clock.Now()
+	c := newCall(r)
+	c.base = s.baseURL(r)
+	sw := &statusWriter{ResponseWriter: w}
+	err := s.serve(sw, r, c)
+	if err != nil {
+		s.renderError(sw, r, c, err)
+	}
+	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", s.clock.Now().Sub(start))
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
+	rt, params := s.match(splitPath(r.URL.Path))
+	if rt == nil {
+		return &ucwad.Error{Code: ucwad.ENotFound, Subcode: ucwad.SubResourceNotFound, Message: "There is no resource at this address."}
+	}
+	c.params = params
+	if rt.auth >= signedIn {
+		if err := s.authenticate(r, c); err != nil {
+			return err
+		}
+	}
+	h, ok := rt.methods[r.Method]
+	if !ok {
+		w.Header().Set("Allow", rt.allow())
+		return ucwad.Errorf(ucwad.EMethodNotAllowed, "", "The method %s is not allowed on this resource.", r.Method)
+	}
+	if err := checkVersion(r); err != nil {
+		return err
+	}
+	if rt.auth == inApp {
+		if err := s.loadApplication(r, c); err != nil {
+			return err
+		}
+	}
+	ctx := context.WithValue(r.Context(), callKey, c)
+	return h(w, r.WithContext(ctx), c)
+}
+
+// supportedRevision is the resource revision this server serves everywhere.
+const supportedRevision = 2
+
+// checkVersion honours X-MS-RequiresMinResourceVersion: "2" and "2.0" (and
+// anything lower) are served; a higher revision is refused as UCWA does.
+func checkVersion(r *http.Request) error {
+	v := strings.TrimSpace(r.Header.Get("X-MS-RequiresMinResourceVersion"))
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return ucwad.InvalidParameter("X-MS-RequiresMinResourceVersion", "The header X-MS-RequiresMinResourceVersion must be a number such as 2.0.")
+	}
+	if n > supportedRevision {
+		return ucwad.Errorf(ucwad.ENotFound, "APIVersionNotSupported", "This server serves resource revision %d.", supportedRevision)
+	}
+	return nil
+}
+
+// authenticate resolves the bearer token to its user or fails with
+// EUnauthorized (answered with the MsRtcOAuth challenge).
+func (s *Server) authenticate(r *http.Request, c *call) error {
+	value, ok := auth.ParseBearer(r.Header.Get("Authorization"))
+	if !ok {
+		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
+	}
+	_, u, err := s.store.FindToken(r.Context(), auth.HashToken(value))
+	if ucwad.ErrorCode(err) == ucwad.ENotFound {
+		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
+	}
+	if err != nil {
+		return err
+	}
+	c.user = u
+	return nil
+}
+
+// touchInterval bounds how often a request records activity on its
+// application: often enough for expiry measured in minutes, rarely enough
+// that reads do not each cost a write.
+const touchInterval = 30 * time.Second
+
+// loadApplication finds the caller's own application {app}; any other
+// application id, existing or not, is ApplicationNotFound.
+func (s *Server) loadApplication(r *http.Request, c *call) error {
+	c.instanceID = queryValue(r, "instanceId")
+	app, err := s.store.FindApplication(r.Context(), c.user.ID, c.params["app"], c.instanceID)
+	if err != nil {
+		if ucwad.ErrorCode(err) == ucwad.ENotFound {
+			return &ucwad.Error{Code: ucwad.ENotFound, Subcode: ucwad.SubApplicationNotFound, Message: "The application does not exist."}
+		}
+		return err
+	}
+	c.app = app
+	if now := s.clock.Now(); now.Sub(app.LastActiveAt) >= touchInterval {
+		if err := s.store.TouchApplication(r.Context(), app.ID); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		app.LastActiveAt = now
+	}
+	return nil
+}
+
+// queryValue returns a query parameter matched case-insensitively by name,
+// as clients spell server-defined parameters in various casings.
+func queryValue(r *http.Request, name string) string {
+	for k, vs := range r.URL.Query() {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// statusWriter remembers the status for the access log and passes Flush on.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

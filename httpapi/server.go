@@ -1,0 +1,203 @@
+// Package httpapi is the HTTP transport of ucwad: the route table, the
+// handlers (which return errors instead of writing them) and the one adapter
+// that renders every error as a UCWA error body in the negotiated format.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/auth"
+	"github.com/ucwad/ucwad/clock"
+)
+
+// Config is what the transport needs to know. The zero value of each field
+// means its default (see withDefaults).
+type Config struct {
+	// PublicURL is the absolute base URL clients reach the server at, e.g.
+	// "https://lyncweb.contoso.com". Empty: derived from each request's
+	// scheme and Host header.
+	PublicURL string
+	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// TokenLifetime is how long an access token is valid (default 8 h).
+	TokenLifetime time.Duration
+	// ServerName appears as the source of X-Ms-Diagnostics headers
+	// (default "ucwad").
+	ServerName string
+	// Policies are the properties of the application's policies resource,
+	// in order.
+	Policies []Policy
+	// DefaultEventTimeout is how long a P-GET is held when the channel set
+	// no timeout (default 180 s); MinEventTimeout and MaxEventTimeout bound
+	// what a client may ask for (default 180 s and 1800 s, as in UCWA).
+	DefaultEventTimeout, MinEventTimeout, MaxEventTimeout time.Duration
+	// ApplicationIdle is how long an application may go without a request
+	// or a held P-GET before it is expired (default 15 min).
+	ApplicationIdle time.Duration
+	// SweepInterval is how often expiry runs (default 1 min).
+	SweepInterval time.Duration
+}
+
+// Policy is one property of the policies resource.
+type Policy struct{ Name, Value string }
+
+// DefaultPolicies is what a new installation reports on the policies
+// resource: everything a UCWA client can honour here switched on, the
+// client-side archiving and logging switches off.
+var DefaultPolicies = []Policy{
+	{"emoticons", "Enabled"},
+	{"htmlMessaging", "Enabled"},
+	{"logging", "Disabled"},
+	{"messageArchiving", "Disabled"},
+	{"callLogArchiving", "Disabled"},
+	{"messagingUrls", "Enabled"},
+	{"photos", "Disabled"},
+	{"exchangeUnifiedMessaging", "Disabled"},
+	{"customerExperienceImprovementProgram", "Disabled"},
+	{"softwareQualityMetrics", "Disabled"},
+	{"telephonyMode", "Uc"},
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.TokenLifetime <= 0 {
+		c.TokenLifetime = 8 * time.Hour
+	}
+	if c.ServerName == "" {
+		c.ServerName = "ucwad"
+	}
+	if c.DefaultEventTimeout <= 0 {
+		c.DefaultEventTimeout = 180 * time.Second
+	}
+	if c.MinEventTimeout <= 0 {
+		c.MinEventTimeout = 180 * time.Second
+	}
+	if c.MaxEventTimeout <= 0 {
+		c.MaxEventTimeout = 1800 * time.Second
+	}
+	c.MinEventTimeout = min(c.MinEventTimeout, c.DefaultEventTimeout)
+	c.MaxEventTimeout = max(c.MaxEventTimeout, c.DefaultEventTimeout)
+	if c.ApplicationIdle <= 0 {
+		c.ApplicationIdle = 15 * time.Minute
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = time.Minute
+	}
+	if c.Policies == nil {
+		c.Policies = DefaultPolicies
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return c
+}
+
+// Server serves the UCWA API.
+type Server struct {
+	cfg      Config
+	store    ucwad.Store
+	hasher   *auth.Hasher
+	throttle *auth.Throttle
+	clock    clock.Clock
+	log      *slog.Logger
+	hub      *Hub
+	routes   []*route
+}
+
+// Deps are the collaborators a Server uses.
+type Deps struct {
+	Store    ucwad.Store
+	Hasher   *auth.Hasher
+	Throttle *auth.Throttle
+	Clock    clock.Clock
+	Log      *slog.Logger
+	// Hub must be the Notifier the store was opened with, so that held
+	// event requests wake when events commit. nil: a Hub of its own (then
+	// held requests wake only at their timeout).
+	Hub *Hub
+}
+
+// New returns a Server. Deps.Store and Deps.Hasher are required; the others
+// default to the real clock, a default Throttle and a discarding logger.
+func New(cfg Config, d Deps) *Server {
+	if d.Clock == nil {
+		d.Clock = clock.Real()
+	}
+	if d.Throttle == nil {
+		d.Throttle = auth.NewThrottle(d.Clock, auth.ThrottleConfig{})
+	}
+	if d.Hub == nil {
+		d.Hub = NewHub()
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg.withDefaults(),
+		store:    d.Store,
+		hasher:   d.Hasher,
+		throttle: d.Throttle,
+		clock:    d.Clock,
+		log:      d.Log,
+		hub:      d.Hub,
+	}
+	s.routes = s.routeTable()
+	return s
+}
+
+// Handler returns the server's root HTTP handler with all middleware.
+func (s *Server) Handler() http.Handler {
+	return s.recoverer(gzipper(http.HandlerFunc(s.dispatch)))
+}
+
+// Run runs the background sweeps until ctx ends.
+func (s *Server) Run(ctx context.Context) { s.sweepLoop(ctx, s.cfg.SweepInterval) }
+
+// Shutdown answers every held event request at once; call it before
+// shutting the HTTP server down so that it does not wait for them.
+func (s *Server) Shutdown() { s.hub.Shutdown() }
+
+// recoverer turns a panicking handler into a 500 UCWA error instead of a
+// dropped connection, and logs the panic once.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				c := newCall(r)
+				s.renderError(w, r, c, &ucwad.Error{Code: ucwad.EServiceFailure, Message: "The server failed to process the request."})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// baseURL is the absolute scheme://host the client used (or PublicURL).
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+type ctxKey int
+
+const callKey ctxKey = 0
+
+// callFrom returns the per-request state stored by dispatch.
+func callFrom(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey).(*call)
+	return c
+}
