@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -90,6 +92,9 @@ func (m *Main) Run(ctx context.Context) error {
 	log := slog.New(slog.NewTextHandler(m.Env.Stderr, &slog.HandlerOptions{Level: logLevel(c.LogLevel)}))
 	log.Info("starting", "config", c.String())
 
+	if err := os.MkdirAll(filepath.Dir(c.DB), 0o755); err != nil {
+		return fmt.Errorf("creating the database directory: %w", err)
+	}
 	hub := httpapi.NewHub()
 	db, err := sqlite.Open(ctx, c.DB, sqlite.Options{
 		Clock:                  m.Clock,
