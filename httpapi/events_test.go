@@ -1,0 +1,280 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/ucwa"
+)
+
+// pget starts a P-GET in the background; wait returns its answer.
+type pget struct {
+	ch chan *resp
+}
+
+func (s *session) startPGet(t *testing.T, href string, header map[string]string) *pget {
+	t.Helper()
+	p := &pget{ch: make(chan *resp, 1)}
+	go func() { p.ch <- s.do(req{method: "GET", url: href, header: header}) }()
+	return p
+}
+
+func (p *pget) wait() *resp { return <-p.ch }
+
+// ackOf returns the ack parameter of an events href.
+func ackOf(t *testing.T, href string) int64 {
+	t.Helper()
+	u, err := url.Parse(href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.ParseInt(u.Query().Get("ack"), 10, 64)
+	if err != nil {
+		t.Fatalf("href %q has no numeric ack", href)
+	}
+	return n
+}
+
+// heldTimers is how many clock timers one held P-GET arms (its timeout and
+// its keep-alive): waiting for them means the request is parked.
+const heldTimers = 2
+
+func TestEventReachesHeldPGet(t *testing.T) {
+	for _, accept := range []string{"application/json", "application/vnd.microsoft.com.ucwa+xml"} {
+		t.Run(accept, func(t *testing.T) {
+			e := newEnv(t)
+			s := e.signIn("alice", "ev")
+			events := link(t, s.app, "events")
+			if ackOf(t, events) != 1 {
+				t.Fatalf("first events href %q", events)
+			}
+			h := map[string]string{"Accept": accept}
+			p := s.startPGet(t, events, h)
+			e.clock.WaitForTimers(heldTimers)
+
+			me := embedded(t, s.app, "me")
+			s.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, http.StatusNoContent)
+
+			r := p.wait().wantStatus(t, 200)
+			if accept != "application/json" && r.format(t) != ucwa.XML {
+				t.Fatalf("Content-Type %q for Accept %s", r.Header.Get("Content-Type"), accept)
+			}
+			ev := r.events(t)
+			if ev.Next == "" || ackOf(t, ev.Next) != 2 || ev.Resync != "" {
+				t.Fatalf("links self %q next %q resync %q", ev.Self, ev.Next, ev.Resync)
+			}
+			got := senderSummary(ev)
+			want := []string{"me me updated " + s.app.Href + "/me", "communication communication updated " + s.app.Href + "/communication"}
+			if !equalStrings(got, want) {
+				t.Fatalf("events %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// senderSummary flattens a batch to "senderRel linkRel type href" lines.
+func senderSummary(ev *ucwa.Events) []string {
+	var out []string
+	for _, s := range ev.Senders {
+		for _, e := range s.Events {
+			out = append(out, s.Rel+" "+e.Link.Rel+" "+e.Type+" "+e.Link.Href)
+		}
+	}
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAckRedeliveryAndResync(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) { c.MinEventTimeout = time.Second })
+	s := e.signIn("alice", "ack")
+	events := link(t, s.app, "events")
+	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+
+	// Events are waiting: the P-GET answers at once.
+	first := s.do(req{method: "GET", url: events}).wantStatus(t, 200).events(t)
+	if len(senderSummary(first)) != 2 {
+		t.Fatalf("first batch %q", senderSummary(first))
+	}
+	// The answer was lost on the wire: asking for the same ack gives the same batch.
+	again := s.do(req{method: "GET", url: events}).wantStatus(t, 200).events(t)
+	if !equalStrings(senderSummary(again), senderSummary(first)) || again.Next != first.Next {
+		t.Fatalf("re-delivery %q next %q, want %q next %q", senderSummary(again), again.Next, senderSummary(first), first.Next)
+	}
+
+	// Bad acks: resync to the first unacknowledged batch (1), and nothing else.
+	for _, bad := range []string{"99", "0", "-3", "x", ""} {
+		u := s.app.Href + "/events?ack=" + bad
+		r := s.do(req{method: "GET", url: u}).wantStatus(t, 200).events(t)
+		if r.Resync == "" || r.Next != "" || len(r.Senders) != 0 || ackOf(t, r.Resync) != 1 {
+			t.Fatalf("ack=%q: resync %q next %q senders %d", bad, r.Resync, r.Next, len(r.Senders))
+		}
+	}
+
+	// Asking for 2 acknowledges 1; it times out empty after the channel's timeout.
+	p := s.startPGet(t, first.Next+"&timeout=5", nil)
+	e.clock.WaitForTimers(heldTimers)
+	e.clock.Advance(5 * time.Second)
+	empty := p.wait().wantStatus(t, 200).events(t)
+	if len(empty.Senders) != 0 || ackOf(t, empty.Next) != 3 {
+		t.Fatalf("timeout answer: %d senders, next %q", len(empty.Senders), empty.Next)
+	}
+	// Batch 1 is gone now: asking for it is a resync to 2 (the empty batch, still unacknowledged).
+	r := s.do(req{method: "GET", url: events}).wantStatus(t, 200).events(t)
+	if r.Resync == "" || ackOf(t, r.Resync) != 2 {
+		t.Fatalf("after ack: resync %q", r.Resync)
+	}
+	// The timeout is sticky: the next P-GET without the parameter also waits 5 s.
+	p = s.startPGet(t, empty.Next, nil)
+	e.clock.WaitForTimers(heldTimers)
+	e.clock.Advance(5 * time.Second)
+	if ev := p.wait().wantStatus(t, 200).events(t); ackOf(t, ev.Next) != 4 {
+		t.Fatalf("sticky timeout: next %q", ev.Next)
+	}
+}
+
+func TestTimeoutIsClamped(t *testing.T) {
+	// The test minimum is 2 s; a client asking for 1 s gets 2 s.
+	e := newEnv(t, func(c *httpapi.Config) { c.MinEventTimeout = 2 * time.Second; c.DefaultEventTimeout = 3 * time.Second })
+	s := e.signIn("alice", "clamp")
+	p := s.startPGet(t, link(t, s.app, "events")+"&timeout=1&low=1&medium=99999&priority=1", nil)
+	e.clock.WaitForTimers(heldTimers)
+	e.clock.Advance(1 * time.Second)
+	select {
+	case r := <-p.ch:
+		t.Fatalf("answered after 1 s (status %d); the minimum is 2 s", r.StatusCode)
+	default:
+	}
+	e.clock.Advance(1 * time.Second)
+	p.wait().wantStatus(t, 200)
+}
+
+func TestPGetReplaced(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "rep")
+	events := link(t, s.app, "events")
+	a := s.startPGet(t, events, nil)
+	e.clock.WaitForTimers(heldTimers)
+
+	// A newcomer with the same priority replaces the held request.
+	b := s.startPGet(t, events, nil)
+	a.wait().wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
+	e.clock.WaitForTimers(heldTimers)
+
+	// A newcomer with a lower priority is refused; b stays.
+	s.do(req{method: "GET", url: events + "&priority=-1"}).wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
+	if e.hub.Held() != 1 {
+		t.Fatalf("%d held, want 1", e.hub.Held())
+	}
+	// A higher priority replaces it.
+	c := s.startPGet(t, events+"&priority=5", nil)
+	b.wait().wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
+	e.clock.WaitForTimers(heldTimers)
+	e.api.Shutdown()
+	if ev := c.wait().wantStatus(t, 200).events(t); ev.Next == "" || len(ev.Senders) != 0 {
+		t.Fatalf("shutdown answer next %q senders %d", ev.Next, len(ev.Senders))
+	}
+}
+
+func TestMultiTabChannels(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token("alice@contoso.com", "secret-alice")
+	s := &session{e: e, token: tok}
+	post := func(instance string, status int) *ucwa.Resource {
+		body := `{"userAgent":"tabs","endpointId":"same","culture":"en-US","instanceId":"` + instance + `"}`
+		r := s.do(req{method: "POST", url: "/ucwa/oauth/v1/applications", body: body,
+			header: map[string]string{"Content-Type": "application/json", "X-MS-RequiresMinResourceVersion": "2"}})
+		return r.wantStatus(t, status).resource(t)
+	}
+	tab1 := post("tab1", http.StatusCreated)
+	tab2 := post("tab2", http.StatusOK) // same application, one more channel
+	if str(t, tab1, "id") != str(t, tab2, "id") {
+		t.Fatal("tabs of one application got different ids")
+	}
+	ev1, ev2 := link(t, tab1, "events"), link(t, tab2, "events")
+	for _, tc := range []struct{ href, instance string }{{ev1, "tab1"}, {ev2, "tab2"}, {tab1.Href, "tab1"}} {
+		u, _ := url.Parse(tc.href)
+		if u.Query().Get("instanceId") != tc.instance {
+			t.Errorf("%q does not address instance %s", tc.href, tc.instance)
+		}
+	}
+	// Each tab holds its own P-GET; both get the application's events.
+	p1 := s.startPGet(t, ev1, nil)
+	p2 := s.startPGet(t, ev2, nil)
+	e.clock.WaitForTimers(2 * heldTimers)
+	s.do(req{method: "POST", url: link(t, embedded(t, tab1, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+	for _, p := range []*pget{p1, p2} {
+		if got := senderSummary(p.wait().wantStatus(t, 200).events(t)); len(got) != 2 {
+			t.Errorf("tab events %q", got)
+		}
+	}
+	// Deleting one tab keeps the other.
+	s.do(req{method: "DELETE", url: tab1.Href}).wantStatus(t, 204)
+	s.do(req{method: "GET", url: ev1}).wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
+	s.do(req{method: "GET", url: tab2.Href}).wantStatus(t, 200)
+}
+
+func TestApplicationExpiry(t *testing.T) {
+	e := newEnv(t)
+	idle := e.signIn("alice", "idle")
+	busy := e.signIn("alice", "busy")
+	held := busy.startPGet(t, link(t, busy.app, "events")+"&timeout=1800", nil)
+	e.clock.WaitForTimers(heldTimers)
+	alice, err := e.store.FindUserBySIP(t.Context(), "alice@contoso.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exists := func(s *session) bool {
+		_, err := e.store.FindApplication(t.Context(), alice.ID, str(t, s.app, "id"), "")
+		return err == nil
+	}
+
+	e.clock.Advance(14 * time.Minute)
+	if err := e.api.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(idle) || !exists(busy) {
+		t.Fatal("an application expired after 14 minutes")
+	}
+	e.clock.Advance(2 * time.Minute)
+	if err := e.api.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// 16 minutes without a request: gone, and the client is told so.
+	idle.do(req{method: "GET", url: idle.app.Href}).wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
+	// The held P-GET kept the other alive.
+	if !exists(busy) {
+		t.Fatal("the application holding a P-GET expired")
+	}
+	// A P-GET held on an application that is deleted answers at once.
+	busy.do(req{method: "DELETE", url: busy.app.Href}).wantStatus(t, 204)
+	held.wait().wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
+}
+
+func TestEventsHrefWithAppendedParameters(t *testing.T) {
+	// The Microsoft sample appends its parameters by concatenation.
+	e := newEnv(t, func(c *httpapi.Config) { c.MinEventTimeout = time.Second })
+	s := e.signIn("alice", "concat")
+	href := link(t, s.app, "events") + "&low=15&medium=5&priority=0&timeout=180"
+	p := s.startPGet(t, href, nil)
+	e.clock.WaitForTimers(heldTimers)
+	e.clock.Advance(180 * time.Second)
+	if ev := p.wait().wantStatus(t, 200).events(t); ackOf(t, ev.Next) != 2 {
+		t.Fatalf("next %q", ev.Next)
+	}
+}
