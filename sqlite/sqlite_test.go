@@ -18,15 +18,21 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, clk clock.Clock) ucwad.Store {
-		return openTest(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk})
+	storetest.Run(t, func(t *testing.T, cfg storetest.Config) ucwad.Store {
+		return openTest(t, filepath.Join(t.TempDir(), "ucwad.db"), suiteOptions(cfg))
 	})
 }
 
 func TestStoreMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, clk clock.Clock) ucwad.Store {
-		return openTest(t, ":memory:", Options{Clock: clk})
+	storetest.Run(t, func(t *testing.T, cfg storetest.Config) ucwad.Store {
+		return openTest(t, ":memory:", suiteOptions(cfg))
 	})
+}
+
+// suiteOptions opens the store as the shared suite asks. The cross-process
+// poll is off: the suite drives its fake clock and counts notifications.
+func suiteOptions(cfg storetest.Config) Options {
+	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel, PollInterval: -1}
 }
 
 // openTest opens path and fails the test on error; the caller closes it.

@@ -2,8 +2,9 @@
 // once as a test suite that each backend runs against itself:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T, clk clock.Clock) ucwad.Store {
-//			db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"), sqlite.Options{Clock: clk})
+//		storetest.Run(t, func(t *testing.T, cfg storetest.Config) ucwad.Store {
+//			db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"),
+//				sqlite.Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
@@ -33,11 +34,25 @@ var Start = time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC)
 // expects the store from open to enforce: the backends' default.
 const MaxApplicationsPerUser = 100
 
+// Config is what the store under test must be opened with.
+type Config struct {
+	// Clock is the fake clock the store must take "now" from.
+	Clock clock.Clock
+	// Notifier must be told, after commit, which applications got events.
+	Notifier ucwad.Notifier
+	// MaxEventsPerChannel is the event log limit per channel.
+	MaxEventsPerChannel int
+}
+
+// MaxEventsPerChannel is the per-channel event limit the suite configures:
+// small, so that overflow is cheap to provoke.
+const MaxEventsPerChannel = 6
+
 // Run runs the shared suite, each subtest against a fresh, empty store from
-// open. open receives the fake clock the store must take "now" from, and
-// must configure the default limit of MaxApplicationsPerUser applications
-// per user. Run closes the store when the subtest ends.
-func Run(t *testing.T, open func(t *testing.T, clk clock.Clock) ucwad.Store) {
+// open. open must honour cfg and configure the default limit of
+// MaxApplicationsPerUser applications per user. Run closes the store when
+// the subtest ends.
+func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	tests := []struct {
 		name string
 		f    func(*testing.T, *env)
@@ -67,25 +82,28 @@ func Run(t *testing.T, open func(t *testing.T, clk clock.Clock) ucwad.Store) {
 		{"MaxApplicationsPerUser", testMaxApplicationsPerUser},
 		{"CreateApplicationConcurrent", testCreateApplicationConcurrent},
 	}
+	tests = append(tests, eventTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clock.NewFake(Start)
-			s := open(t, clk)
+			notes := &notifications{}
+			s := open(t, Config{Clock: clk, Notifier: notes, MaxEventsPerChannel: MaxEventsPerChannel})
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			tt.f(t, &env{ctx: t.Context(), s: s, clk: clk})
+			tt.f(t, &env{ctx: t.Context(), s: s, clk: clk, notes: notes})
 		})
 	}
 }
 
 // env is what a subtest works with.
 type env struct {
-	ctx context.Context
-	s   ucwad.Store
-	clk *clock.Fake
+	ctx   context.Context
+	s     ucwad.Store
+	clk   *clock.Fake
+	notes *notifications
 }
 
 func (e *env) createUser(t *testing.T, sip string) *ucwad.User {

@@ -1,0 +1,236 @@
+package storetest
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ucwad/ucwad"
+)
+
+// eventTests are the event-channel subtests.
+var eventTests = []struct {
+	name string
+	f    func(*testing.T, *env)
+}{
+	{"ReadBatchAckProtocol", testReadBatchAckProtocol},
+	{"ReadBatchChannels", testReadBatchChannels},
+	{"ReadBatchUnknownChannel", testReadBatchUnknownChannel},
+	{"ReadBatchIsActivity", testReadBatchIsActivity},
+	{"ChannelOptions", testChannelOptions},
+	{"ExpireApplications", testExpireApplications},
+}
+
+// notifications records what the store tells its Notifier.
+type notifications struct {
+	mu   sync.Mutex
+	apps []string
+}
+
+func (n *notifications) Notify(appIDs []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.apps = append(n.apps, appIDs...)
+}
+
+// take returns the notified application ids so far (sorted, deduplicated)
+// and forgets them.
+func (n *notifications) take() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := slices.Compact(slices.Sorted(slices.Values(n.apps)))
+	n.apps = nil
+	return out
+}
+
+// summary is an event without its sequence number and data.
+type summary struct {
+	typ     ucwad.EventType
+	subject string
+}
+
+func summarize(evs []ucwad.Event) []summary {
+	var out []summary
+	for _, e := range evs {
+		out = append(out, summary{e.Type, e.Subject})
+	}
+	return out
+}
+
+// availabilityEvents are what MakeApplicationAvailable appends.
+var availabilityEvents = []summary{{ucwad.EventUpdated, ucwad.SubjectMe}, {ucwad.EventUpdated, ucwad.SubjectCommunication}}
+
+func (e *env) readBatch(t *testing.T, app *ucwad.Application, instance string, ack int64, release bool) *ucwad.Batch {
+	t.Helper()
+	b, err := e.s.ReadBatch(e.ctx, app.ID, instance, ack, release)
+	if err != nil {
+		t.Fatalf("ReadBatch(ack %d, release %v): %v", ack, release, err)
+	}
+	return b
+}
+
+// wantBatch checks a served batch: its number and events, not waiting, no resync.
+func wantBatch(t *testing.T, what string, b *ucwad.Batch, ack int64, want []summary) {
+	t.Helper()
+	if b.Wait || b.Resync != 0 || b.Ack != ack || !slices.Equal(summarize(b.Events), want) {
+		t.Fatalf("%s: got ack %d wait %v resync %d events %v, want batch %d with %v", what, b.Ack, b.Wait, b.Resync, summarize(b.Events), ack, want)
+	}
+	for i := 1; i < len(b.Events); i++ {
+		if b.Events[i].Seq <= b.Events[i-1].Seq {
+			t.Fatalf("%s: events out of order: %+v", what, b.Events)
+		}
+	}
+}
+
+func wantResync(t *testing.T, what string, b *ucwad.Batch, to int64) {
+	t.Helper()
+	if b.Resync != to || len(b.Events) != 0 || b.Wait {
+		t.Fatalf("%s: got resync %d wait %v events %d, want resync to %d", what, b.Resync, b.Wait, len(b.Events), to)
+	}
+}
+
+func wantWait(t *testing.T, what string, b *ucwad.Batch) {
+	t.Helper()
+	if !b.Wait || b.Resync != 0 || len(b.Events) != 0 {
+		t.Fatalf("%s: got wait %v resync %d events %d, want to wait", what, b.Wait, b.Resync, len(b.Events))
+	}
+}
+
+func testReadBatchAckProtocol(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	if app.Channel.NextAck != 1 {
+		t.Fatalf("new channel NextAck %d, want 1", app.Channel.NextAck)
+	}
+	wantWait(t, "nothing yet", e.readBatch(t, app, "", 1, false))
+
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.notes.take(); !slices.Equal(got, []string{app.ID}) {
+		t.Fatalf("notified %v, want %v", got, []string{app.ID})
+	}
+	first := e.readBatch(t, app, "", 1, false)
+	wantBatch(t, "first batch", first, 1, availabilityEvents)
+	// Frozen: asking again gives exactly the same batch.
+	again := e.readBatch(t, app, "", 1, false)
+	wantBatch(t, "re-delivery", again, 1, availabilityEvents)
+	if again.Events[0].Seq != first.Events[0].Seq {
+		t.Fatal("re-delivery returned other events")
+	}
+	// Doing it again changes nothing and tells nobody.
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.notes.take(); len(got) != 0 {
+		t.Fatalf("a second MakeApplicationAvailable notified %v", got)
+	}
+
+	// Asking for 2 acknowledges 1.
+	wantWait(t, "after ack", e.readBatch(t, app, "", 2, false))
+	if got := e.findApp(t, alice.ID, app.ID, "").Channel.NextAck; got != 2 {
+		t.Fatalf("NextAck %d after acknowledging 1, want 2", got)
+	}
+	wantResync(t, "acknowledged batch", e.readBatch(t, app, "", 1, false), 2)
+	wantResync(t, "future batch", e.readBatch(t, app, "", 3, false), 2)
+	wantResync(t, "garbage", e.readBatch(t, app, "", 0, false), 2)
+	// A timed-out request freezes an empty batch, which is re-delivered empty.
+	wantBatch(t, "released empty", e.readBatch(t, app, "", 2, true), 2, nil)
+	wantBatch(t, "empty re-delivery", e.readBatch(t, app, "", 2, false), 2, nil)
+	wantWait(t, "next after empty", e.readBatch(t, app, "", 3, false))
+	wantResync(t, "before the empty one", e.readBatch(t, app, "", 2, false), 3)
+}
+
+func testReadBatchChannels(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	bob := e.createUser(t, "bob@contoso.com")
+	tab1, _ := e.createApp(t, alice, "ep", "tab1")
+	tab2, _ := e.createApp(t, alice, "ep", "tab2")
+	other, _ := e.createApp(t, alice, "other", "")
+	bobs, _ := e.createApp(t, bob, "ep", "")
+
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, tab1.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Every channel of that application gets the events; other applications none.
+	wantBatch(t, "tab1", e.readBatch(t, tab1, "tab1", 1, false), 1, availabilityEvents)
+	wantBatch(t, "tab2", e.readBatch(t, tab2, "tab2", 1, false), 1, availabilityEvents)
+	wantWait(t, "other application", e.readBatch(t, other, "", 1, false))
+	wantWait(t, "bob", e.readBatch(t, bobs, "", 1, false))
+	// Acknowledging on one channel leaves the other's batch alone.
+	wantWait(t, "tab1 ack", e.readBatch(t, tab1, "tab1", 2, false))
+	wantBatch(t, "tab2 still", e.readBatch(t, tab2, "tab2", 1, false), 1, availabilityEvents)
+}
+
+func testReadBatchUnknownChannel(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "tab")
+	for _, tc := range []struct{ id, instance string }{{app.ID, "other"}, {app.ID, ""}, {"nosuchapplication000", ""}} {
+		_, err := e.s.ReadBatch(e.ctx, tc.id, tc.instance, 1, false)
+		wantAppNotFound(t, "ReadBatch("+tc.id+", "+tc.instance+")", err)
+	}
+}
+
+func testReadBatchIsActivity(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	e.clk.Advance(10 * time.Minute)
+	e.readBatch(t, app, "", 1, false)
+	if got := e.findApp(t, alice.ID, app.ID, "").LastActiveAt; !got.Equal(e.clk.Now()) {
+		t.Fatalf("LastActiveAt %v after ReadBatch, want %v", got, e.clk.Now())
+	}
+}
+
+func testChannelOptions(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	e.createApp(t, alice, "ep", "tab")
+	o := ucwad.ChannelOptions{Timeout: 600, Low: 20, Medium: 7}
+	if err := e.s.SetChannelOptions(e.ctx, app.ID, "", o); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.findApp(t, alice.ID, app.ID, "").Channel.Options; got != o {
+		t.Fatalf("options %+v, want %+v", got, o)
+	}
+	if got := e.findApp(t, alice.ID, app.ID, "tab").Channel.Options; got != (ucwad.ChannelOptions{}) {
+		t.Fatalf("the other channel's options %+v, want none", got)
+	}
+	wantAppNotFound(t, "SetChannelOptions(unknown channel)", e.s.SetChannelOptions(e.ctx, app.ID, "nope", o))
+}
+
+func testExpireApplications(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	old, _ := e.createApp(t, alice, "old", "")
+	held, _ := e.createApp(t, alice, "held", "")
+	e.clk.Advance(10 * time.Minute)
+	fresh, _ := e.createApp(t, alice, "fresh", "")
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.notes.take()
+
+	cutoff := e.clk.Now().Add(-5 * time.Minute)
+	ids, err := e.s.ExpireApplications(e.ctx, cutoff, []string{held.ID, "nosuchapplication000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids, []string{old.ID}) {
+		t.Fatalf("expired %v, want %v", ids, []string{old.ID})
+	}
+	if got := e.notes.take(); !slices.Equal(got, []string{old.ID}) {
+		t.Fatalf("notified %v, want the expired application", got)
+	}
+	_, err = e.s.FindApplication(e.ctx, alice.ID, old.ID, "")
+	wantAppNotFound(t, "FindApplication(expired)", err)
+	_, err = e.s.ReadBatch(e.ctx, old.ID, "", 1, false)
+	wantAppNotFound(t, "ReadBatch(expired)", err)
+	e.findApp(t, alice.ID, held.ID, "")
+	e.findApp(t, alice.ID, fresh.ID, "")
+
+	// Without the keep list the held one goes too; nothing is expired twice.
+	ids, err = e.s.ExpireApplications(e.ctx, cutoff, nil)
+	if err != nil || !slices.Equal(ids, []string{held.ID}) {
+		t.Fatalf("second expiry: %v %v, want %v", ids, err, []string{held.ID})
+	}
+}
