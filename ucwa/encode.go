@@ -384,31 +384,36 @@ func appendXMLAttr(b []byte, s string) []byte { return appendXMLEscaped(b, s, tr
 // carriage returns everywhere (where parsers would fold CRLF). Characters XML
 // cannot carry at all, and invalid UTF-8, become U+FFFD, as in encoding/xml.
 func appendXMLEscaped(b []byte, s string, attr bool) []byte {
+	safe := &xmlTextSafe
+	if attr {
+		safe = &xmlAttrSafe
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if safe[c] {
+			i++
+			continue
+		}
 		var esc string
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '&':
+			switch c {
+			case '&':
 				esc = "&amp;"
-			case c == '<':
+			case '<':
 				esc = "&lt;"
-			case c == '>':
+			case '>':
 				esc = "&gt;"
-			case c == '"' && attr:
+			case '"':
 				esc = "&quot;"
-			case c == '\r':
+			case '\r':
 				esc = "&#xD;"
-			case c == '\n' && attr:
+			case '\n':
 				esc = "&#xA;"
-			case c == '\t' && attr:
+			case '\t':
 				esc = "&#x9;"
-			case c < 0x20 && c != '\n' && c != '\t':
-				esc = "\uFFFD"
 			default:
-				i++
-				continue
+				esc = "\uFFFD"
 			}
 			b = append(b, s[start:i]...)
 			b = append(b, esc...)
@@ -420,11 +425,25 @@ func appendXMLEscaped(b []byte, s string, attr bool) []byte {
 		if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
 			b = append(b, s[start:i]...)
 			b = append(b, "\uFFFD"...)
-			i += size
-			start = i
-			continue
+		} else {
+			b = append(b, s[start:i+size]...)
 		}
 		i += size
+		start = i
 	}
 	return append(b, s[start:]...)
 }
+
+// xmlTextSafe and xmlAttrSafe mark the bytes copied as they are; bytes of
+// multi-byte UTF-8 sequences are checked one rune at a time.
+var xmlTextSafe, xmlAttrSafe = func() (text, attr [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		text[c], attr[c] = true, true
+	}
+	for _, c := range "&<>" {
+		text[c], attr[c] = false, false
+	}
+	attr['"'] = false
+	text['\n'], text['\t'] = true, true
+	return text, attr
+}()

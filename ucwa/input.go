@@ -33,6 +33,7 @@ type InputError struct {
 	Err         error // the cause, if any: a read error or a *SyntaxError
 }
 
+// Error describes the failure and its cause.
 func (e *InputError) Error() string {
 	if e.Err != nil {
 		return "ucwa: " + e.Msg + ": " + e.Err.Error()

@@ -59,6 +59,7 @@ type SyntaxError struct {
 	Offset int64 // byte offset in the input
 }
 
+// Error describes the problem and where it was found.
 func (e *SyntaxError) Error() string {
 	return "ucwa: " + e.Msg + " at offset " + strconv.FormatInt(e.Offset, 10)
 }
@@ -69,8 +70,8 @@ type jsonParser struct {
 	depth int
 }
 
-// parseJSON parses one JSON value filling data, surrounded only by
-// whitespace.
+// parseJSON parses data, which must hold exactly one JSON value with
+// optional surrounding whitespace.
 func parseJSON(data []byte) (jsonValue, error) {
 	p := jsonParser{data: data}
 	v, err := p.value()

@@ -27,14 +27,15 @@ func (f Format) String() string {
 
 // Media types this package reads and writes.
 const (
-	MediaJSON        = "application/json"
-	MediaUCWAJSON    = "application/vnd.microsoft.com.ucwa+json"
-	MediaXML         = "application/xml"
-	MediaUCWAXML     = "application/vnd.microsoft.com.ucwa+xml"
-	MediaUCWAXMLAlt  = "application/vnd.microsoft.ucwa+xml" // Versioning.md spelling, without ".com"
-	MediaTextXML     = "text/xml"
-	charsetParameter = "; charset=utf-8"
+	MediaJSON       = "application/json"
+	MediaUCWAJSON   = "application/vnd.microsoft.com.ucwa+json"
+	MediaXML        = "application/xml"
+	MediaUCWAXML    = "application/vnd.microsoft.com.ucwa+xml"
+	MediaUCWAXMLAlt = "application/vnd.microsoft.ucwa+xml" // Versioning.md spelling, without ".com"
+	MediaTextXML    = "text/xml"
 )
+
+const charsetParameter = "; charset=utf-8"
 
 // offers are the types Negotiate can answer with, in the order that breaks
 // ties between types matched by the same wildcard: plain JSON first because
