@@ -80,7 +80,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 		case <-timedOut:
 			release = true
 		case <-s.hub.closing:
-			release = true
+			// Answer without a write: thousands of held requests must all
+			// answer within the few seconds a shutdown may take. Nothing
+			// was released, so next asks for the same batch again.
+			return s.writeEvents(w, c, ack, &ucwad.Batch{Ack: ack, Resync: 0, Wait: true})
 		case <-keepAlive:
 			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil && ucwad.ErrorCode(err) != ucwad.ENotFound {
 				return err
@@ -135,12 +138,16 @@ func (s *Server) channelOptions(r *http.Request, c *call) (ucwad.ChannelOptions,
 	return o, nil
 }
 
-// writeEvents answers a P-GET with batch b.
+// writeEvents answers a P-GET with batch b. A batch still marked Wait
+// (shutdown) is answered empty with next asking for the same batch again.
 func (s *Server) writeEvents(w http.ResponseWriter, c *call, ack int64, b *ucwad.Batch) error {
 	ev := &ucwa.Events{Self: c.eventsPath(max(ack, 1))}
-	if b.Resync != 0 {
+	switch {
+	case b.Resync != 0:
 		ev.Resync = c.eventsPath(b.Resync)
-	} else {
+	case b.Wait:
+		ev.Next = c.eventsPath(max(ack, 1))
+	default:
 		ev.Self = c.eventsPath(b.Ack)
 		ev.Next = c.eventsPath(b.Ack + 1)
 		for _, e := range b.Events {

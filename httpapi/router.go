@@ -152,6 +152,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	c.base = s.baseURL(r)
 	sw := &statusWriter{ResponseWriter: w}
 	err := s.serve(sw, r, c)
+	if err != nil && r.Context().Err() != nil {
+		// The client went away mid-request: nobody to answer, nothing to log.
+		err = nil
+	}
 	if err != nil {
 		s.renderError(sw, r, c, err)
 	}
