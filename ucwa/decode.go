@@ -71,6 +71,7 @@ func Decode(r io.Reader, f Format) (*Resource, error) {
 
 func jsonResource(v *jsonValue) *Resource {
 	r := &Resource{}
+	var g groups
 	for _, m := range v.members {
 		switch m.name {
 		case "rel":
@@ -87,22 +88,28 @@ func jsonResource(v *jsonValue) *Resource {
 						continue
 					}
 					link.Rel = l.name
-					r.AddLink(link)
+					g.setLinks(r, LinkGroup{Rel: l.name, Links: []Link{link}})
 				case jsonArray:
 					links := make([]Link, 0, len(l.value.items))
 					for i := range l.value.items {
 						if l.value.items[i].kind == jsonObject {
-							links = append(links, jsonLink(&l.value.items[i]))
+							link := jsonLink(&l.value.items[i])
+							link.Rel = l.name
+							links = append(links, link)
 						}
 					}
-					r.LinkArray(l.name, links)
+					if l.name == "self" {
+						r.LinkArray("self", links)
+						continue
+					}
+					g.setLinks(r, LinkGroup{Rel: l.name, Array: true, Links: links})
 				}
 			}
 		case "_embedded":
 			for _, e := range m.value.members {
 				switch e.value.kind {
 				case jsonObject:
-					r.Embed(e.name, jsonResource(&e.value))
+					g.setEmbedded(r, EmbedGroup{Rel: e.name, Resources: []*Resource{jsonResource(&e.value)}})
 				case jsonArray:
 					es := make([]*Resource, 0, len(e.value.items))
 					for i := range e.value.items {
@@ -110,7 +117,7 @@ func jsonResource(v *jsonValue) *Resource {
 							es = append(es, jsonResource(&e.value.items[i]))
 						}
 					}
-					r.EmbedArray(e.name, es)
+					g.setEmbedded(r, EmbedGroup{Rel: e.name, Array: true, Resources: es})
 				}
 			}
 		default:
@@ -120,18 +127,6 @@ func jsonResource(v *jsonValue) *Resource {
 		}
 	}
 	return r
-}
-
-// setProp is Set without the special names, for decoders, which must take
-// whatever a peer sends without panicking.
-func (r *Resource) setProp(name string, v Value) {
-	for i := range r.props {
-		if r.props[i].Name == name {
-			r.props[i].Value = v
-			return
-		}
-	}
-	r.props = append(r.props, Property{Name: name, Value: v})
 }
 
 func jsonPropertyValue(v *jsonValue) (Value, bool) {
@@ -199,8 +194,7 @@ func xmlResource(d *xml.Decoder, start xml.StartElement, depth int) (*Resource, 
 	r := &Resource{}
 	attrRel, _ := xmlAttr(start, "rel")
 	r.Href, _ = xmlAttr(start, "href")
-	var links []LinkGroup
-	var embedded []EmbedGroup
+	var g groups
 	for {
 		tok, err := d.Token()
 		if err != nil {
@@ -211,7 +205,6 @@ func xmlResource(d *xml.Decoder, start xml.StartElement, depth int) (*Resource, 
 			if r.Rel == "" {
 				r.Rel = attrRel
 			}
-			r.links, r.embedded = links, embedded
 			return r, nil
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -224,7 +217,7 @@ func xmlResource(d *xml.Decoder, start xml.StartElement, depth int) (*Resource, 
 					r.Href = l.Href
 					continue
 				}
-				links = appendLinkGroup(links, l)
+				g.appendLink(r, l)
 			case "property":
 				name, _ := xmlAttr(t, "name")
 				text, err := xmlLeafText(d)
@@ -253,7 +246,7 @@ func xmlResource(d *xml.Decoder, start xml.StartElement, depth int) (*Resource, 
 				if err != nil {
 					return nil, err
 				}
-				embedded = appendEmbedGroup(embedded, rel, e)
+				g.appendEmbedded(r, rel, e)
 			default:
 				if err := d.Skip(); err != nil {
 					return nil, xmlSyntax(d, err)
@@ -263,26 +256,66 @@ func xmlResource(d *xml.Decoder, start xml.StartElement, depth int) (*Resource, 
 	}
 }
 
-// appendLinkGroup adds l to the group of its rel; a second link of a rel
-// turns the group into an array.
-func appendLinkGroup(gs []LinkGroup, l Link) []LinkGroup {
-	for i := range gs {
-		if gs[i].Rel == l.Rel {
-			gs[i].Array = true
-			gs[i].Links = append(gs[i].Links, l)
-			return gs
-		}
-	}
-	return append(gs, LinkGroup{Rel: l.Rel, Links: []Link{l}})
+// groups indexes a decoded resource's link and embed groups by rel, so
+// that decoding stays linear however many rels a peer sends.
+type groups struct {
+	links, embedded map[string]int
 }
 
-func appendEmbedGroup(gs []EmbedGroup, rel string, e *Resource) []EmbedGroup {
-	for i := range gs {
-		if gs[i].Rel == rel {
-			gs[i].Array = true
-			gs[i].Resources = append(gs[i].Resources, e)
-			return gs
-		}
+func (g *groups) linkPos(rel string) (int, bool) {
+	if g.links == nil {
+		g.links = make(map[string]int)
 	}
-	return append(gs, EmbedGroup{Rel: rel, Resources: []*Resource{e}})
+	i, ok := g.links[rel]
+	return i, ok
+}
+
+func (g *groups) embedPos(rel string) (int, bool) {
+	if g.embedded == nil {
+		g.embedded = make(map[string]int)
+	}
+	i, ok := g.embedded[rel]
+	return i, ok
+}
+
+// setLinks sets the group of its rel, in place if there is one (JSON
+// duplicate members: the last wins).
+func (g *groups) setLinks(r *Resource, lg LinkGroup) {
+	if i, ok := g.linkPos(lg.Rel); ok {
+		r.links[i] = lg
+		return
+	}
+	g.links[lg.Rel] = len(r.links)
+	r.links = append(r.links, lg)
+}
+
+func (g *groups) setEmbedded(r *Resource, eg EmbedGroup) {
+	if i, ok := g.embedPos(eg.Rel); ok {
+		r.embedded[i] = eg
+		return
+	}
+	g.embedded[eg.Rel] = len(r.embedded)
+	r.embedded = append(r.embedded, eg)
+}
+
+// appendLink adds l to the group of its rel; a second link of a rel turns
+// the group into an array (XML repeats the element for multi-valued rels).
+func (g *groups) appendLink(r *Resource, l Link) {
+	if i, ok := g.linkPos(l.Rel); ok {
+		r.links[i].Array = true
+		r.links[i].Links = append(r.links[i].Links, l)
+		return
+	}
+	g.links[l.Rel] = len(r.links)
+	r.links = append(r.links, LinkGroup{Rel: l.Rel, Links: []Link{l}})
+}
+
+func (g *groups) appendEmbedded(r *Resource, rel string, e *Resource) {
+	if i, ok := g.embedPos(rel); ok {
+		r.embedded[i].Array = true
+		r.embedded[i].Resources = append(r.embedded[i].Resources, e)
+		return
+	}
+	g.embedded[rel] = len(r.embedded)
+	r.embedded = append(r.embedded, EmbedGroup{Rel: rel, Resources: []*Resource{e}})
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MaxInputSize bounds the request bodies ReadInput reads. UCWA inputs are a
@@ -90,6 +92,7 @@ type Member struct {
 // they GET. A nil *Input behaves as an empty one.
 type Input struct {
 	members []Member
+	index   map[string]int // foldKey(name) → position in members
 }
 
 // ReadInput decodes a request body according to its Content-Type.
@@ -164,41 +167,12 @@ func reservedMember(name string) bool {
 }
 
 func (in *Input) readJSON(data []byte) error {
-	v, err := parseJSON(data)
-	if err != nil {
+	p := jsonParser{data: data}
+	if err := p.inputMembers(reservedMember, in.put); err != nil {
+		if err == errNotObject {
+			return &InputError{Msg: err.Error()}
+		}
 		return &InputError{Msg: "malformed JSON body", Err: err}
-	}
-	if v.kind != jsonObject {
-		return &InputError{Msg: "JSON body is not an object"}
-	}
-	for _, m := range v.members {
-		if reservedMember(m.name) {
-			continue
-		}
-		mem := Member{Name: m.name}
-		switch m.value.kind {
-		case jsonObject:
-			continue
-		case jsonNull:
-			mem.Kind = MemberNull
-		case jsonBool:
-			mem.Kind, mem.Text = MemberBool, m.value.s
-		case jsonNumber:
-			mem.Kind, mem.Text = MemberNumber, m.value.s
-		case jsonString:
-			mem.Kind, mem.Text = MemberString, m.value.s
-		case jsonArray:
-			mem.Kind, mem.List = MemberList, make([]string, 0, len(m.value.items))
-			for _, it := range m.value.items {
-				switch it.kind {
-				case jsonString, jsonNumber, jsonBool:
-					mem.List = append(mem.List, it.s)
-				default:
-					return &InputError{Msg: "member " + strconv.Quote(m.name) + " is an array holding something other than strings, numbers or booleans"}
-				}
-			}
-		}
-		in.put(mem)
 	}
 	return nil
 }
@@ -272,15 +246,52 @@ func (in *Input) readXML(data []byte) error {
 }
 
 // put adds m, or replaces the value of a member of the same name (any
-// casing) in place.
+// casing) in place. The index keeps this linear in the number of members,
+// however many a hostile body sends.
 func (in *Input) put(m Member) {
-	for i := range in.members {
-		if strings.EqualFold(in.members[i].Name, m.Name) {
-			in.members[i] = m
-			return
+	if i := in.pos(m.Name); i >= 0 {
+		in.members[i] = m
+		return
+	}
+	if in.index == nil {
+		in.index = make(map[string]int)
+	}
+	in.index[string(appendFoldKey(nil, m.Name))] = len(in.members)
+	in.members = append(in.members, m)
+}
+
+// pos returns the position of the member named name in any casing, or -1.
+func (in *Input) pos(name string) int {
+	if in == nil || in.index == nil {
+		return -1
+	}
+	var buf [64]byte
+	if i, ok := in.index[string(appendFoldKey(buf[:0], name))]; ok {
+		return i
+	}
+	return -1
+}
+
+// appendFoldKey appends a key equal for exactly the names strings.EqualFold
+// deems equal: each rune is replaced by the smallest rune of its Unicode
+// simple-folding orbit (so "K", "k" and the Kelvin sign all give "K").
+func appendFoldKey(b []byte, s string) []byte {
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			if 'a' <= r && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			b = append(b, byte(r))
+		default:
+			least := r
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				least = min(least, f)
+			}
+			b = utf8.AppendRune(b, least)
 		}
 	}
-	in.members = append(in.members, m)
+	return b
 }
 
 // Members returns a copy of the members in the order sent, each name once.
@@ -307,13 +318,8 @@ func (in *Input) Lookup(name string) (Member, bool) {
 }
 
 func (in *Input) find(name string) *Member {
-	if in == nil {
-		return nil
-	}
-	for i := range in.members {
-		if strings.EqualFold(in.members[i].Name, name) {
-			return &in.members[i]
-		}
+	if i := in.pos(name); i >= 0 {
+		return &in.members[i]
 	}
 	return nil
 }
@@ -419,6 +425,6 @@ func (in *Input) AddQuery(q url.Values) {
 		if in.find(name) != nil {
 			continue
 		}
-		in.members = append(in.members, Member{Name: name, Kind: MemberString, Text: q[name][0]})
+		in.put(Member{Name: name, Kind: MemberString, Text: q[name][0]})
 	}
 }

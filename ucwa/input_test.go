@@ -1,6 +1,7 @@
 package ucwa
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -411,5 +413,58 @@ func TestInputErrorMessage(t *testing.T) {
 	}
 	if got := (&InputError{Unsupported: true, Msg: "unsupported"}).Error(); got != "ucwa: unsupported" {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestFoldKey(t *testing.T) {
+	names := []string{"userAgent", "UserAgent", "USERAGENT", "useragent", "K", "k", "\u212a", "s", "S", "\u017f",
+		"ß", "ẞ", "Σ", "σ", "ς", "\xff", "\ufffd", "", "a b", "A B", "é", "É"}
+	for _, a := range names {
+		for _, b := range names {
+			same := string(appendFoldKey(nil, a)) == string(appendFoldKey(nil, b))
+			if same != strings.EqualFold(a, b) {
+				t.Errorf("fold keys of %q and %q equal = %v, EqualFold = %v", a, b, same, !same)
+			}
+		}
+	}
+}
+
+// TestLargeBodiesStayLinear would time out if member or property lookups
+// were quadratic.
+func TestLargeBodiesStayLinear(t *testing.T) {
+	const n = 60000
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"m` + strconv.Itoa(i) + `":1`)
+	}
+	b.WriteString(`,"M0":"last"}`)
+	start := time.Now()
+	in := readInput(t, b.String(), "application/json")
+	if got := len(in.Members()); got != n {
+		t.Fatalf("got %d members, want %d", got, n)
+	}
+	if s, _ := in.String("m0"); s != "last" {
+		t.Errorf("m0 = %q, want the last value", s)
+	}
+
+	r := New("x", "/x")
+	for _, m := range in.Members() {
+		r.Set(m.Name, String(m.Text))
+	}
+	r.Set("m5", Int(5))
+	if v, _ := r.Get("m5"); v.IntVal() != 5 || len(r.Props()) != n {
+		t.Errorf("Set on a large resource: m5 = %v, %d props", v, len(r.Props()))
+	}
+	js := mustMarshal(JSON, r)
+	back, err := Decode(bytes.NewReader(js), JSON)
+	if err != nil || len(back.Props()) != n {
+		t.Fatalf("Decode: %v, %d props", err, len(back.Props()))
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
 	}
 }

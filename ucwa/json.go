@@ -1,6 +1,7 @@
 package ucwa
 
 import (
+	"errors"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -74,7 +75,7 @@ type jsonParser struct {
 // optional surrounding whitespace.
 func parseJSON(data []byte) (jsonValue, error) {
 	p := jsonParser{data: data}
-	v, err := p.value()
+	v, err := p.value(true)
 	if err != nil {
 		return jsonValue{}, err
 	}
@@ -100,16 +101,18 @@ func (p *jsonParser) skipSpace() {
 	}
 }
 
-func (p *jsonParser) value() (jsonValue, error) {
+// value parses the value at p.pos. Without build, objects and arrays are
+// only validated, so that skipped members cost no memory.
+func (p *jsonParser) value(build bool) (jsonValue, error) {
 	p.skipSpace()
 	if p.pos >= len(p.data) {
 		return jsonValue{}, p.errorf("unexpected end of JSON input")
 	}
 	switch c := p.data[p.pos]; {
 	case c == '{':
-		return p.object()
+		return p.object(build)
 	case c == '[':
-		return p.array()
+		return p.array(build)
 	case c == '"':
 		s, err := p.str()
 		return jsonValue{kind: jsonString, s: s}, err
@@ -141,7 +144,7 @@ func (p *jsonParser) enter() error {
 	return nil
 }
 
-func (p *jsonParser) object() (jsonValue, error) {
+func (p *jsonParser) object(build bool) (jsonValue, error) {
 	if err := p.enter(); err != nil {
 		return jsonValue{}, err
 	}
@@ -167,11 +170,13 @@ func (p *jsonParser) object() (jsonValue, error) {
 			return jsonValue{}, p.errorf("expected ':' after object member name")
 		}
 		p.pos++
-		val, err := p.value()
+		val, err := p.value(build)
 		if err != nil {
 			return jsonValue{}, err
 		}
-		v.members = append(v.members, jsonMember{name: name, value: val})
+		if build {
+			v.members = append(v.members, jsonMember{name: name, value: val})
+		}
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return jsonValue{}, p.errorf("unexpected end of JSON input")
@@ -195,7 +200,7 @@ func (p *jsonParser) object() (jsonValue, error) {
 	}
 }
 
-func (p *jsonParser) array() (jsonValue, error) {
+func (p *jsonParser) array(build bool) (jsonValue, error) {
 	if err := p.enter(); err != nil {
 		return jsonValue{}, err
 	}
@@ -208,11 +213,13 @@ func (p *jsonParser) array() (jsonValue, error) {
 		return v, nil
 	}
 	for {
-		item, err := p.value()
+		item, err := p.value(build)
 		if err != nil {
 			return jsonValue{}, err
 		}
-		v.items = append(v.items, item)
+		if build {
+			v.items = append(v.items, item)
+		}
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return jsonValue{}, p.errorf("unexpected end of JSON input")
@@ -397,3 +404,152 @@ func hex4(b []byte) rune {
 	}
 	return r
 }
+
+// errNotScalarList reports an input array holding something other than
+// strings, numbers and booleans.
+var errNotScalarList = errors.New("array holding something other than strings, numbers or booleans")
+
+// inputMembers reads a top-level object member by member, calling member
+// for each one. Values of members skip reports true for, and object values,
+// are validated without being kept; arrays are read straight into string
+// lists. Memory therefore stays proportional to what is kept, whatever the
+// body holds.
+func (p *jsonParser) inputMembers(skip func(name string) bool, member func(Member)) error {
+	p.skipSpace()
+	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		return errNotObject
+	}
+	p.depth = 1
+	p.pos++
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return p.end()
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return p.errorf("expected string naming an object member")
+		}
+		name, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return p.errorf("expected ':' after object member name")
+		}
+		p.pos++
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return p.errorf("unexpected end of JSON input")
+		}
+		switch c := p.data[p.pos]; {
+		case skip(name) || c == '{':
+			if _, err := p.value(false); err != nil {
+				return err
+			}
+		case c == '[':
+			l, err := p.scalarList()
+			if err != nil {
+				return err
+			}
+			member(Member{Name: name, Kind: MemberList, List: l})
+		default:
+			v, err := p.value(true)
+			if err != nil {
+				return err
+			}
+			m := Member{Name: name, Text: v.s}
+			switch v.kind {
+			case jsonNull:
+				m.Kind = MemberNull
+			case jsonBool:
+				m.Kind = MemberBool
+			case jsonNumber:
+				m.Kind = MemberNumber
+			}
+			member(m)
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return p.errorf("unexpected end of JSON input")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+			p.skipSpace()
+			if p.pos < len(p.data) && p.data[p.pos] == '}' { // trailing comma
+				p.pos++
+				return p.end()
+			}
+		case '}':
+			p.pos++
+			return p.end()
+		default:
+			return p.errorf("expected ',' or '}' after object member")
+		}
+	}
+}
+
+// end checks that only whitespace follows the top-level value.
+func (p *jsonParser) end() error {
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return p.errorf("data after top-level value")
+	}
+	return nil
+}
+
+// scalarList reads an array of strings, numbers and booleans into their
+// texts.
+func (p *jsonParser) scalarList() ([]string, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	p.pos++ // '['
+	l := []string{}
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		p.depth--
+		return l, nil
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.errorf("unexpected end of JSON input")
+		}
+		switch c := p.data[p.pos]; c {
+		case '{', '[', 'n':
+			return nil, &SyntaxError{Msg: errNotScalarList.Error(), Offset: int64(p.pos)}
+		}
+		v, err := p.value(true)
+		if err != nil {
+			return nil, err
+		}
+		l = append(l, v.s)
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.errorf("unexpected end of JSON input")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+			p.skipSpace()
+			if p.pos < len(p.data) && p.data[p.pos] == ']' { // trailing comma
+				p.pos++
+				p.depth--
+				return l, nil
+			}
+		case ']':
+			p.pos++
+			p.depth--
+			return l, nil
+		default:
+			return nil, p.errorf("expected ',' or ']' after array element")
+		}
+	}
+}
+
+var errNotObject = errors.New("JSON body is not an object")

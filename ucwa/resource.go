@@ -34,16 +34,25 @@ type EmbedGroup struct {
 
 // Resource is one UCWA resource: its type (Rel), its self link (Href), and
 // ordered properties, links and embedded resources. Output follows insertion
-// order so that it is deterministic. The zero Resource is ready to use; a
-// Resource is not safe for concurrent modification.
+// order so that it is deterministic. The zero Resource is ready to use. Use
+// it through a pointer: a copy shares its contents. Concurrent reads and
+// encodings are safe; concurrent modification is not.
 type Resource struct {
 	Rel  string // the resource type, written as the "rel" property
 	Href string // the self link; empty means no self link
 
-	props    []Property
-	links    []LinkGroup
-	embedded []EmbedGroup
+	props []Property
+	// propIndex maps names to positions once there are many properties, so
+	// that echoing a large client body stays linear. It is only a hint,
+	// checked on use, so a Resource copied by value cannot be misled by it.
+	propIndex map[string]int
+	links     []LinkGroup
+	embedded  []EmbedGroup
 }
+
+// indexFrom is the property count from which Set keeps propIndex; below
+// it a scan is cheaper than a map.
+const indexFrom = 32
 
 // New returns a resource of type rel whose self link is href.
 func New(rel, href string) *Resource { return &Resource{Rel: rel, Href: href} }
@@ -61,29 +70,64 @@ func (r *Resource) Set(name string, v Value) *Resource {
 	case "_links", "_embedded":
 		panic("ucwa: Set called with reserved name " + name)
 	}
-	for i := range r.props {
-		if r.props[i].Name == name {
-			r.props[i].Value = v
-			return r
-		}
+	r.setProp(name, v)
+	return r
+}
+
+// setProp is Set without the special names, for decoders, which must take
+// whatever a peer sends without panicking.
+func (r *Resource) setProp(name string, v Value) {
+	if i := r.propPos(name); i >= 0 {
+		r.props[i].Value = v
+		return
 	}
 	r.props = append(r.props, Property{Name: name, Value: v})
-	return r
+	switch {
+	case len(r.props) < indexFrom:
+	case r.propIndex == nil || len(r.propIndex) != len(r.props)-1:
+		r.propIndex = make(map[string]int, 2*len(r.props))
+		for i, p := range r.props {
+			r.propIndex[p.Name] = i
+		}
+	default:
+		r.propIndex[name] = len(r.props) - 1
+	}
+}
+
+// propPos returns the position of the property name, or -1. It does not
+// modify r, so that concurrent readers are safe.
+func (r *Resource) propPos(name string) int {
+	if r.propIndex != nil && len(r.propIndex) == len(r.props) {
+		i, ok := r.propIndex[name]
+		if !ok {
+			return -1
+		}
+		if i < len(r.props) && r.props[i].Name == name {
+			return i
+		}
+	}
+	for i := range r.props {
+		if r.props[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // Get returns the property name, matched exactly.
 func (r *Resource) Get(name string) (Value, bool) {
-	for _, p := range r.props {
-		if p.Name == name {
-			return p.Value, true
-		}
+	if i := r.propPos(name); i >= 0 {
+		return r.props[i].Value, true
 	}
 	return Value{}, false
 }
 
 // Delete removes the property name, if any.
 func (r *Resource) Delete(name string) {
-	r.props = slices.DeleteFunc(r.props, func(p Property) bool { return p.Name == name })
+	if i := r.propPos(name); i >= 0 {
+		r.props = slices.Delete(r.props, i, i+1)
+		r.propIndex = nil // positions moved
+	}
 }
 
 // Props returns a copy of the properties in order. The rel is not among them.

@@ -2,6 +2,7 @@ package ucwa
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -176,5 +177,36 @@ func TestResourceEmbedded(t *testing.T) {
 	r.Embed("one", nil)
 	if r.FindEmbedded("one") != nil || len(r.Embedded()) != 2 {
 		t.Error("Embed(nil) did not remove the rel")
+	}
+}
+
+func TestResourceIndexAfterCopyAndDelete(t *testing.T) {
+	r := New("x", "")
+	for i := range indexFrom + 5 {
+		r.Set("p"+strconv.Itoa(i), Int(int64(i)))
+	}
+	r.Delete("p3")
+	if _, ok := r.Get("p3"); ok {
+		t.Error("p3 still there after Delete")
+	}
+	if v, ok := r.Get("p20"); !ok || v.IntVal() != 20 {
+		t.Errorf("p20 = %v, %v after Delete", v, ok)
+	}
+	r.Set("p3", Int(3))
+	// A copy shares the index (and, as with any Go slice, the storage): the
+	// index must never make the original answer for the copy's additions.
+	c := *r
+	c.Set("onlyCopy", Int(1))
+	if v, ok := c.Get("onlyCopy"); !ok || v.IntVal() != 1 {
+		t.Errorf("copy: onlyCopy = %v, %v", v, ok)
+	}
+	if _, ok := r.Get("onlyCopy"); ok {
+		t.Error("original sees the copy's property")
+	}
+	r.Set("onlyOriginal", Int(2))
+	for name, want := range map[string]int64{"onlyOriginal": 2, "p20": 20, "p3": 3, "p0": 0} {
+		if v, ok := r.Get(name); !ok || v.IntVal() != want {
+			t.Errorf("%s = %v, %v; want %d", name, v, ok, want)
+		}
 	}
 }
