@@ -316,3 +316,18 @@ func inputAsXML(in *Input) []byte {
 	}
 	return append(b, `</input>`...)
 }
+
+// FuzzFoldKey checks that member names share an index key exactly when
+// strings.EqualFold calls them equal.
+func FuzzFoldKey(f *testing.F) {
+	f.Add("UserAgent", "userAgent")
+	f.Add("K", "\u212a")
+	f.Add("\u017f", "S")
+	f.Add("\xff", "\ufffd")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		same := string(appendFoldKey(nil, a)) == string(appendFoldKey(nil, b))
+		if same != strings.EqualFold(a, b) {
+			t.Fatalf("fold keys of %q and %q equal = %v, EqualFold = %v", a, b, same, !same)
+		}
+	})
+}
