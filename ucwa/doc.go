@@ -50,6 +50,18 @@
 //   - The rel "self" is always Resource.Href.
 //   - Event channel responses never carry a "resume" link: clients in the
 //     field only follow next and resync.
+//   - Negotiate answers with the media type the client named, so a client
+//     asking only for application/vnd.microsoft.com.ucwa+json gets that
+//     Content-Type, not application/json; wildcards get application/json or
+//     application/xml.
 //   - ReadInput reads at most MaxInputSize bytes; a larger body is an
-//     *InputError wrapping ErrTooLarge.
+//     *InputError wrapping ErrTooLarge. A body cut short by
+//     http.MaxBytesReader stays visible through errors.As.
+//   - Input members are matched case-insensitively (strings.EqualFold);
+//     null inside a JSON array makes the body malformed; Input.Strings takes
+//     a lone scalar as a one-element list; Input.Date takes an empty string
+//     as absent.
+//   - Decode types JSON values by their JSON type (and "/Date(ms)/"
+//     strings as dates) but cannot type XML, whose values come back as
+//     strings.
 package ucwa

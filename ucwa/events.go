@@ -24,7 +24,8 @@ type Sender struct {
 }
 
 // Event is one change. Type is added, updated, deleted, started or
-// completed; it names the XML element, so it must be a plain word.
+// completed; it names the XML element, so EncodeEvents refuses a Type that
+// is not a word of ASCII letters.
 type Event struct {
 	Type     string
 	Link     Link      // the resource the event is about

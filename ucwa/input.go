@@ -92,7 +92,7 @@ type Member struct {
 // they GET. A nil *Input behaves as an empty one.
 type Input struct {
 	members []Member
-	index   map[string]int // foldKey(name) → position in members
+	index   map[string]int // appendFoldKey(name) → position in members
 }
 
 // ReadInput decodes a request body according to its Content-Type.
@@ -113,7 +113,8 @@ type Input struct {
 // XML: root <input> or <resource>, in the UCWA namespace or none, holding
 // <property name="x">text</property> (xsi:nil="true" is null) and
 // <propertyList name="x"><item>…</item></propertyList>; <link>, nested
-// <resource> and unknown elements are skipped, as is the property "rel".
+// <resource> and unknown elements are skipped, as are the properties named
+// like the skipped JSON members.
 //
 // A failure is always an *InputError; read errors from body are wrapped in
 // it. A leading UTF-8 byte order mark is ignored.
