@@ -130,16 +130,19 @@ func run() error {
 		return err
 	}
 
+	logf("baseline: timing %d plain GETs of the autodiscover root", len(l.apps))
+	rtt, err := l.baseline(ctx)
+	if err != nil {
+		return err
+	}
 	logf("triggering one event per application and timing its delivery")
 	lat, err := l.measure(ctx)
 	if err != nil {
 		return err
 	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
 	fmt.Printf("applications holding a P-GET: %d\n", c.apps)
-	fmt.Printf("delivery latency (204 of the change -> P-GET answer): p50 %v  p99 %v  max %v  (n=%d)\n",
-		pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond), len(lat))
+	fmt.Printf("delivery latency (204 of the change -> P-GET answer): %s\n", percentiles(lat))
+	fmt.Printf("baseline, same run (GET of the autodiscover root, round trip): %s\n", percentiles(rtt))
 	fmt.Printf("server RSS: %.1f MiB with all applications idle, %.1f MiB with all P-GETs held: %.1f KiB per held P-GET\n",
 		mib(idle), mib(held), float64(held-idle)/1024/float64(c.apps))
 	start := time.Now()
@@ -147,6 +150,13 @@ func run() error {
 	srv = nil
 	fmt.Printf("shutdown with %d P-GETs held: %v (exit: %v)\n", c.apps, time.Since(start).Round(time.Millisecond), err)
 	return nil
+}
+
+// percentiles summarises durations as p50, p99 and max.
+func percentiles(d []time.Duration) string {
+	slices.Sort(d)
+	pct := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))].Round(time.Microsecond) }
+	return fmt.Sprintf("p50 %v  p99 %v  max %v  (n=%d)", pct(0.50), pct(0.99), d[len(d)-1].Round(time.Microsecond), len(d))
 }
 
 func logf(format string, args ...any) {
@@ -371,6 +381,20 @@ func (l *load) measure(ctx context.Context) ([]time.Duration, error) {
 		}
 	}
 	return lat, nil
+}
+
+// baseline times plain round trips to a resource that touches no database,
+// with the same P-GETs held: what any answer costs on this machine now.
+func (l *load) baseline(ctx context.Context) ([]time.Duration, error) {
+	d := make([]time.Duration, 0, len(l.apps))
+	for range l.apps {
+		start := time.Now()
+		if err := l.call(ctx, "GET", "/", "", "", "", 200, nil); err != nil {
+			return nil, err
+		}
+		d = append(d, time.Since(start))
+	}
+	return d, nil
 }
 
 // call sends one request and decodes a JSON answer into out.
