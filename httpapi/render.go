@@ -44,8 +44,8 @@ func (s *Server) readInput(w http.ResponseWriter, r *http.Request) (*ucwa.Input,
 		return in, nil
 	}
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, ucwad.Errorf(ucwad.EEntityTooLarge, "", "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes)
+	if errors.As(err, &tooLarge) || errors.Is(err, ucwa.ErrTooLarge) {
+		return nil, ucwad.Errorf(ucwad.EEntityTooLarge, "", "The request body is larger than %d bytes.", min(s.cfg.MaxBodyBytes, ucwa.MaxInputSize))
 	}
 	var ie *ucwa.InputError
 	if errors.As(err, &ie) {
