@@ -92,7 +92,7 @@ type Member struct {
 // they GET. A nil *Input behaves as an empty one.
 type Input struct {
 	members []Member
-	index   map[string]int // appendFoldKey(name) → position in members
+	index   map[string]int // appendFoldKey(name) → position; nil while small
 }
 
 // ReadInput decodes a request body according to its Content-Type.
@@ -247,23 +247,41 @@ func (in *Input) readXML(data []byte) error {
 }
 
 // put adds m, or replaces the value of a member of the same name (any
-// casing) in place. The index keeps this linear in the number of members,
-// however many a hostile body sends.
+// casing) in place. Past a few members an index keeps this linear in the
+// number of members, however many a hostile body sends.
 func (in *Input) put(m Member) {
 	if i := in.pos(m.Name); i >= 0 {
 		in.members[i] = m
 		return
 	}
-	if in.index == nil {
-		in.index = make(map[string]int)
-	}
-	in.index[string(appendFoldKey(nil, m.Name))] = len(in.members)
 	in.members = append(in.members, m)
+	switch {
+	case len(in.members) < inputIndexFrom:
+	case in.index == nil:
+		in.index = make(map[string]int, 2*len(in.members))
+		for i, m := range in.members {
+			in.index[string(appendFoldKey(nil, m.Name))] = i
+		}
+	default:
+		in.index[string(appendFoldKey(nil, m.Name))] = len(in.members) - 1
+	}
 }
+
+// inputIndexFrom is the member count from which put keeps an index; real
+// inputs have fewer members, and a scan of them allocates nothing.
+const inputIndexFrom = 16
 
 // pos returns the position of the member named name in any casing, or -1.
 func (in *Input) pos(name string) int {
-	if in == nil || in.index == nil {
+	if in == nil {
+		return -1
+	}
+	if in.index == nil {
+		for i := range in.members {
+			if strings.EqualFold(in.members[i].Name, name) {
+				return i
+			}
+		}
 		return -1
 	}
 	var buf [64]byte
