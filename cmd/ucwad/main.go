@@ -40,7 +40,7 @@ type Env struct {
 }
 
 func exitCode(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	var ue usageError
