@@ -21,6 +21,7 @@ type Store interface {
 	TokenStore
 	ApplicationStore
 	EventStore
+	MeetingStore
 	// Close releases the store's connections.
 	Close() error
 }

@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 		{"CreateApplicationConcurrent", testCreateApplicationConcurrent},
 	}
 	tests = append(tests, eventTests...)
+	tests = append(tests, meetingTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clock.NewFake(Start)
