@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,28 +14,31 @@ import (
 
 // BenchmarkCreateApplication measures registering an application: "new"
 // creates one per iteration (spread over users so the per-user count stays
-// small), "existing" re-registers the same one, as a reloading page does.
+// small), with each durability setting; "existing" re-registers the same
+// one, as a reloading page does.
 func BenchmarkCreateApplication(b *testing.B) {
 	ctx := context.Background()
-	b.Run("new", func(b *testing.B) {
-		db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{})
-		users := make([]int64, b.N/DefaultMaxApplicationsPerUser+1)
-		for i := range users {
-			u := &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i)}
-			if err := db.CreateUser(ctx, u); err != nil {
-				b.Fatal(err)
+	for _, sync := range []string{"normal", "full"} {
+		b.Run("new/sync="+sync, func(b *testing.B) {
+			db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{Sync: sync})
+			users := make([]int64, b.N/DefaultMaxApplicationsPerUser+1)
+			for i := range users {
+				u := &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i)}
+				if err := db.CreateUser(ctx, u); err != nil {
+					b.Fatal(err)
+				}
+				users[i] = u.ID
 			}
-			users[i] = u.ID
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := range b.N {
-			a := &ucwad.Application{UserID: users[i/DefaultMaxApplicationsPerUser], UserAgent: "ua", EndpointID: fmt.Sprint(i), Culture: "en-US"}
-			if _, created, err := db.CreateApplication(ctx, a, ""); err != nil || !created {
-				b.Fatal(created, err)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				a := &ucwad.Application{UserID: users[i/DefaultMaxApplicationsPerUser], UserAgent: "ua", EndpointID: fmt.Sprint(i), Culture: "en-US"}
+				if _, created, err := db.CreateApplication(ctx, a, ""); err != nil || !created {
+					b.Fatal(created, err)
+				}
 			}
-		}
-	})
+		})
+	}
 	b.Run("existing", func(b *testing.B) {
 		db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{})
 		u := &ucwad.User{SIP: "alice@contoso.com"}
@@ -90,10 +94,16 @@ func BenchmarkFindToken(b *testing.B) {
 
 // BenchmarkRawInsert is the baseline for BenchmarkCreateApplication/new: one
 // bare INSERT in its own BEGIN IMMEDIATE transaction, through a pool set up
-// with the same DSN as the writer.
+// with the same DSN as the writer, for each durability setting.
 func BenchmarkRawInsert(b *testing.B) {
+	for _, sync := range []string{"NORMAL", "FULL"} {
+		b.Run("sync="+strings.ToLower(sync), func(b *testing.B) { benchmarkRawInsert(b, sync) })
+	}
+}
+
+func benchmarkRawInsert(b *testing.B, sync string) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", dsn(filepath.Join(b.TempDir(), "raw.db"), "NORMAL", true))
+	db, err := sql.Open("sqlite", dsn(filepath.Join(b.TempDir(), "raw.db"), sync, true))
 	if err != nil {
 		b.Fatal(err)
 	}
