@@ -2,6 +2,7 @@ package ucwa
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"testing"
 )
@@ -52,5 +53,40 @@ func BenchmarkNegotiate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Negotiate("text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8")
+	}
+}
+
+// BenchmarkEncodeStdlibJSON is the baseline for BenchmarkEncodeJSON: the
+// same document, decoded into generic maps once, re-encoded by
+// encoding/json each iteration.
+func BenchmarkEncodeStdlibJSON(b *testing.B) {
+	var doc any
+	if err := json.Unmarshal(mustMarshal(JSON, meeting(10)), &doc); err != nil {
+		b.Fatal(err)
+	}
+	enc := json.NewEncoder(io.Discard)
+	data, _ := json.Marshal(doc)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := enc.Encode(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeStdlibJSON is the baseline for BenchmarkReadInputJSON:
+// encoding/json decoding the same body into a generic map.
+func BenchmarkDecodeStdlibJSON(b *testing.B) {
+	data := []byte(`{"subject":"Quarterly review","description":"numbers","attendees":["sip:a@contoso.com","sip:b@contoso.com"],` +
+		`"accessLevel":"SameEnterprise","automaticLeaderAssignment":"SameEnterprise","expirationTime":"\/Date(1474932029004)\/",` +
+		`"entryExitAnnouncement":"Disabled","lobbyBypassForPhoneUsers":"Disabled","phoneUserAdmission":"Enabled"}`)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
