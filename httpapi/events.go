@@ -44,8 +44,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	defer s.hub.release(wt)
 
-	// The request may legitimately outlive any server-wide deadline.
+	// The request may legitimately outlive the ordinary request deadline.
+	// The read deadline goes entirely: while the request is held, the
+	// server reads the connection in the background to notice a client
+	// that leaves, and a deadline there would cancel the request.
 	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Now().Add(timeout + time.Minute))
 
 	timedOut := make(chan struct{})
