@@ -12,10 +12,11 @@ import (
 // MeetingStore keeps the online meetings users organize and the extensions
 // applications attach to them. Every method that takes a userID acts only
 // on that user's meetings: a meeting of someone else is ENotFound, exactly
-// as one that does not exist. Every change appends an event (added, updated
-// or deleted; subject SubjectMeeting or SubjectExtension, with the value at
-// commit as JSON in Data for added and updated) to every channel of every
-// application of the organizer, in the same transaction.
+// as one that does not exist. Every change a client asks for appends an
+// event (added, updated or deleted; subject SubjectMeeting or
+// SubjectExtension, with the value at commit as JSON in Data for added and
+// updated) to every channel of every application of the organizer, in the
+// same transaction.
 type MeetingStore interface {
 	// CreateMeeting schedules m for m.UserID with m's settings and sets
 	// m.ID, m.ConferenceID, m.Rel (MeetingRelScheduled), m.ETag,
@@ -25,8 +26,10 @@ type MeetingStore interface {
 	// count), and ENotFound if m.UserID names no user.
 	CreateMeeting(ctx context.Context, m *OnlineMeeting, max int) error
 	// AssignedMeeting returns the user's assigned meeting (MeetingRelAssigned),
-	// creating it with settings s the first time it is asked for.
-	// Returns ENotFound if userID names no user.
+	// creating it with settings s the first time it is asked for. Creating
+	// it appends no event: it is new to the store, not to the user, for
+	// whom it has always been there. Returns ENotFound if userID names no
+	// user.
 	AssignedMeeting(ctx context.Context, userID int64, s MeetingSettings) (*OnlineMeeting, error)
 	// FindMeeting returns the meeting with its extensions.
 	// Returns ENotFound if the user has no meeting with that ID.

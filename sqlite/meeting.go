@@ -229,31 +229,22 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 	}
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
-	var m *ucwad.OnlineMeeting
-	var notify []string
 	err = db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		id, err := insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, etag, now)
-		if err != nil {
+		// An empty id means another request created it since we looked;
+		// either way it is read back by the user's one assigned meeting.
+		if _, err := insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, etag, now); err != nil {
 			return err
 		}
-		if id == "" { // another request created it since we looked
-			ms, err := scanMeetings(tx.QueryContext(ctx, selectMeetings+`m.user_id = ? AND m.rel = ?`+meetingOrder, userID, ucwad.MeetingRelAssigned))
-			if err == nil && len(ms) == 1 {
-				m = ms[0]
-			}
-			return err
-		}
-		if m, err = loadMeeting(ctx, tx, userID, id); err != nil {
-			return err
-		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventAdded, ucwad.SubjectMeeting, id, "", m))
+		ms, err = scanMeetings(tx.QueryContext(ctx, selectMeetings+`m.user_id = ? AND m.rel = ?`+meetingOrder, userID, ucwad.MeetingRelAssigned))
 		return err
 	})
 	if err != nil {
 		return nil, wrap("create assigned meeting", err)
 	}
-	db.notify(notify)
-	return m, nil
+	if len(ms) != 1 {
+		return nil, fmt.Errorf("sqlite: create assigned meeting: %d assigned meetings after insert", len(ms))
+	}
+	return ms[0], nil
 }
 
 // FindMeeting returns the meeting with its extensions; see ucwad.MeetingStore.

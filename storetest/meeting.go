@@ -665,6 +665,10 @@ func testMeetingEvents(t *testing.T, e *env) {
 		}
 	}
 
+	// The assigned meeting appearing on first use is no change for anyone.
+	if _, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	m := e.createMeeting(t, alice, e.settings(time.Hour))
 	x := e.createExtension(t, alice.ID, m.ID, "x", "Undefined")
 	addedETag := x.ETag
