@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,11 +53,19 @@ func (s *Server) handleApplicationCreate(w http.ResponseWriter, r *http.Request,
 	if created {
 		status = http.StatusCreated
 	}
-	return s.writeResource(w, c, status, s.applicationResource(c), "")
+	res, err := s.applicationResource(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, c, status, res, "")
 }
 
 func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.writeResource(w, c, http.StatusOK, s.applicationResource(c), "")
+	res, err := s.applicationResource(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusOK, res, "")
 }
 
 // handleApplicationDelete signs the application (or, for a multi-tab
@@ -78,7 +87,13 @@ func (c *call) instanceQuery(sep string) string {
 }
 
 // applicationResource is the application with its embedded dashboards.
-func (s *Server) applicationResource(c *call) *ucwa.Resource {
+// The online-meetings dashboard links the assigned meeting, so building it
+// may create that meeting (on the user's first use).
+func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resource, error) {
+	assigned, err := s.assignedMeeting(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	a := c.app
 	res := ucwa.New("application", c.appHref()+c.instanceQuery("?"))
 	res.Set("culture", ucwa.String(a.Culture))
@@ -95,9 +110,9 @@ func (s *Server) applicationResource(c *call) *ucwa.Resource {
 	}
 	res.Embed("me", s.meResource(c))
 	res.Embed("people", peopleResource(c))
-	res.Embed("onlineMeetings", s.onlineMeetingsResource(c))
+	res.Embed("onlineMeetings", s.onlineMeetingsResource(c, assigned))
 	res.Embed("communication", s.communicationResource(c))
-	return res
+	return res, nil
 }
 
 // applicationLinks are the application's links that other capabilities add
@@ -182,11 +197,27 @@ func (s *Server) handleCommunication(w http.ResponseWriter, r *http.Request, c *
 	return s.writeResource(w, c, http.StatusOK, s.communicationResource(c), "")
 }
 
-// onlineMeetingsResource is the online-meetings dashboard.
-func (s *Server) onlineMeetingsResource(c *call) *ucwa.Resource {
-	return ucwa.New("onlineMeetings", c.appHref()+"/onlineMeetings")
+// onlineMeetingsResource is the online-meetings dashboard: links only, to
+// every meeting resource this server serves. assigned is the caller's
+// assigned meeting, nil when the policy gives users none.
+func (s *Server) onlineMeetingsResource(c *call, assigned *ucwad.OnlineMeeting) *ucwa.Resource {
+	res := ucwa.New("onlineMeetings", c.meetingsHref())
+	if assigned != nil {
+		res.Link(ucwad.MeetingRelAssigned, c.meetingHref(assigned.ID))
+	}
+	res.Link(ucwad.MeetingRelScheduled, c.myMeetingsHref())
+	res.Link("onlineMeetingDefaultValues", c.defaultValuesHref())
+	res.Link("onlineMeetingEligibleValues", c.eligibleValuesHref())
+	res.Link("onlineMeetingInvitationCustomization", c.customInvitationHref())
+	res.Link("onlineMeetingPolicies", c.meetingPoliciesHref())
+	res.Link("phoneDialInInformation", c.dialInHref())
+	return res
 }
 
 func (s *Server) handleOnlineMeetings(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.writeResource(w, c, http.StatusOK, s.onlineMeetingsResource(c), "")
+	assigned, err := s.assignedMeeting(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusOK, s.onlineMeetingsResource(c, assigned), "")
 }

@@ -2,15 +2,562 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
-// renderMeetingEvent renders events about meetings and extensions.
-func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.Event) (ucwa.Sender, ucwa.Event, bool) {
-	return ucwa.Sender{}, out, false
+// Hrefs of the online meeting resources, all under the application.
+
+func (c *call) meetingsHref() string   { return c.appHref() + "/onlineMeetings" }
+func (c *call) myMeetingsHref() string { return c.meetingsHref() + "/myOnlineMeetings" }
+
+func (c *call) meetingHref(id string) string {
+	return c.myMeetingsHref() + "/" + url.PathEscape(id)
 }
 
-// sweepMeetings purges meetings past their expiry grace period.
-func (s *Server) sweepMeetings(ctx context.Context) error { return nil }
+func (c *call) extensionsHref(meetingID string) string {
+	return c.meetingHref(meetingID) + "/onlineMeetingExtensions"
+}
+
+// extensionHref escapes the application-chosen id so that every extension
+// has an href of its own that the router maps back to exactly that id.
+func (c *call) extensionHref(meetingID, id string) string {
+	return c.extensionsHref(meetingID) + "/" + url.PathEscape(id)
+}
+
+// Resource names of the meeting resources.
+const (
+	relMyOnlineMeeting  = "myOnlineMeeting"
+	relExtensions       = "onlineMeetingExtensions"
+	relExtension        = "onlineMeetingExtension"
+	defaultExpiry       = 8 * time.Hour
+	maxExtensionID      = 256
+	expiryWindowBack    = 1  // years
+	expiryWindowForward = 10 // years
+)
+
+// meetingRel is the resource name of m: myOnlineMeeting or
+// myAssignedOnlineMeeting.
+func meetingRel(m *ucwad.OnlineMeeting) string {
+	if m.Rel == ucwad.MeetingRelAssigned {
+		return ucwad.MeetingRelAssigned
+	}
+	return relMyOnlineMeeting
+}
+
+// sentinelName is the name of the PUT sentinel property of a resource: a
+// GUID-shaped name derived from the resource's identity, so that it is the
+// same on every GET and a GET→PUT round trip never turns it into data.
+func sentinelName(identity ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(identity, "\x00")))
+	x := hex.EncodeToString(h[:16])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+func meetingSentinel(id string) string { return sentinelName("myOnlineMeeting", id) }
+
+func extensionSentinel(meetingID, id string) string {
+	return sentinelName("onlineMeetingExtension", meetingID, id)
+}
+
+// onlineMeetingURI is the focus URI clients join with.
+func onlineMeetingURI(u *ucwad.User, id string) string {
+	return u.URI() + ";gruu;opaque=app:conf:focus:id:" + id
+}
+
+// joinURL is <base>/<alias>/<onlineMeetingId>; the base defaults to the
+// organizer's simple URL https://meet.<domain>.
+func (s *Server) joinURL(u *ucwad.User, id string) string {
+	alias, domain, _ := strings.Cut(u.SIP, "@")
+	base := s.cfg.Meetings.JoinBaseURL
+	if base == "" {
+		base = "https://meet." + strings.ToLower(domain)
+	}
+	return base + "/" + url.PathEscape(strings.ToLower(alias)) + "/" + url.PathEscape(id)
+}
+
+// meetingResource is a meeting as GET shows it, with its extensions
+// embedded. The organizer is the caller: nobody else sees a meeting.
+func (s *Server) meetingResource(c *call, m *ucwad.OnlineMeeting) *ucwa.Resource {
+	uri := onlineMeetingURI(c.user, m.ID)
+	res := ucwa.New(meetingRel(m), c.meetingHref(m.ID))
+	res.Set("accessLevel", ucwa.String(m.AccessLevel))
+	res.Set("attendees", ucwa.Strings(m.Attendees))
+	res.Set("automaticLeaderAssignment", ucwa.String(m.AutomaticLeaderAssignment))
+	res.Set("conferenceId", ucwa.String(m.ConferenceID))
+	res.Set("description", ucwa.String(m.Description))
+	res.Set("entryExitAnnouncement", ucwa.String(m.EntryExitAnnouncement))
+	res.Set("expirationTime", ucwa.Date(m.ExpirationTime))
+	res.Set("joinUrl", ucwa.String(s.joinURL(c.user, m.ID)))
+	res.Set("leaders", ucwa.Strings(m.Leaders))
+	res.Set("legacyOnlineMeetingUri", ucwa.String("conf:"+uri+"?conversation-id="+sentinelName("conversation", m.ID)))
+	res.Set("lobbyBypassForPhoneUsers", ucwa.String(m.LobbyBypassForPhoneUsers))
+	res.Set("onlineMeetingId", ucwa.String(m.ID))
+	res.Set("onlineMeetingRel", ucwa.String(m.Rel))
+	res.Set("onlineMeetingUri", ucwa.String(uri))
+	res.Set("organizerUri", ucwa.String(c.user.URI()))
+	res.Set("phoneUserAdmission", ucwa.String(m.PhoneUserAdmission))
+	res.Set("subject", ucwa.String(m.Subject))
+	res.Set(meetingSentinel(m.ID), ucwa.String(ucwa.PutSentinel))
+	res.Set("etag", ucwa.String(m.ETag))
+	res.Link(relExtensions, c.extensionsHref(m.ID))
+	res.EmbedArray(relExtension, extensionResources(c, m.Extensions))
+	return res
+}
+
+// extensionResource is an extension: id, type, its own properties, the PUT
+// sentinel and etag.
+func extensionResource(c *call, x *ucwad.Extension) *ucwa.Resource {
+	res := ucwa.New(relExtension, c.extensionHref(x.MeetingID, x.ID))
+	res.Set("id", ucwa.String(x.ID))
+	res.Set("type", ucwa.String(x.Type))
+	for _, p := range x.Properties {
+		res.Set(p.Name, ucwa.String(p.Value))
+	}
+	res.Set(extensionSentinel(x.MeetingID, x.ID), ucwa.String(ucwa.PutSentinel))
+	res.Set("etag", ucwa.String(x.ETag))
+	return res
+}
+
+func extensionResources(c *call, xs []*ucwad.Extension) []*ucwa.Resource {
+	out := make([]*ucwa.Resource, len(xs))
+	for i, x := range xs {
+		out[i] = extensionResource(c, x)
+	}
+	return out
+}
+
+// assignedMeeting returns the caller's assigned meeting, creating it with
+// the default values on first use; nil when the policy gives users none.
+func (s *Server) assignedMeeting(ctx context.Context, c *call) (*ucwad.OnlineMeeting, error) {
+	if !s.cfg.Meetings.assignedEnabled() {
+		return nil, nil
+	}
+	return s.store.AssignedMeeting(ctx, c.user.ID, s.assignedSettings())
+}
+
+// assignedSettings are what the assigned meeting is created with, and reset
+// to when it is deleted: the default values, and (being permanent) an
+// expiration as late as the window allows.
+func (s *Server) assignedSettings() ucwad.MeetingSettings {
+	st := s.defaultSettings()
+	st.ExpirationTime = s.clock.Now().AddDate(expiryWindowForward, 0, 0)
+	return st
+}
+
+func (s *Server) defaultSettings() ucwad.MeetingSettings {
+	d := s.cfg.Meetings.Defaults
+	return ucwad.MeetingSettings{
+		AccessLevel:               d.AccessLevel,
+		AutomaticLeaderAssignment: d.AutomaticLeaderAssignment,
+		EntryExitAnnouncement:     d.EntryExitAnnouncement,
+		LobbyBypassForPhoneUsers:  d.LobbyBypassForPhoneUsers,
+		PhoneUserAdmission:        "Disabled",
+		Attendees:                 []string{},
+		Leaders:                   []string{},
+	}
+}
+
+// handleMyMeetings lists the caller's meetings, embedded (with their
+// extensions) as the documentation's example shows; both arrays are always
+// present, empty or not.
+func (s *Server) handleMyMeetings(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.assignedMeeting(r.Context(), c); err != nil {
+		return err
+	}
+	ms, err := s.store.ListMeetings(r.Context(), c.user.ID)
+	if err != nil {
+		return err
+	}
+	assigned, scheduled := []*ucwa.Resource{}, []*ucwa.Resource{}
+	for _, m := range ms {
+		if m.Rel == ucwad.MeetingRelAssigned {
+			assigned = append(assigned, s.meetingResource(c, m))
+		} else {
+			scheduled = append(scheduled, s.meetingResource(c, m))
+		}
+	}
+	res := ucwa.New(ucwad.MeetingRelScheduled, c.myMeetingsHref())
+	res.EmbedArray(ucwad.MeetingRelAssigned, assigned)
+	res.EmbedArray(relMyOnlineMeeting, scheduled)
+	return s.writeResource(w, c, http.StatusOK, res, "")
+}
+
+// handleMeetingCreate schedules a meeting: 201 with the meeting and its
+// ETag, as the reference shows (clients accept 200 and 201 alike).
+func (s *Server) handleMeetingCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	in, err := s.readInput(w, r)
+	if err != nil {
+		return err
+	}
+	st, err := s.meetingSettings(in, true)
+	if err != nil {
+		return err
+	}
+	m := &ucwad.OnlineMeeting{UserID: c.user.ID, MeetingSettings: st}
+	if err := s.store.CreateMeeting(r.Context(), m, s.cfg.Meetings.MaxMeetingsPerUser); err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusCreated, s.meetingResource(c, m), m.ETag)
+}
+
+func (s *Server) handleMeetingGet(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, err := s.store.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusOK, s.meetingResource(c, m), m.ETag)
+}
+
+// handleMeetingUpdate replaces the meeting's settings (PUT). The meeting is
+// looked up first so that someone else's meeting is 404 whatever the
+// request holds; then If-Match (428), the sentinel and the values (400),
+// and the update itself, which fails with 412 if the ETag moved on since.
+func (s *Server) handleMeetingUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	in, err := s.readInput(w, r)
+	if err != nil {
+		return err
+	}
+	id := c.params["meeting"]
+	if _, err := s.store.FindMeeting(r.Context(), c.user.ID, id); err != nil {
+		return err
+	}
+	tags, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if err := requireSentinel(in, meetingSentinel(id)); err != nil {
+		return err
+	}
+	st, err := s.meetingSettings(in, false)
+	if err != nil {
+		return err
+	}
+	var m *ucwad.OnlineMeeting
+	err = eachTag(tags, func(tag string) (err error) {
+		m, err = s.store.UpdateMeeting(r.Context(), c.user.ID, id, st, tag)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusOK, s.meetingResource(c, m), m.ETag)
+}
+
+// handleMeetingDelete deletes a scheduled meeting with its extensions, or
+// resets the assigned one (see ucwad.MeetingStore.DeleteMeeting).
+func (s *Server) handleMeetingDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.store.DeleteMeeting(r.Context(), c.user.ID, c.params["meeting"], s.assignedSettings()); err != nil {
+		return err
+	}
+	writeNoContent(w)
+	return nil
+}
+
+// handleExtensions lists a meeting's extensions; an empty array when there
+// are none.
+func (s *Server) handleExtensions(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, err := s.store.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
+	if err != nil {
+		return err
+	}
+	res := ucwa.New(relExtensions, c.extensionsHref(m.ID))
+	res.EmbedArray(relExtension, extensionResources(c, m.Extensions))
+	return s.writeResource(w, c, http.StatusOK, res, "")
+}
+
+// handleExtensionCreate adds an extension: 201, ETag and the extension, as
+// on the reference page.
+func (s *Server) handleExtensionCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	in, err := s.readInput(w, r)
+	if err != nil {
+		return err
+	}
+	x := &ucwad.Extension{MeetingID: c.params["meeting"]}
+	if err := parseExtension(in, x, ""); err != nil {
+		return err
+	}
+	if err := s.store.CreateExtension(r.Context(), c.user.ID, x, s.cfg.Meetings.MaxExtensionsPerMeeting); err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusCreated, extensionResource(c, x), x.ETag)
+}
+
+func (s *Server) handleExtensionGet(w http.ResponseWriter, r *http.Request, c *call) error {
+	x, err := s.store.FindExtension(r.Context(), c.user.ID, c.params["meeting"], c.params["extension"])
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusOK, extensionResource(c, x), x.ETag)
+}
+
+// handleExtensionUpdate replaces the extension's type and properties (PUT),
+// checking in the same order as handleMeetingUpdate.
+func (s *Server) handleExtensionUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	in, err := s.readInput(w, r)
+	if err != nil {
+		return err
+	}
+	meetingID, id := c.params["meeting"], c.params["extension"]
+	if _, err := s.store.FindExtension(r.Context(), c.user.ID, meetingID, id); err != nil {
+		return err
+	}
+	tags, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	sentinel := extensionSentinel(meetingID, id)
+	if err := requireSentinel(in, sentinel); err != nil {
+		return err
+	}
+	x := &ucwad.Extension{MeetingID: meetingID}
+	if err := parseExtension(in, x, sentinel); err != nil {
+		return err
+	}
+	if x.ID != "" && x.ID != id {
+		return ucwad.InvalidParameter("id", "The id of an extension cannot change (it is %q).", id)
+	}
+	x.ID = id
+	err = eachTag(tags, func(tag string) error {
+		return s.store.UpdateExtension(r.Context(), c.user.ID, x, tag)
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, c, http.StatusOK, extensionResource(c, x), x.ETag)
+}
+
+func (s *Server) handleExtensionDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.store.DeleteExtension(r.Context(), c.user.ID, c.params["meeting"], c.params["extension"]); err != nil {
+		return err
+	}
+	writeNoContent(w)
+	return nil
+}
+
+// ifMatch returns the entity tags of the If-Match header without quotes and
+// W/ prefixes; "*" becomes "" (any). Without the header a PUT is refused
+// with 428, as PayloadFormat.md requires.
+func ifMatch(r *http.Request) ([]string, error) {
+	var tags []string
+	for _, v := range r.Header.Values("If-Match") {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			t = strings.TrimPrefix(t, "W/")
+			t = strings.Trim(t, `"`)
+			if t == "*" {
+				return []string{""}, nil
+			}
+			if t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	if len(tags) == 0 {
+		return nil, ucwad.Errorf(ucwad.EPreconditionRequired, "", "A PUT must carry If-Match with the ETag of the resource's last GET.")
+	}
+	return tags, nil
+}
+
+// eachTag runs update with each If-Match tag until one is not stale: any
+// tag matching is a match, and a stale one changes nothing.
+func eachTag(tags []string, update func(tag string) error) error {
+	var err error
+	for _, t := range tags {
+		if err = update(t); ucwad.ErrorCode(err) != ucwad.EPreconditionFailed {
+			return err
+		}
+	}
+	return err
+}
+
+// requireSentinel fails a PUT whose body lacks the sentinel property (by
+// name; its value is not checked).
+func requireSentinel(in *ucwa.Input, name string) error {
+	if _, ok := in.Lookup(name); !ok {
+		return ucwad.InvalidParameter(name, "A PUT must send back the property %s of the resource's last GET: PUT replaces the whole resource.", name)
+	}
+	return nil
+}
+
+// stringMember returns a string member; null and absent are not present,
+// and a list where a string belongs is a 400.
+func stringMember(in *ucwa.Input, name string) (string, bool, error) {
+	m, ok := in.Lookup(name)
+	switch {
+	case !ok || m.Kind == ucwa.MemberNull:
+		return "", false, nil
+	case m.Kind == ucwa.MemberList:
+		return "", false, ucwad.InvalidParameter(name, "%s must be a string, not a list.", name)
+	}
+	return m.Text, true, nil
+}
+
+// meetingSettings reads the settable meeting properties of a POST
+// (create) or PUT. What is not sent takes its default value; only a PUT
+// without expirationTime keeps the stored one (a zero ExpirationTime).
+// Enumerated values match in any casing and are kept in their canonical
+// spelling.
+func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSettings, error) {
+	cfg := &s.cfg.Meetings
+	st := s.defaultSettings()
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"subject", &st.Subject}, {"description", &st.Description}} {
+		if *f.dst, _, err = stringMember(in, f.name); err != nil {
+			return st, err
+		}
+	}
+	for _, f := range []struct {
+		name, legacy string
+		dst          *string
+		eligible     []string
+	}{
+		{"accessLevel", "", &st.AccessLevel, cfg.Eligible.AccessLevels},
+		{"automaticLeaderAssignment", "", &st.AutomaticLeaderAssignment, cfg.Eligible.AutomaticLeaderAssignments},
+		// Lync 2013 clients still send the older name.
+		{"entryExitAnnouncement", "attendanceAnnouncementsStatus", &st.EntryExitAnnouncement, cfg.Eligible.EntryExitAnnouncements},
+		{"lobbyBypassForPhoneUsers", "", &st.LobbyBypassForPhoneUsers, cfg.Eligible.LobbyBypassForPhoneUsersSettings},
+		{"phoneUserAdmission", "", &st.PhoneUserAdmission, cfg.phoneUserAdmissions()},
+	} {
+		name := f.name
+		v, ok, err := stringMember(in, name)
+		if err == nil && !ok && f.legacy != "" {
+			name = f.legacy
+			v, ok, err = stringMember(in, name)
+		}
+		if err != nil {
+			return st, err
+		}
+		if !ok {
+			continue
+		}
+		canon, valid := ucwad.EnumValue(f.eligible, v)
+		if !valid {
+			return st, ucwad.InvalidParameter(name, "%s %q is not allowed here; the eligible values are %s.", name, v, strings.Join(f.eligible, ", "))
+		}
+		*f.dst = canon
+	}
+	for _, f := range []struct {
+		name string
+		dst  *[]string
+	}{{"attendees", &st.Attendees}, {"leaders", &st.Leaders}} {
+		list, _ := in.Strings(f.name)
+		for _, a := range list {
+			uri, ok := ucwad.NormalizeSIPURI(strings.TrimSpace(a))
+			if !ok {
+				return st, ucwad.InvalidParameter(f.name, "%s: %q is not a SIP URI such as sip:alice@contoso.com.", f.name, a)
+			}
+			*f.dst = append(*f.dst, uri)
+		}
+	}
+	now := s.clock.Now()
+	t, ok, err := in.Date("expirationTime")
+	switch {
+	case err != nil:
+		return st, ucwad.InvalidParameter("expirationTime", "expirationTime is not a date: send \"\\/Date(milliseconds)\\/\" or ISO 8601.")
+	case ok:
+		lo, hi := now.AddDate(-expiryWindowBack, 0, 0), now.AddDate(expiryWindowForward, 0, 0)
+		if t.Before(lo) || t.After(hi) {
+			return st, ucwad.InvalidParameter("expirationTime", "expirationTime must lie between %s and %s.", lo.UTC().Format(time.RFC3339), hi.UTC().Format(time.RFC3339))
+		}
+		st.ExpirationTime = t
+	case create:
+		st.ExpirationTime = now.Add(defaultExpiry)
+	}
+	return st, nil
+}
+
+// parseExtension reads an extension's id, type and own properties into x.
+// Every string member is a property but id, type, etag, the resource's
+// sentinel (and any member holding the sentinel text, so that a body
+// copied from another extension does not store its sentinel as data).
+func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string) error {
+	id, _, err := stringMember(in, "id")
+	if err != nil {
+		return err
+	}
+	if len(id) > maxExtensionID || id == "." || id == ".." || strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return ucwad.InvalidParameter("id", "id must be at most %d characters, not \".\" or \"..\", without control characters.", maxExtensionID)
+	}
+	x.ID = id
+	x.Type = ucwad.ExtensionTypeUndefined
+	typ, ok, err := stringMember(in, "type")
+	if err != nil {
+		return err
+	}
+	if ok {
+		canon, valid := ucwad.EnumValue(ucwad.ExtensionTypes, typ)
+		if !valid {
+			return ucwad.InvalidParameter("type", "type %q is not one of %s.", typ, strings.Join(ucwad.ExtensionTypes, ", "))
+		}
+		x.Type = canon
+	}
+	x.Properties = []ucwad.ExtensionProperty{}
+	for _, m := range in.Members() {
+		if m.Kind != ucwa.MemberString || m.Name == "" || m.Text == ucwa.PutSentinel {
+			continue
+		}
+		switch strings.ToLower(m.Name) {
+		case "id", "type", "etag", strings.ToLower(sentinel):
+			continue
+		}
+		x.Properties = append(x.Properties, ucwad.ExtensionProperty{Name: m.Name, Value: m.Text})
+	}
+	return nil
+}
+
+// renderMeetingEvent renders events about meetings and extensions for the
+// receiving application (always one of the organizer's): sender
+// onlineMeetings, the resource's link, and on added and updated the
+// resource itself, built from the snapshot the store took at commit.
+func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.Event) (ucwa.Sender, ucwa.Event, bool) {
+	sender := ucwa.Sender{Rel: "onlineMeetings", Href: c.meetingsHref()}
+	switch e.Subject {
+	case ucwad.SubjectMeeting:
+		out.Link = ucwa.Link{Rel: relMyOnlineMeeting, Href: c.meetingHref(e.MeetingID)}
+		if e.Data != nil {
+			var m ucwad.OnlineMeeting
+			if err := json.Unmarshal(e.Data, &m); err != nil {
+				s.log.Error("meeting event data", "err", err, "meeting", e.MeetingID)
+				return sender, out, false
+			}
+			out.Link.Rel = meetingRel(&m)
+			out.Embedded = s.meetingResource(c, &m)
+		}
+	case ucwad.SubjectExtension:
+		out.Link = ucwa.Link{Rel: relExtension, Href: c.extensionHref(e.MeetingID, e.ExtensionID)}
+		out.In = &ucwa.Link{Rel: relExtensions, Href: c.extensionsHref(e.MeetingID)}
+		if e.Data != nil {
+			var x ucwad.Extension
+			if err := json.Unmarshal(e.Data, &x); err != nil {
+				s.log.Error("extension event data", "err", err, "meeting", e.MeetingID, "extension", e.ExtensionID)
+				return sender, out, false
+			}
+			out.Embedded = extensionResource(c, &x)
+		}
+	default:
+		return sender, out, false
+	}
+	return sender, out, true
+}
+
+// sweepMeetings purges the meetings whose expirationTime passed more than
+// the grace period ago.
+func (s *Server) sweepMeetings(ctx context.Context) error {
+	n, err := s.store.ExpireMeetings(ctx, s.clock.Now().Add(-s.cfg.Meetings.ExpiryGrace))
+	if n > 0 {
+		s.log.Info("deleted expired meetings", "count", n)
+	}
+	return err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,8 @@ const (
 // routeTable is the whole URL space of the server in one place.
 func (s *Server) routeTable() []*route {
 	app := applicationsPath + "/{app}"
+	myMeetings := app + "/onlineMeetings/myOnlineMeetings"
+	meeting := myMeetings + "/{meeting}"
 	return []*route{
 		newRoute("/", public, true).on("GET", s.handleRoot),
 		newRoute(rootPath, public, true).on("GET", s.handleRoot),
@@ -82,6 +85,17 @@ func (s *Server) routeTable() []*route {
 		newRoute(app+"/people", inApp, false).on("GET", s.handlePeople),
 		newRoute(app+"/communication", inApp, false).on("GET", s.handleCommunication),
 		newRoute(app+"/onlineMeetings", inApp, false).on("GET", s.handleOnlineMeetings),
+		newRoute(myMeetings, inApp, false).on("GET", s.handleMyMeetings).on("POST", s.handleMeetingCreate),
+		newRoute(meeting, inApp, false).on("GET", s.handleMeetingGet).on("PUT", s.handleMeetingUpdate).on("DELETE", s.handleMeetingDelete),
+		newRoute(meeting+"/onlineMeetingExtensions", inApp, false).on("GET", s.handleExtensions).on("POST", s.handleExtensionCreate),
+		newRoute(meeting+"/onlineMeetingExtensions/{extension}", inApp, false).
+			on("GET", s.handleExtensionGet).on("PUT", s.handleExtensionUpdate).on("DELETE", s.handleExtensionDelete),
+		newRoute(app+"/onlineMeetings/defaultValues", inApp, false).on("GET", s.handleMeetingDefaults),
+		newRoute(app+"/onlineMeetings/eligibleValues", inApp, false).on("GET", s.handleMeetingEligible),
+		newRoute(app+"/onlineMeetings/policies", inApp, false).on("GET", s.handleMeetingPolicies),
+		newRoute(app+"/onlineMeetings/customInvitation", inApp, false).on("GET", s.handleCustomInvitation),
+		newRoute(app+"/onlineMeetings/phoneDialInInformation", inApp, false).on("GET", s.handleDialIn),
+		newRoute(app+"/onlineMeetings/phoneDialInInformation/{region}", inApp, false).on("GET", s.handleDialInRegion),
 	}
 }
 
@@ -144,6 +158,19 @@ func splitPath(p string) []string {
 	return segs
 }
 
+// requestSegments splits the request's path into segments and unescapes
+// each on its own, so that an escaped "/" in an id a client chose (an
+// extension id) stays inside its segment.
+func requestSegments(r *http.Request) []string {
+	segs := splitPath(r.URL.EscapedPath())
+	for i, seg := range segs {
+		if u, err := url.PathUnescape(seg); err == nil {
+			segs[i] = u
+		}
+	}
+	return segs
+}
+
 // dispatch routes one request: match, authenticate, check the method and
 // version, load the application, run the handler and render its error.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +190,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
-	rt, params := s.match(splitPath(r.URL.Path))
+	rt, params := s.match(requestSegments(r))
 	if rt == nil {
 		return &ucwad.Error{Code: ucwad.ENotFound, Subcode: ucwad.SubResourceNotFound, Message: "There is no resource at this address."}
 	}

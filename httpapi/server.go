@@ -41,6 +41,9 @@ type Config struct {
 	ApplicationIdle time.Duration
 	// SweepInterval is how often expiry runs (default 1 min).
 	SweepInterval time.Duration
+	// Meetings configures online meetings; zero fields take the values of
+	// DefaultMeetingConfig.
+	Meetings MeetingConfig
 }
 
 // Policy is one property of the policies resource.
@@ -94,6 +97,7 @@ func (c Config) withDefaults() Config {
 		c.Policies = DefaultPolicies
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.Meetings = c.Meetings.withDefaults()
 	return c
 }
 
