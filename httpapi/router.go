@@ -200,7 +200,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 			return err
 		}
 	}
-	h, ok := rt.methods[r.Method]
+	// The reference pages write "Get" and "Post"; clients copying them
+	// must still be served.
+	h, ok := rt.methods[strings.ToUpper(r.Method)]
 	if !ok {
 		w.Header().Set("Allow", rt.allow())
 		return ucwad.Errorf(ucwad.EMethodNotAllowed, "", "The method %s is not allowed on this resource.", r.Method)
