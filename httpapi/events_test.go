@@ -2,13 +2,18 @@ package httpapi_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/auth"
+	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/sqlite"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
@@ -276,5 +281,46 @@ func TestEventsHrefWithAppendedParameters(t *testing.T) {
 	e.clock.Advance(180 * time.Second)
 	if ev := p.wait().wantStatus(t, 200).events(t); ackOf(t, ev.Next) != 2 {
 		t.Fatalf("next %q", ev.Next)
+	}
+}
+
+// TestEventsAcrossProcesses: two servers on one database file (as two
+// processes would be): a P-GET held on the second answers when a change
+// made through the first commits, once the second's store polls.
+func TestEventsAcrossProcesses(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	clk := clock.NewFake(t0)
+	hasher := auth.NewHasher(auth.TestParams, 2)
+	var bases []string
+	for range 2 {
+		hub := httpapi.NewHub()
+		db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if len(bases) == 0 {
+			h, _ := hasher.Hash(ctx, "secret-alice")
+			if err := db.CreateUser(ctx, &ucwad.User{SIP: "alice@contoso.com", PasswordHash: h}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub})
+		srv := httptest.NewServer(api.Handler())
+		t.Cleanup(func() { api.Shutdown(); srv.Close() })
+		bases = append(bases, srv.URL)
+	}
+	e := &env{t: t, clock: clk, srv: httptest.NewServer(nil), base: bases[0]}
+	t.Cleanup(e.srv.Close)
+	s := e.signIn("alice", "two")
+	clk.WaitForTimers(2) // each store's poll
+
+	p := s.startPGet(t, bases[1]+link(t, s.app, "events"), nil)
+	clk.WaitForTimers(2 + heldTimers)
+	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+	clk.Advance(time.Second) // the second store's poll finds the new events
+	if got := senderSummary(p.wait().wantStatus(t, 200).events(t)); len(got) != 2 {
+		t.Fatalf("events on the other server: %q", got)
 	}
 }

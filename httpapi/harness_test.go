@@ -53,7 +53,8 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
 	hub := httpapi.NewHub()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ucwad.db"), sqlite.Options{Clock: clk, Notifier: hub})
+	// No cross-process poll: one server, and the tests count the clock's timers.
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ucwad.db"), sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

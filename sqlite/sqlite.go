@@ -168,6 +168,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// Only a file can be shared with another process.
+	poll := opts.PollInterval
+	if poll == 0 {
+		poll = DefaultPollInterval
+	}
+	if poll > 0 && db.notifier != nil {
+		db.watch(poll)
+	}
 	return db, nil
 }
 
