@@ -215,6 +215,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 			return err
 		}
 	}
+	// A per-request deadline instead of a server-wide one, which would cut
+	// held event requests; the event handler sets its own.
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(requestDeadline)
+	rc.SetReadDeadline(deadline)
+	rc.SetWriteDeadline(deadline)
 	ctx := context.WithValue(r.Context(), callKey, c)
 	return h(w, r.WithContext(ctx), c)
 }
@@ -256,6 +262,11 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 	c.user = u
 	return nil
 }
+
+// requestDeadline bounds how long one ordinary request may take to send its
+// body and receive its answer, so that a client that stalls mid-transfer
+// does not hold a connection forever.
+const requestDeadline = time.Minute
 
 // touchInterval bounds how often a request records activity on its
 // application: often enough for expiry measured in minutes, rarely enough
