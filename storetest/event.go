@@ -20,6 +20,7 @@ var eventTests = []struct {
 	{"ReadBatchIsActivity", testReadBatchIsActivity},
 	{"ChannelOptions", testChannelOptions},
 	{"ExpireApplications", testExpireApplications},
+	{"EventLogOverflow", testEventLogOverflow},
 }
 
 // notifications records what the store tells its Notifier.
@@ -233,4 +234,34 @@ func testExpireApplications(t *testing.T, e *env) {
 	if err != nil || !slices.Equal(ids, []string{held.ID}) {
 		t.Fatalf("second expiry: %v %v, want %v", ids, err, []string{held.ID})
 	}
+}
+
+// testEventLogOverflow: a channel keeps at most MaxEventsPerChannel events;
+// past that the oldest go, a released batch goes whole, and the next read
+// is told to resync.
+func testEventLogOverflow(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	added := func(n int) []summary {
+		var s []summary
+		for range n {
+			s = append(s, summary{ucwad.EventAdded, ucwad.SubjectMeeting})
+		}
+		return s
+	}
+	schedule := func(n int) {
+		t.Helper()
+		for range n {
+			e.createMeeting(t, alice, e.settings(time.Hour))
+		}
+	}
+	schedule(4)
+	wantBatch(t, "four meetings", e.readBatch(t, app, "", 1, false), 1, added(4))
+	schedule(3) // 4 released + 3 waiting > 6: batch 1 is dropped whole
+	wantResync(t, "after overflow", e.readBatch(t, app, "", 1, false), 2)
+	wantBatch(t, "what was kept", e.readBatch(t, app, "", 2, false), 2, added(3))
+
+	schedule(MaxEventsPerChannel + 2) // only waiting events: the newest are kept
+	wantResync(t, "after the second overflow", e.readBatch(t, app, "", 3, false), 3)
+	wantBatch(t, "the newest", e.readBatch(t, app, "", 3, false), 3, added(MaxEventsPerChannel))
 }
