@@ -38,6 +38,58 @@ type Config struct {
 type FileConfig struct {
 	Limits   Limits           `json:"limits"`
 	Policies []httpapi.Policy `json:"policies,omitempty"`
+	Meetings Meetings         `json:"meetings"`
+}
+
+// Meetings configures online meetings: the limits and the values of the
+// meeting settings resources, named as those resources name them.
+type Meetings struct {
+	// JoinBaseURL starts every joinUrl; empty: https://meet.<SIP domain>.
+	JoinBaseURL string `json:"joinBaseUrl"`
+	// MaxMeetingsPerUser bounds the meetings a user schedules.
+	MaxMeetingsPerUser int `json:"maxMeetingsPerUser"`
+	// MaxExtensionsPerMeeting bounds the extensions of a meeting.
+	MaxExtensionsPerMeeting int `json:"maxExtensionsPerMeeting"`
+	// ExpiryGrace is how long an expired meeting stays, e.g. "336h".
+	ExpiryGrace Duration `json:"expiryGrace"`
+	// AssignedMeeting is "Enabled" or "Disabled".
+	AssignedMeeting        string                          `json:"assignedMeeting"`
+	DefaultValues          httpapi.MeetingDefaults         `json:"defaultValues"`
+	EligibleValues         httpapi.MeetingEligibleValues   `json:"eligibleValues"`
+	Policies               httpapi.MeetingPolicies         `json:"policies"`
+	CustomInvitation       httpapi.InvitationCustomization `json:"customInvitation"`
+	PhoneDialInInformation httpapi.DialInInformation       `json:"phoneDialInInformation"`
+}
+
+func meetingsFile(c httpapi.MeetingConfig) Meetings {
+	return Meetings{
+		JoinBaseURL:             c.JoinBaseURL,
+		MaxMeetingsPerUser:      c.MaxMeetingsPerUser,
+		MaxExtensionsPerMeeting: c.MaxExtensionsPerMeeting,
+		ExpiryGrace:             Duration{c.ExpiryGrace},
+		AssignedMeeting:         c.AssignedMeeting,
+		DefaultValues:           c.Defaults,
+		EligibleValues:          c.Eligible,
+		Policies:                c.Policies,
+		CustomInvitation:        c.Invitation,
+		PhoneDialInInformation:  c.DialIn,
+	}
+}
+
+// Config is the section as the transport takes it.
+func (m Meetings) Config() httpapi.MeetingConfig {
+	return httpapi.MeetingConfig{
+		JoinBaseURL:             m.JoinBaseURL,
+		MaxMeetingsPerUser:      m.MaxMeetingsPerUser,
+		MaxExtensionsPerMeeting: m.MaxExtensionsPerMeeting,
+		ExpiryGrace:             m.ExpiryGrace.Duration,
+		AssignedMeeting:         m.AssignedMeeting,
+		Defaults:                m.DefaultValues,
+		Eligible:                m.EligibleValues,
+		Policies:                m.Policies,
+		Invitation:              m.CustomInvitation,
+		DialIn:                  m.PhoneDialInInformation,
+	}
 }
 
 // Limits bound what clients may ask of the server.
@@ -81,6 +133,7 @@ func DefaultFileConfig() FileConfig {
 			PasswordHashConcurrency: 4,
 		},
 		Policies: httpapi.DefaultPolicies,
+		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
 	}
 }
 
@@ -185,6 +238,9 @@ func (c *Config) Validate() error {
 	}
 	if l.PasswordHashConcurrency < 1 {
 		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
+	}
+	if err := c.File.Meetings.Config().Validate(); err != nil {
+		return fmt.Errorf("meetings: %w", err)
 	}
 	return nil
 }

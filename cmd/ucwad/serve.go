@@ -116,6 +116,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxBodyBytes:  c.File.Limits.MaxBodyBytes,
 		TokenLifetime: c.File.Limits.TokenLifetime.Duration,
 		Policies:      c.File.Policies,
+		Meetings:      c.File.Meetings.Config(),
 	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
 	m.API = api
 	sweepCtx, stop := context.WithCancel(context.Background())

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ucwad/ucwad/httpapi"
+)
+
+// parseWithFile parses the serve flags with a config file holding body.
+func parseWithFile(t *testing.T, body string) (*Main, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ucwad.json")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, _, _ := testEnv("", nil)
+	m := NewMain(env)
+	return m, m.ParseFlags([]string{"--config", path})
+}
+
+func TestMeetingsConfig(t *testing.T) {
+	// Without a file, the section holds the transport's defaults.
+	env, _, _ := testEnv("", nil)
+	m := NewMain(env)
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.Config.File.Meetings.Config(), httpapi.DefaultMeetingConfig(); !reflect.DeepEqual(got, want) {
+		t.Errorf("default meetings config:\ngot  %+v\nwant %+v", got, want)
+	}
+
+	// A file sets what it names; the rest keeps its default.
+	m, err := parseWithFile(t, `{"meetings":{
+		"joinBaseUrl":"https://meet.contoso.com","maxMeetingsPerUser":5,"expiryGrace":"48h",
+		"defaultValues":{"accessLevel":"Locked"},
+		"eligibleValues":{"accessLevels":["Locked","Invited"]},
+		"policies":{"phoneUserAdmission":"Disabled"},
+		"customInvitation":{"invitationFooterText":"Call us"},
+		"phoneDialInInformation":{"defaultRegion":"Redmond","regions":[{"name":"Redmond","number":"tel:+14255550001","languages":["en-US"]}]}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Config.File.Meetings.Config()
+	want := httpapi.DefaultMeetingConfig()
+	want.JoinBaseURL = "https://meet.contoso.com"
+	want.MaxMeetingsPerUser = 5
+	want.ExpiryGrace = 48 * time.Hour
+	want.Defaults.AccessLevel = "Locked"
+	want.Eligible.AccessLevels = []string{"Locked", "Invited"}
+	want.Policies.PhoneUserAdmission = "Disabled"
+	want.Invitation.InvitationFooterText = "Call us"
+	want.DialIn.DefaultRegion = "Redmond"
+	want.DialIn.Regions = []httpapi.DialInRegion{{Name: "Redmond", Number: "tel:+14255550001", Languages: []string{"en-US"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("meetings config from the file:\ngot  %+v\nwant %+v", got, want)
+	}
+
+	for _, tc := range []struct{ name, meetings, wantErr string }{
+		{"default not eligible", `{"eligibleValues":{"accessLevels":["Locked"]}}`, "defaultValues.accessLevel"},
+		{"unknown value", `{"eligibleValues":{"automaticLeaderAssignments":["Always"]}}`, "automaticLeaderAssignments"},
+		{"case matters in the file", `{"eligibleValues":{"lobbyBypassForPhoneUsersSettings":["enabled"]}}`, "lobbyBypassForPhoneUsersSettings"},
+		{"empty list", `{"eligibleValues":{"entryExitAnnouncements":[]}}`, "entryExitAnnouncements"},
+		{"assigned rel without assigned meetings", `{"assignedMeeting":"Disabled","defaultValues":{"defaultOnlineMeetingRel":"myAssignedOnlineMeeting"}}`, "defaultOnlineMeetingRel"},
+		{"assigned policy", `{"assignedMeeting":"Sometimes"}`, "assignedMeeting"},
+		{"negative limit", `{"maxMeetingsPerUser":-1}`, "maxMeetingsPerUser"},
+		{"negative grace", `{"expiryGrace":"-1h"}`, "expiryGrace"},
+		{"policy value", `{"policies":{"voipAudio":"Maybe"}}`, "voipAudio"},
+		{"join base", `{"joinBaseUrl":"meet.contoso.com"}`, "joinBaseUrl"},
+		{"region twice", `{"phoneDialInInformation":{"regions":[{"name":"A"},{"name":"A"}]}}`, "twice"},
+		{"default region", `{"phoneDialInInformation":{"defaultRegion":"Nowhere"}}`, "defaultRegion"},
+		{"misspelt setting", `{"maxMeetingPerUser":3}`, "maxMeetingPerUser"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseWithFile(t, `{"meetings":`+tc.meetings+`}`)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
