@@ -144,40 +144,68 @@ func (db *DB) appendUserEvent(ctx context.Context, tx *sql.Tx, userID int64, e u
 // already rare.
 const maxIDDraws = 10
 
-// insertMeeting inserts a meeting under fresh random ids, drawing again on
-// a collision, and returns its id. It returns "" without error when the
-// user's existing assigned meeting prevented the insert.
-func insertMeeting(ctx context.Context, tx *sql.Tx, userID int64, rel string, s *ucwad.MeetingSettings, etag string, now int64) (string, error) {
-	attendees, leaders := marshalList(s.Attendees), marshalList(s.Leaders)
+// insertMeeting inserts a meeting of the user under fresh random ids,
+// drawing again on a collision, and returns it as stored. It returns nil
+// without error when the user's existing assigned meeting prevented the
+// insert, and EConflict (TooManyOnlineMeetings) when the user has max
+// meetings of rel already (max <= 0: no limit).
+func insertMeeting(ctx context.Context, tx *sql.Tx, userID int64, rel string, s *ucwad.MeetingSettings, max int, etag string, now int64) (*ucwad.OnlineMeeting, error) {
+	m := &ucwad.OnlineMeeting{UserID: userID, Rel: rel, MeetingSettings: *s, ETag: etag,
+		CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now), Extensions: []*ucwad.Extension{}}
+	m.ExpirationTime = fromMillis(millis(s.ExpirationTime))
+	if m.Attendees == nil {
+		m.Attendees = []string{}
+	}
+	if m.Leaders == nil {
+		m.Leaders = []string{}
+	}
+	attendees, leaders := marshalList(m.Attendees), marshalList(m.Leaders)
 	for range maxIDDraws {
-		id := ucwad.NewMeetingID()
+		m.ID, m.ConferenceID = ucwad.NewMeetingID(), ucwad.NewConferenceID()
+		// One statement checks the limit and inserts: the common case
+		// costs a single round through the engine.
 		n, err := changed(tx.ExecContext(ctx, `
 			INSERT INTO meetings (id, user_id, rel, conference_id, subject, description, access_level,
 			                      automatic_leader_assignment, entry_exit_announcement, lobby_bypass_for_phone_users,
 			                      phone_user_admission, attendees, leaders, expiration_time, etag, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			WHERE ? <= 0 OR (SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ?) < ?
 			ON CONFLICT DO NOTHING`,
-			id, userID, rel, ucwad.NewConferenceID(), s.Subject, s.Description, s.AccessLevel,
+			m.ID, userID, rel, m.ConferenceID, s.Subject, s.Description, s.AccessLevel,
 			s.AutomaticLeaderAssignment, s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers,
-			s.PhoneUserAdmission, attendees, leaders, millis(s.ExpirationTime), etag, now, now))
+			s.PhoneUserAdmission, attendees, leaders, millis(s.ExpirationTime), etag, now, now,
+			max, userID, rel, max))
 		if isForeignKey(err) {
-			return "", errUserNotFound()
+			return nil, errUserNotFound()
 		}
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if n == 1 {
-			return id, nil
+			return m, nil
+		}
+		// Nothing inserted: the limit, the assigned meeting that exists,
+		// or (rarely) an id drawn twice.
+		if max > 0 {
+			var count int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ?`,
+				userID, rel).Scan(&count); err != nil {
+				return nil, err
+			}
+			if count >= max {
+				return nil, ucwad.Errorf(ucwad.EConflict, ucwad.SubTooManyOnlineMeetings,
+					"You already have the maximum of %d online meetings; delete one first.", max)
+			}
 		}
 		if rel == ucwad.MeetingRelAssigned {
 			var exists bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM meetings WHERE user_id = ? AND rel = ?)`,
 				userID, rel).Scan(&exists); err != nil || exists {
-				return "", err
+				return nil, err
 			}
 		}
 	}
-	return "", fmt.Errorf("no free meeting id after %d draws", maxIDDraws)
+	return nil, fmt.Errorf("no free meeting id after %d draws", maxIDDraws)
 }
 
 // CreateMeeting schedules m; see ucwad.MeetingStore. Times are kept to the
@@ -188,25 +216,12 @@ func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int
 	var created *ucwad.OnlineMeeting
 	var notify []string
 	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		if max > 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ?`,
-				m.UserID, ucwad.MeetingRelScheduled).Scan(&n); err != nil {
-				return err
-			}
-			if n >= max {
-				return ucwad.Errorf(ucwad.EConflict, ucwad.SubTooManyOnlineMeetings,
-					"You already have the maximum of %d online meetings; delete one first.", max)
-			}
-		}
-		id, err := insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, etag, now)
+		var err error
+		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, max, etag, now)
 		if err != nil {
 			return err
 		}
-		if created, err = loadMeeting(ctx, tx, m.UserID, id); err != nil {
-			return err
-		}
-		notify, err = db.appendUserEvent(ctx, tx, m.UserID, event(ucwad.EventAdded, ucwad.SubjectMeeting, id, "", created))
+		notify, err = db.appendUserEvent(ctx, tx, m.UserID, event(ucwad.EventAdded, ucwad.SubjectMeeting, created.ID, "", created))
 		return err
 	})
 	if err != nil {
@@ -229,22 +244,26 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 	}
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
+	var m *ucwad.OnlineMeeting
 	err = db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		// An empty id means another request created it since we looked;
-		// either way it is read back by the user's one assigned meeting.
-		if _, err := insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, etag, now); err != nil {
+		var err error
+		if m, err = insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, 0, etag, now); err != nil || m != nil {
 			return err
 		}
-		ms, err = scanMeetings(tx.QueryContext(ctx, selectMeetings+`m.user_id = ? AND m.rel = ?`+meetingOrder, userID, ucwad.MeetingRelAssigned))
+		// Another request created it since we looked.
+		ms, err := scanMeetings(tx.QueryContext(ctx, selectMeetings+`m.user_id = ? AND m.rel = ?`+meetingOrder, userID, ucwad.MeetingRelAssigned))
+		if err == nil && len(ms) == 1 {
+			m = ms[0]
+		}
 		return err
 	})
 	if err != nil {
 		return nil, wrap("create assigned meeting", err)
 	}
-	if len(ms) != 1 {
-		return nil, fmt.Errorf("sqlite: create assigned meeting: %d assigned meetings after insert", len(ms))
+	if m == nil {
+		return nil, errors.New("sqlite: create assigned meeting: neither inserted nor found")
 	}
-	return ms[0], nil
+	return m, nil
 }
 
 // FindMeeting returns the meeting with its extensions; see ucwad.MeetingStore.
@@ -433,30 +452,26 @@ func scanExtension(row scanner, meetingID, id string) (*ucwad.Extension, error) 
 // kept to the millisecond and x is updated to the stored values.
 func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extension, max int) error {
 	now := millis(db.clock.Now())
-	id := x.ID
-	if id == "" {
-		id = ucwad.NewID()
+	stored := &ucwad.Extension{MeetingID: x.MeetingID, ID: x.ID, Type: x.Type, Properties: x.Properties,
+		ETag: ucwad.NewETag(), CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now)}
+	if stored.ID == "" {
+		stored.ID = ucwad.NewID()
 	}
-	etag := ucwad.NewETag()
-	var stored *ucwad.Extension
+	if stored.Properties == nil {
+		stored.Properties = []ucwad.ExtensionProperty{}
+	}
+	id := stored.ID
 	var notify []string
 	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)`,
-			x.MeetingID, userID).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return errMeetingNotFound()
-		}
-		// The unique key decides duplicates; the count binds only when the
-		// row would be new.
+		// One statement checks ownership and the limit and inserts; the
+		// unique key decides duplicates.
 		n, err := changed(tx.ExecContext(ctx, `
 			INSERT INTO extensions (meeting_id, id, type, properties, etag, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?
-			WHERE ? <= 0 OR (SELECT COUNT(*) FROM extensions WHERE meeting_id = ?) < ?`,
-			x.MeetingID, id, x.Type, marshalList(x.Properties), etag, now, now,
-			max, x.MeetingID, max))
+			WHERE EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)
+			  AND (? <= 0 OR (SELECT COUNT(*) FROM extensions WHERE meeting_id = ?) < ?)`,
+			x.MeetingID, id, stored.Type, marshalList(stored.Properties), stored.ETag, now, now,
+			x.MeetingID, userID, max, x.MeetingID, max))
 		if isUnique(err) {
 			return ucwad.Errorf(ucwad.EConflict, ucwad.SubAlreadyExists, "The meeting already has an extension with id %q.", id)
 		}
@@ -464,17 +479,20 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			return err
 		}
 		if n == 0 {
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM extensions WHERE meeting_id = ? AND id = ?)`,
-				x.MeetingID, id).Scan(&exists); err != nil {
+			var mine, taken bool
+			if err := tx.QueryRowContext(ctx, `
+				SELECT EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?),
+				       EXISTS (SELECT 1 FROM extensions WHERE meeting_id = ? AND id = ?)`,
+				x.MeetingID, userID, x.MeetingID, id).Scan(&mine, &taken); err != nil {
 				return err
 			}
-			if exists {
+			switch {
+			case !mine:
+				return errMeetingNotFound()
+			case taken:
 				return ucwad.Errorf(ucwad.EConflict, ucwad.SubAlreadyExists, "The meeting already has an extension with id %q.", id)
 			}
 			return ucwad.Errorf(ucwad.EConflict, ucwad.SubLimitExceeded, "The meeting already has the maximum of %d extensions.", max)
-		}
-		if stored, err = scanExtension(tx.QueryRowContext(ctx, selectExtension, userID, x.MeetingID, id), x.MeetingID, id); err != nil {
-			return err
 		}
 		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventAdded, ucwad.SubjectExtension, x.MeetingID, id, stored))
 		return err
@@ -503,20 +521,22 @@ func (db *DB) FindExtension(ctx context.Context, userID int64, meetingID, id str
 // matches; see ucwad.MeetingStore.
 func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extension, ifMatch string) error {
 	now := millis(db.clock.Now())
-	etag := ucwad.NewETag()
-	var stored *ucwad.Extension
+	stored := &ucwad.Extension{MeetingID: x.MeetingID, ID: x.ID, Type: x.Type, Properties: x.Properties,
+		ETag: ucwad.NewETag(), UpdatedAt: fromMillis(now)}
+	if stored.Properties == nil {
+		stored.Properties = []ucwad.ExtensionProperty{}
+	}
 	var notify []string
 	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
-		n, err := changed(tx.ExecContext(ctx, `
+		var created int64
+		err := tx.QueryRowContext(ctx, `
 			UPDATE extensions SET type = ?, properties = ?, etag = ?, updated_at = ?
 			WHERE meeting_id = ? AND id = ? AND (? = '' OR etag = ?)
-			  AND EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)`,
-			x.Type, marshalList(x.Properties), etag, now,
-			x.MeetingID, x.ID, ifMatch, ifMatch, x.MeetingID, userID))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+			  AND EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)
+			RETURNING created_at`,
+			stored.Type, marshalList(stored.Properties), stored.ETag, now,
+			x.MeetingID, x.ID, ifMatch, ifMatch, x.MeetingID, userID).Scan(&created)
+		if errors.Is(err, sql.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (`+selectExtension+`)`, userID, x.MeetingID, x.ID).Scan(&exists); err != nil {
 				return err
@@ -526,9 +546,10 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			}
 			return errExtensionNotFound()
 		}
-		if stored, err = scanExtension(tx.QueryRowContext(ctx, selectExtension, userID, x.MeetingID, x.ID), x.MeetingID, x.ID); err != nil {
+		if err != nil {
 			return err
 		}
+		stored.CreatedAt = fromMillis(created)
 		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectExtension, x.MeetingID, x.ID, stored))
 		return err
 	})

@@ -25,9 +25,9 @@ CREATE TABLE meetings (
 	updated_at                  INTEGER NOT NULL
 ) STRICT;
 
--- Lists a user's meetings in creation order, counts them for the limit and
--- serves the cascade from users.
-CREATE INDEX meetings_user ON meetings (user_id, created_at);
+-- Counts a user's scheduled meetings for the limit from the index alone,
+-- finds a user's meetings and serves the cascade from users.
+CREATE INDEX meetings_user ON meetings (user_id, rel);
 -- A user has at most one assigned meeting; creating it twice at once
 -- collides here instead of making two.
 CREATE UNIQUE INDEX meetings_assigned ON meetings (user_id) WHERE rel = 'myAssignedOnlineMeeting';
