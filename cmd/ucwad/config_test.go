@@ -83,3 +83,27 @@ func TestMeetingsConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigurationDoc keeps docs/configuration.md true: every JSON example
+// in it is a valid configuration file, and the first, "the whole file with
+// its defaults", is exactly what applies without a file.
+func TestConfigurationDoc(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(doc), "```json\n")[1:]
+	if len(blocks) < 2 {
+		t.Fatalf("%d JSON examples in docs/configuration.md, want at least 2", len(blocks))
+	}
+	for i, b := range blocks {
+		body, _, _ := strings.Cut(b, "```")
+		m, err := parseWithFile(t, body)
+		if err != nil {
+			t.Fatalf("example %d: %v", i+1, err)
+		}
+		if i == 0 && !reflect.DeepEqual(m.Config.File, DefaultFileConfig()) {
+			t.Errorf("the documented defaults differ from DefaultFileConfig:\ngot  %+v\nwant %+v", m.Config.File, DefaultFileConfig())
+		}
+	}
+}
