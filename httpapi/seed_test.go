@@ -22,7 +22,7 @@ import (
 // kept by package ucwa for its own tests.
 const seedDir = "../ucwa/testdata/seed"
 
-func readSeed(t *testing.T, name string) string {
+func readSeed(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(seedDir, name))
 	if err != nil {
