@@ -35,14 +35,22 @@ func (c *call) extensionHref(meetingID, id string) string {
 
 // Resource names of the meeting resources.
 const (
-	relMyOnlineMeeting  = "myOnlineMeeting"
-	relExtensions       = "onlineMeetingExtensions"
-	relExtension        = "onlineMeetingExtension"
+	relMyOnlineMeeting = "myOnlineMeeting"
+	relExtensions      = "onlineMeetingExtensions"
+	relExtension       = "onlineMeetingExtension"
+)
+
+// What UCWA documents for expirationTime: 8 hours when a new meeting names
+// none, and a window from one year back to ten years ahead.
+const (
 	defaultExpiry       = 8 * time.Hour
-	maxExtensionID      = 256
 	expiryWindowBack    = 1  // years
 	expiryWindowForward = 10 // years
 )
+
+// maxExtensionID bounds an application-chosen extension id, which is part
+// of an href.
+const maxExtensionID = 256
 
 // meetingRel is the resource name of m: myOnlineMeeting or
 // myAssignedOnlineMeeting.
