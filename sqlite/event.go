@@ -54,14 +54,15 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 		}
 		if ack > ackedBelow {
 			// Asking for N proves the client has every batch before N.
-			if _, err := tx.ExecContext(ctx, `
+			n, err := changed(tx.ExecContext(ctx, `
 				DELETE FROM events WHERE application_id = ? AND instance_id = ? AND batch < ?`,
-				appID, instanceID, ack); err != nil {
+				appID, instanceID, ack))
+			if err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
-				UPDATE channels SET acked_below = ? WHERE application_id = ? AND instance_id = ?`,
-				ack, appID, instanceID); err != nil {
+				UPDATE channels SET acked_below = ?, queued = queued - ? WHERE application_id = ? AND instance_id = ?`,
+				ack, n, appID, instanceID); err != nil {
 				return err
 			}
 		}
@@ -175,36 +176,44 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 // marked for resync.
 func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any, ev ucwad.Event) ([]string, error) {
 	now := millis(db.clock.Now())
-	rows, err := tx.QueryContext(ctx, `
+	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO events (application_id, instance_id, type, subject, meeting_id, extension_id, data, created_at)
 		SELECT c.application_id, c.instance_id, ?, ?, ?, ?, ?, ?
 		FROM channels c JOIN applications a ON a.id = c.application_id
-		WHERE `+where+`
-		RETURNING application_id, instance_id`,
-		string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, ev.Data, now, arg)
+		WHERE `+where,
+		string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, ev.Data, now, arg); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `
+		UPDATE channels SET queued = queued + 1
+		WHERE application_id IN (SELECT a.id FROM applications a WHERE `+where+`)
+		RETURNING application_id, instance_id, queued`, arg)
 	if err != nil {
 		return nil, err
 	}
 	type chanKey struct{ app, instance string }
-	var chans []chanKey
+	var full []chanKey
+	var apps []string
+	seen := map[string]bool{}
 	for rows.Next() {
 		var k chanKey
-		if err := rows.Scan(&k.app, &k.instance); err != nil {
+		var queued int
+		if err := rows.Scan(&k.app, &k.instance, &queued); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		chans = append(chans, k)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	var apps []string
-	seen := map[string]bool{}
-	for _, k := range chans {
 		if !seen[k.app] {
 			seen[k.app] = true
 			apps = append(apps, k.app)
 		}
+		if queued > db.maxEvents {
+			full = append(full, k)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	for _, k := range full {
 		if err := db.capChannel(ctx, tx, k.app, k.instance); err != nil {
 			return nil, err
 		}
@@ -212,19 +221,12 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any
 	return apps, nil
 }
 
-// capChannel keeps a channel's log within db.maxEvents. On overflow it drops
+// capChannel brings a channel whose log went over db.maxEvents back within
+// it (appendEvent calls it when the channel's queued count says so): it drops
 // the oldest events and every released-but-unacknowledged batch (a batch
 // must be re-delivered whole or not at all) and marks the channel so that
 // the next P-GET is told to resync.
 func (db *DB) capChannel(ctx context.Context, tx *sql.Tx, appID, instanceID string) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE application_id = ? AND instance_id = ?`,
-		appID, instanceID).Scan(&n); err != nil {
-		return err
-	}
-	if n <= db.maxEvents {
-		return nil
-	}
 	if _, err := tx.ExecContext(ctx, `
 		DELETE FROM events WHERE application_id = ? AND instance_id = ?
 		  AND (batch IS NOT NULL OR seq IN (
@@ -234,7 +236,9 @@ func (db *DB) capChannel(ctx context.Context, tx *sql.Tx, appID, instanceID stri
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `
-		UPDATE channels SET lost = 1, acked_below = next_batch WHERE application_id = ? AND instance_id = ?`,
+		UPDATE channels SET lost = 1, acked_below = next_batch,
+		       queued = (SELECT COUNT(*) FROM events WHERE application_id = ?1 AND instance_id = ?2)
+		WHERE application_id = ?1 AND instance_id = ?2`,
 		appID, instanceID)
 	return err
 }
