@@ -191,14 +191,16 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any
 	if err != nil {
 		return nil, err
 	}
-	type chanKey struct{ app, instance string }
+	type chanKey struct {
+		app, instance string
+		queued        int
+	}
 	var full []chanKey
 	var apps []string
 	seen := map[string]bool{}
 	for rows.Next() {
 		var k chanKey
-		var queued int
-		if err := rows.Scan(&k.app, &k.instance, &queued); err != nil {
+		if err := rows.Scan(&k.app, &k.instance, &k.queued); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -206,7 +208,7 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any
 			seen[k.app] = true
 			apps = append(apps, k.app)
 		}
-		if queued > db.maxEvents {
+		if k.queued > db.maxEvents {
 			full = append(full, k)
 		}
 	}
@@ -214,7 +216,7 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any
 		return nil, err
 	}
 	for _, k := range full {
-		if err := db.capChannel(ctx, tx, k.app, k.instance); err != nil {
+		if err := db.capChannel(ctx, tx, k.app, k.instance, k.queued); err != nil {
 			return nil, err
 		}
 	}
@@ -226,20 +228,31 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any
 // the oldest events and every released-but-unacknowledged batch (a batch
 // must be re-delivered whole or not at all) and marks the channel so that
 // the next P-GET is told to resync.
-func (db *DB) capChannel(ctx context.Context, tx *sql.Tx, appID, instanceID string) error {
-	if _, err := tx.ExecContext(ctx, `
-		DELETE FROM events WHERE application_id = ? AND instance_id = ?
-		  AND (batch IS NOT NULL OR seq IN (
-		    SELECT seq FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NULL
-		    ORDER BY seq DESC LIMIT -1 OFFSET ?))`,
-		appID, instanceID, appID, instanceID, db.maxEvents); err != nil {
+func (db *DB) capChannel(ctx context.Context, tx *sql.Tx, appID, instanceID string, queued int) error {
+	released, err := changed(tx.ExecContext(ctx, `
+		DELETE FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NOT NULL`,
+		appID, instanceID))
+	if err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `
-		UPDATE channels SET lost = 1, acked_below = next_batch,
-		       queued = (SELECT COUNT(*) FROM events WHERE application_id = ?1 AND instance_id = ?2)
-		WHERE application_id = ?1 AND instance_id = ?2`,
-		appID, instanceID)
+	// The oldest waiting events, as few as needed: the index walks them
+	// first, so this costs the excess, not the log's length.
+	excess := int64(queued-db.maxEvents) - released
+	var dropped int64
+	if excess > 0 {
+		dropped, err = changed(tx.ExecContext(ctx, `
+			DELETE FROM events WHERE seq IN (
+			  SELECT seq FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NULL
+			  ORDER BY seq LIMIT ?)`,
+			appID, instanceID, excess))
+		if err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE channels SET lost = 1, acked_below = next_batch, queued = queued - ?
+		WHERE application_id = ? AND instance_id = ?`,
+		released+dropped, appID, instanceID)
 	return err
 }
 
