@@ -62,7 +62,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 	newID := ucwad.NewID()
 	var app *ucwad.Application
 	var created bool
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		// One statement decides between "already registered" (the unique
 		// key), "over the limit" (the count) and "new", so two racing
 		// requests cannot both create and the limit binds only new ones.
@@ -136,7 +136,7 @@ func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID 
 // Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 func (db *DB) TouchApplication(ctx context.Context, id string) error {
 	now := millis(db.clock.Now())
-	return wrap("touch application", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	return wrap("touch application", db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ? WHERE id = ?`, now, id))
 		if err != nil {
 			return err
@@ -156,7 +156,7 @@ func (db *DB) TouchApplication(ctx context.Context, id string) error {
 // application.
 func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id string) error {
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		var available bool
 		err := tx.QueryRowContext(ctx, `SELECT available FROM applications WHERE id = ? AND user_id = ?`, id, userID).Scan(&available)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -189,7 +189,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 // channel. Returns ENotFound (subcode ApplicationNotFound) if userID has no
 // such application or it has no channel instanceID.
 func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
-	err := wrap("delete application", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := wrap("delete application", db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
 			DELETE FROM channels
 			WHERE application_id = ? AND instance_id = ?

@@ -28,7 +28,7 @@ func scanEvent(row scanner) (ucwad.Event, error) {
 func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool) (*ucwad.Batch, error) {
 	now := millis(db.clock.Now())
 	var b *ucwad.Batch
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		var next, ackedBelow int64
 		var lost bool
 		err := tx.QueryRowContext(ctx, `
@@ -102,7 +102,7 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 	return b, nil
 }
 
-func queryEvents(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]ucwad.Event, error) {
+func queryEvents(ctx context.Context, tx *writeTx, query string, args ...any) ([]ucwad.Event, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func queryEvents(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]
 // SetChannelOptions stores the channel's sticky P-GET settings.
 // Returns ENotFound (subcode ApplicationNotFound) if there is no channel.
 func (db *DB) SetChannelOptions(ctx context.Context, appID, instanceID string, o ucwad.ChannelOptions) error {
-	return wrap("set channel options", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	return wrap("set channel options", db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
 			UPDATE channels SET timeout = ?, low = ?, medium = ? WHERE application_id = ? AND instance_id = ?`,
 			o.Timeout, o.Low, o.Medium, appID, instanceID))
@@ -144,7 +144,7 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 		return nil, err
 	}
 	var ids []string
-	err = db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err = db.inWriteTx(ctx, func(tx *writeTx) error {
 		rows, err := tx.QueryContext(ctx, `
 			DELETE FROM applications
 			WHERE last_active_at < ? AND id NOT IN (SELECT value FROM json_each(?))
@@ -174,7 +174,7 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 // arg), and returns those applications' ids for notification after commit.
 // A channel whose log is over the limit loses its oldest events and is
 // marked for resync.
-func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any, ev ucwad.Event) ([]string, error) {
+func (db *DB) appendEvent(ctx context.Context, tx *writeTx, where string, arg any, ev ucwad.Event) ([]string, error) {
 	now := millis(db.clock.Now())
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO events (application_id, instance_id, type, subject, meeting_id, extension_id, data, created_at)
@@ -228,7 +228,7 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, where string, arg any
 // the oldest events and every released-but-unacknowledged batch (a batch
 // must be re-delivered whole or not at all) and marks the channel so that
 // the next P-GET is told to resync.
-func (db *DB) capChannel(ctx context.Context, tx *sql.Tx, appID, instanceID string, queued int) error {
+func (db *DB) capChannel(ctx context.Context, tx *writeTx, appID, instanceID string, queued int) error {
 	released, err := changed(tx.ExecContext(ctx, `
 		DELETE FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NOT NULL`,
 		appID, instanceID))

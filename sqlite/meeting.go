@@ -110,7 +110,7 @@ func unmarshalList[T any](s string, dst *[]T) error {
 }
 
 // loadMeeting reads one meeting of the user inside tx.
-func loadMeeting(ctx context.Context, tx *sql.Tx, userID int64, id string) (*ucwad.OnlineMeeting, error) {
+func loadMeeting(ctx context.Context, tx *writeTx, userID int64, id string) (*ucwad.OnlineMeeting, error) {
 	ms, err := scanMeetings(tx.QueryContext(ctx, selectMeetings+`m.user_id = ? AND m.id = ?`+meetingOrder, userID, id))
 	if err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) u
 }
 
 // appendUserEvent appends e for every application of the user.
-func (db *DB) appendUserEvent(ctx context.Context, tx *sql.Tx, userID int64, e ucwad.Event) ([]string, error) {
+func (db *DB) appendUserEvent(ctx context.Context, tx *writeTx, userID int64, e ucwad.Event) ([]string, error) {
 	return db.appendEvent(ctx, tx, "a.user_id = ?", userID, e)
 }
 
@@ -149,7 +149,7 @@ const maxIDDraws = 10
 // without error when the user's existing assigned meeting prevented the
 // insert, and EConflict (TooManyOnlineMeetings) when the user has max
 // meetings of rel already (max <= 0: no limit).
-func insertMeeting(ctx context.Context, tx *sql.Tx, userID int64, rel string, s *ucwad.MeetingSettings, max int, etag string, now int64) (*ucwad.OnlineMeeting, error) {
+func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s *ucwad.MeetingSettings, max int, etag string, now int64) (*ucwad.OnlineMeeting, error) {
 	m := &ucwad.OnlineMeeting{UserID: userID, Rel: rel, MeetingSettings: *s, ETag: etag,
 		CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now), Extensions: []*ucwad.Extension{}}
 	m.ExpirationTime = fromMillis(millis(s.ExpirationTime))
@@ -215,7 +215,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int
 	etag := ucwad.NewETag()
 	var created *ucwad.OnlineMeeting
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		var err error
 		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, max, etag, now)
 		if err != nil {
@@ -245,7 +245,7 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
 	var m *ucwad.OnlineMeeting
-	err = db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err = db.inWriteTx(ctx, func(tx *writeTx) error {
 		var err error
 		if m, err = insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, 0, etag, now); err != nil || m != nil {
 			return err
@@ -290,7 +290,7 @@ func (db *DB) ListMeetings(ctx context.Context, userID int64) ([]*ucwad.OnlineMe
 // setMeeting writes settings s over the meeting if its ETag is ifMatch
 // ("" matches any) and reports whether it did. A zero s.ExpirationTime
 // keeps the stored one.
-func setMeeting(ctx context.Context, tx *sql.Tx, userID int64, id string, s *ucwad.MeetingSettings, ifMatch, etag string, now int64) (bool, error) {
+func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *ucwad.MeetingSettings, ifMatch, etag string, now int64) (bool, error) {
 	n, err := changed(tx.ExecContext(ctx, `
 		UPDATE meetings SET subject = ?, description = ?, access_level = ?, automatic_leader_assignment = ?,
 		       entry_exit_announcement = ?, lobby_bypass_for_phone_users = ?, phone_user_admission = ?,
@@ -313,7 +313,7 @@ func (db *DB) UpdateMeeting(ctx context.Context, userID int64, id string, s ucwa
 	etag := ucwad.NewETag()
 	var m *ucwad.OnlineMeeting
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		ok, err := setMeeting(ctx, tx, userID, id, &s, ifMatch, etag, now)
 		if err != nil {
 			return err
@@ -349,7 +349,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		var rel string
 		err := tx.QueryRowContext(ctx, `SELECT rel FROM meetings WHERE id = ? AND user_id = ?`, id, userID).Scan(&rel)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -394,7 +394,7 @@ func (db *DB) ExpireMeetings(ctx context.Context, cutoff time.Time) (int, error)
 	}
 	var removed []gone
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		rows, err := tx.QueryContext(ctx, `
 			DELETE FROM meetings WHERE rel = ? AND expiration_time < ?
 			RETURNING id, user_id`, ucwad.MeetingRelScheduled, millis(cutoff))
@@ -462,7 +462,7 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 	}
 	id := stored.ID
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		// One statement checks ownership and the limit and inserts; the
 		// unique key decides duplicates.
 		n, err := changed(tx.ExecContext(ctx, `
@@ -527,7 +527,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 		stored.Properties = []ucwad.ExtensionProperty{}
 	}
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `
 			UPDATE extensions SET type = ?, properties = ?, etag = ?, updated_at = ?
@@ -564,7 +564,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 // DeleteExtension removes one extension; see ucwad.MeetingStore.
 func (db *DB) DeleteExtension(ctx context.Context, userID int64, meetingID, id string) error {
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
 			DELETE FROM extensions WHERE meeting_id = ? AND id = ?
 			  AND EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)`,

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -78,6 +79,11 @@ type DB struct {
 	// database/sql prepares each on a read connection the first time that
 	// connection runs it.
 	readStmts sync.Map // string → *sql.Stmt
+
+	// writeStmts caches prepared write statements by query text (see
+	// writeTx).
+	writeStmts     sync.Map // string → *sql.Stmt
+	writeStmtCount atomic.Int64
 
 	maxEvents int
 	notifier  ucwad.Notifier
@@ -246,10 +252,12 @@ func dsn(path, synchronous string, writer bool) string {
 func (db *DB) Close() error {
 	db.watcher.once.Do(func() { close(db.watcher.stop) })
 	var errs []error
-	db.readStmts.Range(func(_, v any) bool {
-		errs = append(errs, v.(*sql.Stmt).Close())
-		return true
-	})
+	for _, m := range []*sync.Map{&db.readStmts, &db.writeStmts} {
+		m.Range(func(_, v any) bool {
+			errs = append(errs, v.(*sql.Stmt).Close())
+			return true
+		})
+	}
 	if db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}
@@ -301,16 +309,90 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
 // and commits it if f returns nil.
-func (db *DB) inWriteTx(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+func (db *DB) inWriteTx(ctx context.Context, f func(tx *writeTx) error) error {
+	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return err
+	tx := &writeTx{Tx: t, db: db}
+	err = f(tx)
+	if err != nil {
+		t.Rollback()
+	} else {
+		err = t.Commit()
 	}
-	return tx.Commit()
+	// Now that the writer's one connection is free, prepare what the
+	// transaction ran unprepared, for the next ones.
+	for _, q := range tx.unprepared {
+		db.prepareWrite(q)
+	}
+	return err
+}
+
+// maxWriteStmts bounds the cache of prepared write statements; the package
+// has a few dozen.
+const maxWriteStmts = 256
+
+// writeTx is a write transaction that runs each statement prepared once per
+// process: parsing SQL was a quarter of the CPU a write costs. A statement
+// cannot be prepared on the writer's single connection while a transaction
+// holds it, so one seen for the first time runs unprepared and is prepared
+// after the transaction ends.
+type writeTx struct {
+	*sql.Tx
+	db         *DB
+	unprepared []string
+}
+
+// stmt returns the prepared form of query bound to this transaction, or nil
+// when it is not prepared yet.
+func (tx *writeTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s, ok := tx.db.writeStmts.Load(query); ok {
+		return tx.Tx.StmtContext(ctx, s.(*sql.Stmt))
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return nil
+}
+
+// ExecContext is sql.Tx.ExecContext with a prepared statement.
+func (tx *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := tx.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext is sql.Tx.QueryContext with a prepared statement.
+func (tx *writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := tx.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext is sql.Tx.QueryRowContext with a prepared statement.
+func (tx *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := tx.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// prepareWrite prepares query on the writer for later transactions. A
+// failure only means the statement keeps running unprepared.
+func (db *DB) prepareWrite(query string) {
+	if _, ok := db.writeStmts.Load(query); ok || db.writeStmtCount.Load() >= maxWriteStmts {
+		return
+	}
+	s, err := db.write.PrepareContext(context.Background(), query)
+	if err != nil {
+		return
+	}
+	if _, loaded := db.writeStmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return
+	}
+	db.writeStmtCount.Add(1)
 }
 
 // wrap names the failed operation in a driver error. A *ucwad.Error passes

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -568,4 +569,34 @@ func TestQueuedCountsTheLog(t *testing.T) {
 	check("after overflow")
 	schedule(2)
 	check("after overflowing again")
+}
+
+// TestWriteStatementsArePrepared: a write statement runs unprepared the
+// first time and is prepared for the transactions after it.
+func TestWriteStatementsArePrepared(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{PollInterval: -1})
+	defer db.Close()
+	if n := db.writeStmtCount.Load(); n != 0 {
+		t.Fatalf("%d statements prepared before any write", n)
+	}
+	for i := range 3 {
+		u := &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i), PasswordHash: "x"}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.writeStmtCount.Load(); n == 0 {
+			t.Fatalf("after write %d nothing is prepared", i+1)
+		}
+	}
+	n := db.writeStmtCount.Load()
+	if _, err := db.FindUserBySIP(ctx, "user2@contoso.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(ctx, &ucwad.User{SIP: "user9@contoso.com", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := db.writeStmtCount.Load(); got != n {
+		t.Fatalf("a repeated write prepared %d more statements", got-n)
+	}
 }

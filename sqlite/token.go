@@ -25,7 +25,7 @@ func (db *DB) CreateToken(ctx context.Context, t *ucwad.Token) error {
 		created = db.clock.Now()
 	}
 	created, expires := fromMillis(millis(created)), fromMillis(millis(t.ExpiresAt))
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 			t.Hash, t.UserID, millis(created), millis(expires))
@@ -72,7 +72,7 @@ func (db *DB) FindToken(ctx context.Context, hash []byte) (*ucwad.Token, *ucwad.
 // RevokeToken deletes the token with that hash. Revoking an unknown token is
 // not an error.
 func (db *DB) RevokeToken(ctx context.Context, hash []byte) error {
-	return wrap("revoke token", db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	return wrap("revoke token", db.inWriteTx(ctx, func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = ?`, hash)
 		return err
 	}))
@@ -83,7 +83,7 @@ func (db *DB) RevokeToken(ctx context.Context, hash []byte) error {
 func (db *DB) DeleteExpiredTokens(ctx context.Context) (int, error) {
 	now := db.clock.Now()
 	var n int64
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		var err error
 		n, err = changed(tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, millis(now)))
 		return err

@@ -46,7 +46,7 @@ func (db *DB) CreateUser(ctx context.Context, u *ucwad.User) error {
 	}
 	created := fromMillis(millis(db.clock.Now()))
 	var id int64
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		return tx.QueryRowContext(ctx,
 			`INSERT INTO users (sip, name, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			sip, u.Name, u.PasswordHash, millis(created)).Scan(&id)
@@ -121,7 +121,7 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 // the user's tokens in the same transaction. Returns ENotFound if there is
 // no such user.
 func (db *DB) SetUserPassword(ctx context.Context, id int64, passwordHash string) error {
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id))
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func (db *DB) SetUserPassword(ctx context.Context, id int64, passwordHash string
 // applications (and everything under those). Returns ENotFound if there is
 // no such user.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	err := db.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))
 		if err != nil {
 			return err
