@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/ucwa"
 )
 
 // Config is every setting of the server: flags and environment for what
@@ -227,8 +228,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
 	}
 	l := c.File.Limits
-	if l.MaxBodyBytes < 1024 {
-		return fmt.Errorf("limits.maxBodyBytes %d is too small (at least 1024)", l.MaxBodyBytes)
+	if l.MaxBodyBytes < 1024 || l.MaxBodyBytes > ucwa.MaxInputSize {
+		return fmt.Errorf("limits.maxBodyBytes %d: want 1024 to %d", l.MaxBodyBytes, ucwa.MaxInputSize)
 	}
 	if l.MaxApplicationsPerUser < 1 {
 		return fmt.Errorf("limits.maxApplicationsPerUser must be at least 1")

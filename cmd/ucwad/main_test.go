@@ -228,6 +228,12 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		}
 	}
 	// A config file with a misspelt setting is refused, not ignored.
+	big := filepath.Join(t.TempDir(), "big.json")
+	os.WriteFile(big, []byte(`{"limits":{"maxBodyBytes":104857600}}`), 0o644)
+	env, _, _ = testEnv("", nil)
+	if err := NewMain(env).ParseFlags([]string{"--config", big}); err == nil || !strings.Contains(err.Error(), "maxBodyBytes") {
+		t.Errorf("a body limit above what the decoder reads: %v", err)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"limits":{"maxBodyByte":10}}`), 0o644)
 	env, _, _ = testEnv("", nil)
