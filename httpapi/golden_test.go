@@ -1,41 +1,13 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ucwad/ucwad/ucwa"
+	"github.com/ucwad/ucwad/ucwa/ucwatest"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// checkGolden compares got with testdata/name, or rewrites the file with
-// -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s:\ngot  %s\nwant %s", name, got, want)
-	}
-}
 
 // TestMeetingRepresentations pins every meeting resource, in JSON and XML,
 // with what is random in it (ids, ETags, sentinel names) replaced by names.
@@ -77,7 +49,7 @@ func TestMeetingRepresentations(t *testing.T) {
 		for _, f := range []struct{ ext, accept string }{{"json", "application/json"}, {"xml", "application/xml"}} {
 			r := s.do(req{method: "GET", url: tc.href, header: map[string]string{"Accept": f.accept}}).wantStatus(t, 200)
 			body := conversationID.ReplaceAll([]byte(normalize.Replace(string(r.body))), []byte("conversation-id=GUID"))
-			checkGolden(t, tc.name+"."+f.ext, body)
+			ucwatest.Golden(t, tc.name+"."+f.ext, body)
 		}
 	}
 }

@@ -1,21 +1,18 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/ucwad/ucwad/ucwa"
+	"github.com/ucwad/ucwad/ucwa/ucwatest"
 )
 
 // The examples of the seed page (the onlineMeetingExtensions reference),
@@ -107,7 +104,7 @@ func checkShape(t *testing.T, format string, got []byte, want string) {
 		}
 		diffJSONShape(&diffs, "$", g, w)
 	} else {
-		diffXMLShape(&diffs, "", parseXMLTree(t, got), parseXMLTree(t, []byte(want)))
+		diffXMLShape(&diffs, "", ucwatest.ParseXML(t, got), ucwatest.ParseXML(t, []byte(want)))
 	}
 	for _, d := range diffs {
 		t.Error(d)
@@ -172,76 +169,12 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// element is a small XML tree: whitespace-only text is dropped and other
-// text trimmed, so indentation does not matter but element order does.
-type element struct {
-	Name     xml.Name
-	Attrs    []xml.Attr // sorted
-	Text     string
-	Children []*element
-}
-
-func (e *element) attr(name string) string {
-	for _, a := range e.Attrs {
-		if a.Name.Space == "" && a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-func parseXMLTree(t *testing.T, data []byte) *element {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(data))
-	var stack []*element
-	var root *element
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not XML: %v\n%s", err, data)
-		}
-		switch tk := tok.(type) {
-		case xml.StartElement:
-			e := &element{Name: tk.Name, Attrs: slices.Clone(tk.Attr)}
-			sort.Slice(e.Attrs, func(i, j int) bool {
-				a, b := e.Attrs[i].Name, e.Attrs[j].Name
-				return a.Space+" "+a.Local < b.Space+" "+b.Local
-			})
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.Children = append(p.Children, e)
-			} else {
-				root = e
-			}
-			stack = append(stack, e)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].Text += string(tk)
-			}
-		}
-	}
-	var trim func(e *element)
-	trim = func(e *element) {
-		e.Text = strings.TrimSpace(e.Text)
-		for _, c := range e.Children {
-			trim(c)
-		}
-	}
-	trim(root)
-	return root
-}
-
 // diffXMLShape compares element names, attribute names and values (but
 // href values), text, and children in order; our answer may hold extra
 // <property> children that are documented additions.
-func diffXMLShape(diffs *[]string, path string, got, want *element) {
+func diffXMLShape(diffs *[]string, path string, got, want *ucwatest.Element) {
 	path += "/" + want.Name.Local
-	if r := want.attr("rel"); r != "" {
+	if r := want.Attr("rel"); r != "" {
 		path += "[" + r + "]"
 	}
 	if got.Name != want.Name {
@@ -261,9 +194,9 @@ func diffXMLShape(diffs *[]string, path string, got, want *element) {
 	if got.Text != want.Text {
 		*diffs = append(*diffs, fmt.Sprintf("%s: got text %q, want %q", path, got.Text, want.Text))
 	}
-	var children []*element
+	var children []*ucwatest.Element
 	for _, c := range got.Children {
-		if c.Name.Local == "property" && documentedAddition(c.attr("name"), c.Text) {
+		if c.Name.Local == "property" && documentedAddition(c.Attr("name"), c.Text) {
 			continue
 		}
 		children = append(children, c)

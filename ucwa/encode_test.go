@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucwad/ucwad/ucwa/ucwatest"
 )
 
 func marshal(t *testing.T, f Format, r *Resource) []byte {
@@ -40,8 +42,8 @@ func TestGoldenResources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkGolden(t, tt.name+".json", marshal(t, JSON, tt.r))
-			checkGolden(t, tt.name+".xml", marshal(t, XML, tt.r))
+			ucwatest.Golden(t, tt.name+".json", marshal(t, JSON, tt.r))
+			ucwatest.Golden(t, tt.name+".xml", marshal(t, XML, tt.r))
 		})
 	}
 }

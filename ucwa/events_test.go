@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ucwad/ucwad/ucwa/ucwatest"
 )
 
 func encodeEvents(t *testing.T, f Format, ev *Events) []byte {
@@ -42,10 +44,10 @@ func TestGoldenEvents(t *testing.T) {
 			if !json.Valid(js) {
 				t.Errorf("invalid JSON: %s", js)
 			}
-			checkGolden(t, tt.name+".json", js)
+			ucwatest.Golden(t, tt.name+".json", js)
 			xs := encodeEvents(t, XML, tt.ev)
-			parseXMLTree(t, xs) // well-formed
-			checkGolden(t, tt.name+".xml", xs)
+			ucwatest.ParseXML(t, xs) // well-formed
+			ucwatest.Golden(t, tt.name+".xml", xs)
 		})
 	}
 }
@@ -199,8 +201,8 @@ var reasonTests = []struct {
 func TestGoldenReasons(t *testing.T) {
 	for _, tt := range reasonTests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkGolden(t, tt.name+".json", encodeReason(t, JSON, tt.r))
-			checkGolden(t, tt.name+".xml", encodeReason(t, XML, tt.r))
+			ucwatest.Golden(t, tt.name+".json", encodeReason(t, JSON, tt.r))
+			ucwatest.Golden(t, tt.name+".xml", encodeReason(t, XML, tt.r))
 		})
 	}
 }

@@ -1,42 +1,18 @@
 package ucwa
 
 import (
-	"bytes"
 	"encoding/json"
-	"encoding/xml"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucwad/ucwad/ucwa/ucwatest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// checkGolden compares got with testdata/name, or rewrites the file with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s:\ngot  %s\nwant %s", name, got, want)
-	}
-}
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
@@ -212,71 +188,16 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// element is a small XML tree: whitespace-only text is dropped and other
-// text trimmed, so indentation does not matter but element order does.
-type element struct {
-	Name     xml.Name
-	Attrs    []xml.Attr // sorted
-	Text     string
-	Children []*element
-}
-
-func parseXMLTree(t *testing.T, data []byte) *element {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(data))
-	var stack []*element
-	var root *element
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not XML: %v\n%s", err, data)
-		}
-		switch tk := tok.(type) {
-		case xml.StartElement:
-			e := &element{Name: tk.Name, Attrs: slices.Clone(tk.Attr)}
-			sort.Slice(e.Attrs, func(i, j int) bool {
-				a, b := e.Attrs[i].Name, e.Attrs[j].Name
-				return a.Space+" "+a.Local < b.Space+" "+b.Local
-			})
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.Children = append(p.Children, e)
-			} else {
-				root = e
-			}
-			stack = append(stack, e)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].Text += string(tk)
-			}
-		}
-	}
-	var trim func(e *element)
-	trim = func(e *element) {
-		e.Text = strings.TrimSpace(e.Text)
-		for _, c := range e.Children {
-			trim(c)
-		}
-	}
-	trim(root)
-	return root
-}
-
 func compareXML(t *testing.T, got, want []byte) {
 	t.Helper()
 	var diffs []string
-	diffXML(&diffs, "", parseXMLTree(t, got), parseXMLTree(t, want))
+	diffXML(&diffs, "", ucwatest.ParseXML(t, got), ucwatest.ParseXML(t, want))
 	for _, d := range diffs {
 		t.Error(d)
 	}
 }
 
-func diffXML(diffs *[]string, path string, got, want *element) {
+func diffXML(diffs *[]string, path string, got, want *ucwatest.Element) {
 	path += "/" + want.Name.Local
 	if got.Name != want.Name {
 		*diffs = append(*diffs, fmt.Sprintf("%s: got element %v, want %v", path, got.Name, want.Name))
