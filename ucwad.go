@@ -69,9 +69,10 @@ type TokenStore interface {
 type ApplicationStore interface {
 	// CreateApplication registers a for a.UserID. When the user already has
 	// an application with the same UserAgent, EndpointID and Culture, that
-	// application is returned instead (created == false) and a is left
-	// untouched. Either way the returned application's Channel is the event
-	// channel for instanceID ("" is the default channel), created if new.
+	// application is returned instead (created == false), its activity
+	// recorded, and a is left untouched. Every application has its default
+	// channel (""); the returned application's Channel is the one for
+	// instanceID, created if new.
 	// Returns EGone (subcode TooManyApplications) when the user already holds
 	// the maximum number of applications.
 	CreateApplication(ctx context.Context, a *Application, instanceID string) (app *Application, created bool, err error)
@@ -89,10 +90,12 @@ type ApplicationStore interface {
 	// the first time, its channels get "me updated" and "communication
 	// updated" events. Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 	MakeApplicationAvailable(ctx context.Context, userID int64, id string) error
-	// DeleteApplication removes the caller's channel (instanceID); the
-	// application itself, with everything under it, goes when it was its
-	// last channel. Returns ENotFound (subcode ApplicationNotFound) if there
-	// is no such application for that user.
+	// DeleteApplication with the default instanceID "" removes the
+	// application with all its channels and events; with a multi-tab
+	// instanceID it removes only that channel (the application stays, with
+	// its default channel, until deleted or expired). Returns ENotFound
+	// (subcode ApplicationNotFound) if there is no such application for
+	// that user or no such channel.
 	DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error
 }
 

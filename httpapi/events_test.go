@@ -60,7 +60,7 @@ func TestEventReachesHeldPGet(t *testing.T) {
 			}
 			h := map[string]string{"Accept": accept}
 			p := s.startPGet(t, events, h)
-			e.clock.WaitForTimers(heldTimers)
+			e.waitTimers(heldTimers)
 
 			me := embedded(t, s.app, "me")
 			s.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, http.StatusNoContent)
@@ -133,7 +133,7 @@ func TestAckRedeliveryAndResync(t *testing.T) {
 
 	// Asking for 2 acknowledges 1; it times out empty after the channel's timeout.
 	p := s.startPGet(t, first.Next+"&timeout=5", nil)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 	e.clock.Advance(5 * time.Second)
 	empty := p.wait().wantStatus(t, 200).events(t)
 	if len(empty.Senders) != 0 || ackOf(t, empty.Next) != 3 {
@@ -146,7 +146,7 @@ func TestAckRedeliveryAndResync(t *testing.T) {
 	}
 	// The timeout is sticky: the next P-GET without the parameter also waits 5 s.
 	p = s.startPGet(t, empty.Next, nil)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 	e.clock.Advance(5 * time.Second)
 	if ev := p.wait().wantStatus(t, 200).events(t); ackOf(t, ev.Next) != 4 {
 		t.Fatalf("sticky timeout: next %q", ev.Next)
@@ -158,7 +158,7 @@ func TestTimeoutIsClamped(t *testing.T) {
 	e := newEnv(t, func(c *httpapi.Config) { c.MinEventTimeout = 2 * time.Second; c.DefaultEventTimeout = 3 * time.Second })
 	s := e.signIn("alice", "clamp")
 	p := s.startPGet(t, link(t, s.app, "events")+"&timeout=1&low=1&medium=99999&priority=1", nil)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 	e.clock.Advance(1 * time.Second)
 	select {
 	case r := <-p.ch:
@@ -174,12 +174,12 @@ func TestPGetReplaced(t *testing.T) {
 	s := e.signIn("alice", "rep")
 	events := link(t, s.app, "events")
 	a := s.startPGet(t, events, nil)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 
 	// A newcomer with the same priority replaces the held request.
 	b := s.startPGet(t, events, nil)
 	a.wait().wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 
 	// A newcomer with a lower priority is refused; b stays.
 	s.do(req{method: "GET", url: events + "&priority=-1"}).wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
@@ -189,7 +189,7 @@ func TestPGetReplaced(t *testing.T) {
 	// A higher priority replaces it.
 	c := s.startPGet(t, events+"&priority=5", nil)
 	b.wait().wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 	e.api.Shutdown()
 	if ev := c.wait().wantStatus(t, 200).events(t); ev.Next == "" || len(ev.Senders) != 0 {
 		t.Fatalf("shutdown answer next %q senders %d", ev.Next, len(ev.Senders))
@@ -221,7 +221,7 @@ func TestMultiTabChannels(t *testing.T) {
 	// Each tab holds its own P-GET; both get the application's events.
 	p1 := s.startPGet(t, ev1, nil)
 	p2 := s.startPGet(t, ev2, nil)
-	e.clock.WaitForTimers(2 * heldTimers)
+	e.waitTimers(2 * heldTimers)
 	s.do(req{method: "POST", url: link(t, embedded(t, tab1, "me"), "makeMeAvailable")}).wantStatus(t, 204)
 	for _, p := range []*pget{p1, p2} {
 		if got := senderSummary(p.wait().wantStatus(t, 200).events(t)); len(got) != 2 {
@@ -232,6 +232,19 @@ func TestMultiTabChannels(t *testing.T) {
 	s.do(req{method: "DELETE", url: tab1.Href}).wantStatus(t, 204)
 	s.do(req{method: "GET", url: ev1}).wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
 	s.do(req{method: "GET", url: tab2.Href}).wantStatus(t, 200)
+
+	// Without an instanceId the application is addressed as a whole: its
+	// default events link works although it was registered on tabs only, and
+	// DELETE takes it with every tab.
+	whole := s.do(req{method: "GET", url: "/ucwa/oauth/v1/applications/" + str(t, tab1, "id")}).wantStatus(t, 200).resource(t)
+	// The default channel got makeMeAvailable's events too; read them first.
+	first := s.do(req{method: "GET", url: link(t, whole, "events")}).wantStatus(t, 200).events(t)
+	p := s.startPGet(t, first.Next, nil)
+	e.waitTimers(heldTimers)
+	s.do(req{method: "DELETE", url: whole.Href}).wantStatus(t, 204)
+	p.wait().wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
+	s.do(req{method: "GET", url: tab2.Href}).wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
+	s.do(req{method: "GET", url: whole.Href}).wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
 }
 
 func TestApplicationExpiry(t *testing.T) {
@@ -239,7 +252,7 @@ func TestApplicationExpiry(t *testing.T) {
 	idle := e.signIn("alice", "idle")
 	busy := e.signIn("alice", "busy")
 	held := busy.startPGet(t, link(t, busy.app, "events")+"&timeout=1800", nil)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 	alice, err := e.store.FindUserBySIP(t.Context(), "alice@contoso.com")
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +290,7 @@ func TestEventsHrefWithAppendedParameters(t *testing.T) {
 	s := e.signIn("alice", "concat")
 	href := link(t, s.app, "events") + "&low=15&medium=5&priority=0&timeout=180"
 	p := s.startPGet(t, href, nil)
-	e.clock.WaitForTimers(heldTimers)
+	e.waitTimers(heldTimers)
 	e.clock.Advance(180 * time.Second)
 	if ev := p.wait().wantStatus(t, 200).events(t); ackOf(t, ev.Next) != 2 {
 		t.Fatalf("next %q", ev.Next)
@@ -314,10 +327,10 @@ func TestEventsAcrossProcesses(t *testing.T) {
 	e := &env{t: t, clock: clk, srv: httptest.NewServer(nil), base: bases[0]}
 	t.Cleanup(e.srv.Close)
 	s := e.signIn("alice", "two")
-	clk.WaitForTimers(2) // each store's poll
+	waitTimers(t, clk, 2) // each store's poll
 
 	p := s.startPGet(t, bases[1]+link(t, s.app, "events"), nil)
-	clk.WaitForTimers(2 + heldTimers)
+	waitTimers(t, clk, 2 + heldTimers)
 	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
 	clk.Advance(time.Second) // the second store's poll finds the new events
 	if got := senderSummary(p.wait().wantStatus(t, 200).events(t)); len(got) != 2 {

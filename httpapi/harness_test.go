@@ -286,3 +286,25 @@ func str(t *testing.T, res *ucwa.Resource, name string) string {
 	}
 	return v.Str()
 }
+
+// waitTimers waits until the fake clock has n timers pending (the code under
+// test is parked on it). The real-time limit is only a watchdog, so that a
+// broken test fails with a message instead of hanging the whole run.
+func (e *env) waitTimers(n int) {
+	e.t.Helper()
+	waitTimers(e.t, e.clock, n)
+}
+
+func waitTimers(t *testing.T, c *clock.Fake, n int) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		c.WaitForTimers(n)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the fake clock never had %d timers pending (it has %d)", n, c.Pending())
+	}
+}

@@ -61,7 +61,7 @@ func TestSignInThrottle(t *testing.T) {
 	}
 	done := make(chan *resp, 1)
 	go func() { done <- post("wrong") }()
-	e.clock.WaitForTimers(1) // the sixth failure waits for its delay
+	e.waitTimers(1) // the sixth failure waits for its delay
 	select {
 	case r := <-done:
 		t.Fatalf("the sixth attempt answered without waiting: %d", r.StatusCode)
@@ -73,7 +73,7 @@ func TestSignInThrottle(t *testing.T) {
 	// The owner is delayed, never locked out: the seventh attempt, with the
 	// right password, waits 500 ms and succeeds.
 	go func() { done <- post("secret-alice") }()
-	e.clock.WaitForTimers(1)
+	e.waitTimers(1)
 	e.clock.Advance(500 * time.Millisecond)
 	decodeToken(t, (<-done).wantStatus(t, 200))
 	// Success forgets the failures.

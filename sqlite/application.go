@@ -94,10 +94,17 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 			if err != nil {
 				return err
 			}
+			// Registering again is a request like any other: the
+			// application is in use.
+			if _, err := tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ? WHERE id = ?`, now, id); err != nil {
+				return err
+			}
 		}
+		// Every application has its default channel, whatever tabs it
+		// also has, so its default events link always works.
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO channels (application_id, instance_id, created_at) VALUES (?, ?, ?)
-			ON CONFLICT DO NOTHING`, id, instanceID, now); err != nil {
+			INSERT INTO channels (application_id, instance_id, created_at) VALUES (?, '', ?), (?, ?, ?)
+			ON CONFLICT DO NOTHING`, id, now, id, instanceID, now); err != nil {
 			return err
 		}
 		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+`a.id = ?3`,
@@ -184,31 +191,30 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 	return nil
 }
 
-// DeleteApplication removes the caller's channel (instanceID); the
-// application itself, with everything under it, goes when that was its last
-// channel. Returns ENotFound (subcode ApplicationNotFound) if userID has no
-// such application or it has no channel instanceID.
+// DeleteApplication with the default instanceID "" removes the application
+// with all its channels and events; with a multi-tab instanceID it removes
+// only that channel. Returns ENotFound (subcode ApplicationNotFound) if
+// userID has no such application or it has no channel instanceID.
 func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
 	err := wrap("delete application", db.inWriteTx(ctx, func(tx *writeTx) error {
-		n, err := changed(tx.ExecContext(ctx, `
-			DELETE FROM channels
-			WHERE application_id = ? AND instance_id = ?
-			  AND EXISTS (SELECT 1 FROM applications WHERE id = ? AND user_id = ?)`,
-			id, instanceID, id, userID))
-		if err != nil {
-			return err
+		var n int64
+		var err error
+		if instanceID == "" {
+			n, err = changed(tx.ExecContext(ctx, `DELETE FROM applications WHERE id = ? AND user_id = ?`, id, userID))
+		} else {
+			n, err = changed(tx.ExecContext(ctx, `
+				DELETE FROM channels
+				WHERE application_id = ? AND instance_id = ?
+				  AND EXISTS (SELECT 1 FROM applications WHERE id = ? AND user_id = ?)`,
+				id, instanceID, id, userID))
 		}
-		if n == 0 {
-			return errApplicationNotFound()
+		if err == nil && n == 0 {
+			err = errApplicationNotFound()
 		}
-		_, err = tx.ExecContext(ctx, `
-			DELETE FROM applications
-			WHERE id = ? AND NOT EXISTS (SELECT 1 FROM channels WHERE application_id = ?)`,
-			id, id)
 		return err
 	}))
 	if err == nil {
-		// A P-GET held on the deleted channel must answer now.
+		// A P-GET held on what was deleted must answer now.
 		db.notify([]string{id})
 	}
 	return err

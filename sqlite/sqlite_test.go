@@ -342,7 +342,7 @@ func TestNoOrphans(t *testing.T) {
 	if got := count("channels"); got != 4 {
 		t.Fatalf("%d channels, want 4", got)
 	}
-	for _, inst := range []string{"", "a", "b"} {
+	for _, inst := range []string{"a", "b", ""} {
 		if err := db.DeleteApplication(ctx, u.ID, appID, inst); err != nil {
 			t.Fatal(err)
 		}

@@ -167,7 +167,7 @@ func testReadBatchChannels(t *testing.T, e *env) {
 func testReadBatchUnknownChannel(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	app, _ := e.createApp(t, alice, "ep", "tab")
-	for _, tc := range []struct{ id, instance string }{{app.ID, "other"}, {app.ID, ""}, {"nosuchapplication000", ""}} {
+	for _, tc := range []struct{ id, instance string }{{app.ID, "other"}, {"nosuchapplication000", ""}} {
 		_, err := e.s.ReadBatch(e.ctx, tc.id, tc.instance, 1, false)
 		wantAppNotFound(t, "ReadBatch("+tc.id+", "+tc.instance+")", err)
 	}

@@ -565,7 +565,11 @@ func testCreateApplicationSame(t *testing.T, e *env) {
 	if created {
 		t.Error("second CreateApplication with the same triple: created true")
 	}
-	checkApp(t, "second CreateApplication", app, first)
+	// Registering again counts as activity.
+	want := *first
+	want.LastActiveAt = e.clk.Now()
+	checkApp(t, "second CreateApplication", app, &want)
+	checkApp(t, "FindApplication after the second CreateApplication", e.findApp(t, alice.ID, app.ID, ""), &want)
 	if *a != before {
 		t.Errorf("second CreateApplication changed its argument:\ngot  %+v\nwant %+v", *a, before)
 	}
@@ -612,15 +616,25 @@ func testApplicationChannels(t *testing.T, e *env) {
 		t.Fatalf("CreateApplication on a new instance: got ID %q, created %v; want %q, false", tab.ID, created, app.ID)
 	}
 	want := *app
+	want.LastActiveAt = tabAt
 	want.Channel = ucwad.Channel{ApplicationID: app.ID, InstanceID: "tab-1", CreatedAt: tabAt}
 	checkApp(t, "CreateApplication on a new instance", tab, &want)
 	checkApp(t, "FindApplication(tab-1)", e.findApp(t, alice.ID, app.ID, "tab-1"), &want)
-	checkApp(t, "FindApplication(default)", e.findApp(t, alice.ID, app.ID, ""), app)
+	wantDefault := *app
+	wantDefault.LastActiveAt = tabAt
+	checkApp(t, "FindApplication(default)", e.findApp(t, alice.ID, app.ID, ""), &wantDefault)
 
 	// Registering on an existing channel keeps that channel as it was.
 	e.clk.Advance(time.Second)
 	again, _ := e.createApp(t, alice, "ep", "tab-1")
+	want.LastActiveAt = e.clk.Now()
 	checkApp(t, "CreateApplication on an existing instance", again, &want)
+
+	// An application first registered on a tab has its default channel too.
+	tabOnly, _ := e.createApp(t, alice, "tab-only", "tab-9")
+	if got := e.findApp(t, alice.ID, tabOnly.ID, ""); got.Channel.InstanceID != "" || got.Channel.CreatedAt.IsZero() {
+		t.Errorf("default channel of an application registered on a tab: %+v", got.Channel)
+	}
 
 	for _, inst := range []string{"tab-2", "TAB-1", " "} {
 		_, err := e.s.FindApplication(e.ctx, alice.ID, app.ID, inst)
@@ -709,34 +723,32 @@ func testDeleteApplication(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	app, _ := e.createApp(t, alice, "ep", "")
 	e.createApp(t, alice, "ep", "tab")
+	e.createApp(t, alice, "ep", "tab2")
 	other, _ := e.createApp(t, alice, "ep2", "")
 
-	if err := e.s.DeleteApplication(e.ctx, alice.ID, app.ID, ""); err != nil {
-		t.Fatalf("DeleteApplication(default channel): %v", err)
-	}
-	// The default instanceId still finds the application, now without a
-	// default channel; the deleted channel itself is gone.
-	if got := e.findApp(t, alice.ID, app.ID, ""); got.Channel.InstanceID != "" || !got.Channel.CreatedAt.IsZero() {
-		t.Errorf("FindApplication after deleting the default channel: channel %+v, want none", got.Channel)
-	}
-	tab := e.findApp(t, alice.ID, app.ID, "tab")
-	if tab.ID != app.ID {
-		t.Fatalf("the remaining channel belongs to %q, want %q", tab.ID, app.ID)
-	}
-	if err := e.s.TouchApplication(e.ctx, app.ID); err != nil {
-		t.Errorf("TouchApplication with a channel left: %v", err)
-	}
-	wantAppNotFound(t, "DeleteApplication of the deleted channel", e.s.DeleteApplication(e.ctx, alice.ID, app.ID, ""))
-
+	// A tab's channel goes alone; the application and its other channels stay.
 	if err := e.s.DeleteApplication(e.ctx, alice.ID, app.ID, "tab"); err != nil {
-		t.Fatalf("DeleteApplication(last channel): %v", err)
+		t.Fatalf("DeleteApplication(tab): %v", err)
 	}
 	_, err := e.s.FindApplication(e.ctx, alice.ID, app.ID, "tab")
-	wantAppNotFound(t, "FindApplication after deleting the last channel", err)
-	_, err = e.s.FindApplication(e.ctx, alice.ID, app.ID, "")
-	wantAppNotFound(t, "FindApplication (default) after deleting the last channel", err)
-	wantAppNotFound(t, "TouchApplication after deleting the last channel", e.s.TouchApplication(e.ctx, app.ID))
-	wantAppNotFound(t, "DeleteApplication again", e.s.DeleteApplication(e.ctx, alice.ID, app.ID, "tab"))
+	wantAppNotFound(t, "FindApplication of the deleted tab", err)
+	wantAppNotFound(t, "DeleteApplication of the deleted tab", e.s.DeleteApplication(e.ctx, alice.ID, app.ID, "tab"))
+	e.findApp(t, alice.ID, app.ID, "tab2")
+	e.findApp(t, alice.ID, app.ID, "")
+	if err := e.s.TouchApplication(e.ctx, app.ID); err != nil {
+		t.Errorf("TouchApplication with channels left: %v", err)
+	}
+
+	// The default instance deletes the whole application.
+	if err := e.s.DeleteApplication(e.ctx, alice.ID, app.ID, ""); err != nil {
+		t.Fatalf("DeleteApplication(default): %v", err)
+	}
+	for _, inst := range []string{"", "tab2"} {
+		_, err := e.s.FindApplication(e.ctx, alice.ID, app.ID, inst)
+		wantAppNotFound(t, "FindApplication("+inst+") after deleting the application", err)
+	}
+	wantAppNotFound(t, "TouchApplication after deleting the application", e.s.TouchApplication(e.ctx, app.ID))
+	wantAppNotFound(t, "DeleteApplication again", e.s.DeleteApplication(e.ctx, alice.ID, app.ID, ""))
 
 	checkApp(t, "another application", e.findApp(t, alice.ID, other.ID, ""), other)
 
@@ -801,7 +813,7 @@ func testMaxApplicationsPerUser(t *testing.T, e *env) {
 	}
 
 	// Deleting one makes room for one.
-	for _, inst := range []string{"", "tab"} {
+	for _, inst := range []string{"tab", ""} {
 		if err := e.s.DeleteApplication(e.ctx, alice.ID, first.ID, inst); err != nil {
 			t.Fatal(err)
 		}
