@@ -330,7 +330,7 @@ func TestEventsAcrossProcesses(t *testing.T) {
 	waitTimers(t, clk, 2) // each store's poll
 
 	p := s.startPGet(t, bases[1]+link(t, s.app, "events"), nil)
-	waitTimers(t, clk, 2 + heldTimers)
+	waitTimers(t, clk, 2+heldTimers)
 	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
 	clk.Advance(time.Second) // the second store's poll finds the new events
 	if got := senderSummary(p.wait().wantStatus(t, 200).events(t)); len(got) != 2 {
