@@ -115,7 +115,28 @@ func (t *Throttle) Failure(account string) {
 	key := keyOf(account)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.failLocked(key, t.clk.Now())
+}
+
+// Attempt is Delay and Failure in one step: it returns the delay for this
+// attempt and counts the attempt as failed until Success says otherwise.
+// Counting on arrival rather than after the password check means attempts
+// sent in parallel each wait longer than the one before, instead of all
+// waiting the delay of the failures known when they arrived.
+func (t *Throttle) Attempt(account string) time.Duration {
+	key := keyOf(account)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	now := t.clk.Now()
+	var d time.Duration
+	if e, ok := t.byKey[key]; ok && !t.expired(e.Value.(*failures), now) {
+		d = t.delay(e.Value.(*failures).count)
+	}
+	t.failLocked(key, now)
+	return d
+}
+
+func (t *Throttle) failLocked(key accountKey, now time.Time) {
 	e, ok := t.byKey[key]
 	if ok {
 		f := e.Value.(*failures)

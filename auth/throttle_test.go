@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -204,5 +205,31 @@ func TestThrottleConcurrent(t *testing.T) {
 	wg.Wait()
 	if n, l := len(th.byKey), th.recent.Len(); n != l || n > 5 {
 		t.Errorf("tracked accounts = %d, list = %d, want equal and ≤ 5", n, l)
+	}
+}
+
+// TestAttemptCountsOnArrival: attempts that arrive together each get a
+// longer delay than the one before, and a success forgets them all.
+func TestAttemptCountsOnArrival(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	th := NewThrottle(clk, ThrottleConfig{Free: 2, Base: time.Second, Max: 8 * time.Second})
+	var got []time.Duration
+	for range 6 {
+		got = append(got, th.Attempt("Alice@contoso.com"))
+	}
+	want := []time.Duration{0, 0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	if !slices.Equal(got, want) {
+		t.Fatalf("delays %v, want %v", got, want)
+	}
+	th.Success("sip:alice@contoso.com")
+	if d := th.Attempt("alice@contoso.com"); d != 0 {
+		t.Fatalf("after a success: delay %v, want 0", d)
+	}
+	// The window still forgets.
+	th.Attempt("alice@contoso.com")
+	th.Attempt("alice@contoso.com")
+	clk.Advance(th.Config().Window)
+	if d := th.Attempt("alice@contoso.com"); d != 0 {
+		t.Fatalf("after the window: delay %v, want 0", d)
 	}
 }

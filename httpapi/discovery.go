@@ -47,6 +47,11 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request, c *call) err
 	return s.writeResource(w, c, http.StatusOK, res, "")
 }
 
+// maxTokenForm bounds a token request: a sign-in form is a few hundred
+// bytes, and requests waiting for a password-hashing slot must not each
+// hold a large body.
+const maxTokenForm = 16 << 10
+
 // tokenAnswer is the OAuth token response (plain JSON, not a UCWA resource).
 type tokenAnswer struct {
 	AccessToken   string `json:"access_token"`
@@ -92,7 +97,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if mt != "application/x-www-form-urlencoded" {
 		return &oauthError{http.StatusBadRequest, "invalid_request", "The token request must be application/x-www-form-urlencoded."}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, min(s.cfg.MaxBodyBytes, maxTokenForm)))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -145,10 +150,11 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 
 // checkPassword verifies a password sign-in, first waiting out the
 // account's throttle delay: repeated failures slow an account down but never
-// lock its owner out. Unknown users cost the same work as known ones.
+// lock its owner out, and attempts sent in parallel each wait longer than
+// the one before. Unknown users cost the same work as known ones.
 func (s *Server) checkPassword(r *http.Request, username, password string) (*ucwad.User, error) {
 	ctx := r.Context()
-	if d := s.throttle.Delay(username); d > 0 {
+	if d := s.throttle.Attempt(username); d > 0 {
 		done := make(chan struct{})
 		t := s.clock.AfterFunc(d, func() { close(done) })
 		select {
@@ -171,7 +177,7 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 		return nil, err
 	}
 	if !ok || u == nil {
-		s.throttle.Failure(username)
+		// Attempt counted it as a failure already.
 		return nil, &oauthError{http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect."}
 	}
 	s.throttle.Success(username)

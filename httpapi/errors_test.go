@@ -131,6 +131,7 @@ func TestTokenEndpoint(t *testing.T) {
 		{"windows grant", form, "grant_type=urn:microsoft.rtc:windows", 400, "unsupported_grant_type"},
 		{"json body", "application/json", `{"grant_type":"password"}`, 400, "invalid_request"},
 		{"bad encoding", form, "grant_type=%zz", 400, "invalid_request"},
+		{"form too large", form, "grant_type=password&username=alice@contoso.com&password=" + strings.Repeat("x", 17<<10), 413, "invalid_request"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.do(req{method: "POST", url: "/webticket/oauthtoken", body: tc.body, header: map[string]string{"Content-Type": tc.contentType}})
