@@ -54,6 +54,7 @@ func TestErrorsAreUCWABodies(t *testing.T) {
 		{"empty body", req{method: "POST", url: apps, header: json}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "userAgent"},
 		{"endpointId too long", req{method: "POST", url: apps, header: json, body: `{"userAgent":"u","endpointId":"` + strings.Repeat("x", 101) + `","culture":"en-US"}`}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "endpointId"},
 		{"instanceId too long", req{method: "POST", url: apps, header: json, body: `{"userAgent":"u","endpointId":"e","culture":"c","instanceId":"` + strings.Repeat("x", 101) + `"}`}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "instanceId"},
+		{"text XML cannot carry", req{method: "POST", url: apps, header: json, body: `{"userAgent":"a\u0001b","endpointId":"e","culture":"en-US"}`}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "userAgent"},
 		{"body too large", req{method: "POST", url: apps, header: json, body: `{"userAgent":"` + strings.Repeat("x", 5000) + `"}`}, 413, ucwad.EEntityTooLarge, "", ""},
 		{"unsupported media type", req{method: "POST", url: apps, header: map[string]string{"Content-Type": "text/plain"}, body: "hello"}, 415, ucwad.EUnsupportedMediaType, "", ""},
 		{"unknown path", req{method: "GET", url: "/ucwa/oauth/v1/nothing"}, 404, ucwad.ENotFound, ucwad.SubResourceNotFound, ""},

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -26,10 +27,13 @@ func (c *call) eventsPath(ack int64) string {
 // (resync), the request was replaced (409 PGetReplaced), the application
 // went away (404) or the server shuts down (empty batch).
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) error {
-	ack, err := strconv.ParseInt(queryValue(r, "ack"), 10, 64)
+	rawAck := queryValue(r, "ack")
+	ack, err := strconv.ParseInt(rawAck, 10, 64)
 	if err != nil || ack < 1 {
 		ack = 0 // garbage: ReadBatch answers with resync
 	}
+	// self is the URL that was asked for, garbage included.
+	self := c.appHref() + "/events?ack=" + url.QueryEscape(rawAck) + c.instanceQuery("&")
 	opts, err := s.channelOptions(r, c)
 	if err != nil {
 		return err
@@ -77,7 +81,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			return err
 		}
 		if !b.Wait {
-			return s.writeEvents(w, c, ack, b)
+			return s.writeEvents(w, c, self, ack, b)
 		}
 		select {
 		case <-wt.wake:
@@ -87,7 +91,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			// Answer without a write: thousands of held requests must all
 			// answer within the few seconds a shutdown may take. Nothing
 			// was released, so next asks for the same batch again.
-			return s.writeEvents(w, c, ack, &ucwad.Batch{Ack: ack, Resync: 0, Wait: true})
+			return s.writeEvents(w, c, self, ack, &ucwad.Batch{Ack: ack, Resync: 0, Wait: true})
 		case <-keepAlive:
 			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil && ucwad.ErrorCode(err) != ucwad.ENotFound {
 				return err
@@ -144,15 +148,14 @@ func (s *Server) channelOptions(r *http.Request, c *call) (ucwad.ChannelOptions,
 
 // writeEvents answers a P-GET with batch b. A batch still marked Wait
 // (shutdown) is answered empty with next asking for the same batch again.
-func (s *Server) writeEvents(w http.ResponseWriter, c *call, ack int64, b *ucwad.Batch) error {
-	ev := &ucwa.Events{Self: c.eventsPath(max(ack, 1))}
+func (s *Server) writeEvents(w http.ResponseWriter, c *call, self string, ack int64, b *ucwad.Batch) error {
+	ev := &ucwa.Events{Self: self}
 	switch {
 	case b.Resync != 0:
 		ev.Resync = c.eventsPath(b.Resync)
 	case b.Wait:
 		ev.Next = c.eventsPath(max(ack, 1))
 	default:
-		ev.Self = c.eventsPath(b.Ack)
 		ev.Next = c.eventsPath(b.Ack + 1)
 		for _, e := range b.Events {
 			sender, out, ok := s.renderEvent(c, e)

@@ -129,6 +129,9 @@ func TestAckRedeliveryAndResync(t *testing.T) {
 		if r.Resync == "" || r.Next != "" || len(r.Senders) != 0 || ackOf(t, r.Resync) != 1 {
 			t.Fatalf("ack=%q: resync %q next %q senders %d", bad, r.Resync, r.Next, len(r.Senders))
 		}
+		if r.Self != u { // the URL that was asked for
+			t.Errorf("ack=%q: self %q, want %q", bad, r.Self, u)
+		}
 	}
 
 	// Asking for 2 acknowledges 1; it times out empty after the channel's timeout.

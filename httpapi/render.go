@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/ucwa"
@@ -51,6 +52,9 @@ func (s *Server) readInput(w http.ResponseWriter, r *http.Request) (*ucwa.Input,
 	if errors.As(err, &ie) {
 		if ie.Unsupported {
 			return nil, ucwad.Errorf(ucwad.EUnsupportedMediaType, "", "The content type %q is not supported; send JSON or XML.", r.Header.Get("Content-Type"))
+		}
+		if ie.Refused {
+			return nil, ucwad.InvalidParameter(ie.Member, "%s", strings.TrimPrefix(ie.Msg, "ucwa: "))
 		}
 		return nil, ucwad.Errorf(ucwad.EBadRequest, "", "The request body could not be read: %s", ie.Msg)
 	}

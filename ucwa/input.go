@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/url"
@@ -33,6 +34,10 @@ type InputError struct {
 	Unsupported bool
 	Msg         string
 	Err         error // the cause, if any: a read error or a *SyntaxError
+	// Refused is set when the body is well-formed but the value of member
+	// Member cannot be accepted.
+	Refused bool
+	Member  string
 }
 
 // Error describes the failure and its cause.
@@ -157,7 +162,37 @@ func ReadInput(body io.Reader, contentType string) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := in.checkText(); err != nil {
+		return nil, err
+	}
 	return in, nil
+}
+
+// checkText refuses a member whose text XML cannot carry (control
+// characters other than tab, line feed and carriage return, and the
+// non-characters U+FFFE and U+FFFF): a value accepted in JSON would
+// otherwise come back altered in XML, and an XML client's GET→PUT would
+// change it.
+func (in *Input) checkText() error {
+	for _, m := range in.members {
+		for _, text := range append([]string{m.Text}, m.List...) {
+			if i := strings.IndexFunc(text, notXMLChar); i >= 0 {
+				return &InputError{Refused: true, Member: m.Name, Msg: fmt.Sprintf("member %q holds the character %U, which UCWA cannot carry", m.Name, []rune(text[i:])[0])}
+			}
+		}
+	}
+	return nil
+}
+
+// notXMLChar reports the runes XML 1.0 does not allow in text.
+func notXMLChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case r < 0x20, r == 0xFFFE, r == 0xFFFF, r >= 0xD800 && r <= 0xDFFF:
+		return true
+	}
+	return false
 }
 
 // reservedMember reports the names that are never input members: they

@@ -57,8 +57,8 @@ func TestReadInput(t *testing.T) {
 		{"duplicates keep first position and last value", "application/json",
 			`{"subject":"a","x":1,"Subject":"b","x":{"ignored":true}}`,
 			[]Member{str("Subject", "b"), num("x", "1")}},
-		{"escapes", "application/json", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x"}`,
-			[]Member{str("s", "a\"\\/\b\f\n\r\t\u00e9\U0001F600\uFFFDx")}},
+		{"escapes", "application/json", `{"s":"a\"\\\/\n\r\t\u00e9\ud83d\ude00\ud800x"}`,
+			[]Member{str("s", "a\"\\/\n\r\t\u00e9\U0001F600\uFFFDx")}},
 		{"invalid utf-8 replaced", "application/json", "{\"s\":\"a\xffb\"}", []Member{str("s", "a\uFFFDb")}},
 		{"bom", "application/json", "\xef\xbb\xbf{\"a\":\"b\"}", []Member{str("a", "b")}},
 		{"empty object", "application/json", ` { } `, nil},
@@ -466,5 +466,30 @@ func TestLargeBodiesStayLinear(t *testing.T) {
 	}
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// TestReadInputRefusesWhatXMLCannotCarry: a control character accepted
+// from JSON would come back altered in XML, so it is refused, naming the
+// member.
+func TestReadInputRefusesWhatXMLCannotCarry(t *testing.T) {
+	for _, body := range []string{
+		`{"subject":"a\u0001b"}`,
+		`{"attendees":["sip:a@b.c","x\u001fy"]}`,
+		`{"subject":"\ufffe"}`,
+		`{"s":"\b\f"}`,
+	} {
+		_, err := ReadInput(strings.NewReader(body), "application/json")
+		var ie *InputError
+		if !errors.As(err, &ie) || !ie.Refused || ie.Member == "" || ie.Unsupported {
+			t.Errorf("%s: error %v, want an InputError naming the member", body, err)
+		}
+	}
+	in, err := ReadInput(strings.NewReader(`{"subject":"tab\tnew\nline\r é 😀"}`), "application/json")
+	if err != nil {
+		t.Fatalf("ordinary whitespace and non-ASCII refused: %v", err)
+	}
+	if got, _ := in.String("subject"); got != "tab\tnew\nline\r é 😀" {
+		t.Errorf("subject %q", got)
 	}
 }
