@@ -72,6 +72,9 @@ func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c 
 // instance, that instance's channel) out.
 func (s *Server) handleApplicationDelete(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := s.store.DeleteApplication(r.Context(), c.user.ID, c.app.ID, c.instanceID); err != nil {
+		if ucwad.ErrorCode(err) == ucwad.ENotFound {
+			return appNotFound()
+		}
 		return err
 	}
 	writeNoContent(w)
@@ -188,7 +191,9 @@ func (s *Server) handlePeople(w http.ResponseWriter, r *http.Request, c *call) e
 // server supports in meetings.
 func (s *Server) communicationResource(c *call) *ucwa.Resource {
 	res := ucwa.New("communication", c.appHref()+"/communication")
-	res.Set("supportedModalities", ucwa.Strings([]string{"Messaging"}))
+	// No modality is served yet (instant messaging comes with joining
+	// meetings), so none is claimed.
+	res.Set("supportedModalities", ucwa.Strings([]string{}))
 	res.Set("supportedMessageFormats", ucwa.Strings([]string{"Plain", "Html"}))
 	return res
 }

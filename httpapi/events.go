@@ -11,10 +11,12 @@ import (
 	"github.com/ucwad/ucwad/ucwa"
 )
 
-// keepAliveInterval is how often a held P-GET records activity on its
-// application, so that no process's expiry sweep takes it for abandoned
-// while the request is held (up to 30 minutes).
-const keepAliveInterval = 5 * time.Minute
+// keepAlive is how often a held P-GET records activity on its application,
+// so that no process's expiry sweep takes it for abandoned while the
+// request is held (up to 30 minutes): every 5 minutes, or a third of the
+// idle limit when that is shorter. Finding the application gone then (it
+// was deleted through another process) answers the request at once.
+func (s *Server) keepAlive() time.Duration { return min(5*time.Minute, s.cfg.ApplicationIdle/3) }
 
 // eventsPath is the href of the call's event channel for batch ack.
 func (c *call) eventsPath(ack int64) string {
@@ -61,7 +63,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	defer timer.Stop()
 	keepAlive := make(chan struct{}, 1)
 	armKeepAlive := func() interface{ Stop() bool } {
-		return s.clock.AfterFunc(keepAliveInterval, func() {
+		return s.clock.AfterFunc(s.keepAlive(), func() {
 			select {
 			case keepAlive <- struct{}{}:
 			default:
@@ -93,7 +95,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			// was released, so next asks for the same batch again.
 			return s.writeEvents(w, c, self, ack, &ucwad.Batch{Ack: ack, Resync: 0, Wait: true})
 		case <-keepAlive:
-			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil && ucwad.ErrorCode(err) != ucwad.ENotFound {
+			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil {
+				if ucwad.ErrorCode(err) == ucwad.ENotFound {
+					return appNotFound()
+				}
 				return err
 			}
 			kaTimer = armKeepAlive()
