@@ -73,7 +73,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	kaTimer := armKeepAlive()
 	defer func() { kaTimer.Stop() }()
 
-	release := false
+	release, held := false, false
 	for {
 		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release)
 		if err != nil {
@@ -84,6 +84,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 		}
 		if !b.Wait {
 			return s.writeEvents(w, c, self, ack, b)
+		}
+		if !held {
+			held = true
+			s.log.Debug("event request held", "application", c.app.ID, "ack", ack, "timeout", timeout)
 		}
 		select {
 		case <-wt.wake:
