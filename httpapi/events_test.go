@@ -340,3 +340,20 @@ func TestEventsAcrossProcesses(t *testing.T) {
 		t.Fatalf("events on the other server: %q", got)
 	}
 }
+
+// TestRegisteringAgainKeepsAlive: a client that re-runs its bootstrap (and
+// never polls events) keeps its application alive by registering again.
+func TestRegisteringAgainKeepsAlive(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "again")
+	e.clock.Advance(14 * time.Minute)
+	again := e.signIn("alice", "again") // 200, the same application
+	if again.app.Href != s.app.Href {
+		t.Fatalf("registering again gave %s, first %s", again.app.Href, s.app.Href)
+	}
+	e.clock.Advance(2 * time.Minute)
+	if err := e.api.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.do(req{method: "GET", url: s.app.Href}).wantStatus(t, 200)
+}
