@@ -37,36 +37,45 @@ func readDocument(r io.Reader) ([]byte, error) {
 // cannot tell a one-element array apart. Embedded resources take their Rel
 // from their <property name="rel">.
 func Decode(r io.Reader, f Format) (*Resource, error) {
+	return decodeDocument(r, f, "resource", jsonResource,
+		func(d *xml.Decoder, root xml.StartElement) (*Resource, error) { return xmlResource(d, root, 1) })
+}
+
+// decodeDocument reads a whole document in format f and builds its value:
+// the JSON top level must be an object, the XML root the UCWA element
+// named root, followed by nothing but the end of the document.
+func decodeDocument[T any](r io.Reader, f Format, root string, fromJSON func(*jsonValue) T, fromXML func(*xml.Decoder, xml.StartElement) (T, error)) (T, error) {
+	var zero T
 	data, err := readDocument(r)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	switch f {
 	case JSON:
 		v, err := parseJSON(data)
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
 		if v.kind != jsonObject {
-			return nil, errors.New("ucwa: JSON resource is not an object")
+			return zero, errors.New("ucwa: JSON " + root + " is not an object")
 		}
-		return jsonResource(&v), nil
+		return fromJSON(&v), nil
 	case XML:
 		d := newXMLDecoder(data)
-		root, err := xmlRoot(d)
+		start, err := xmlRoot(d)
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
-		if !ucwaElement(root, "resource") {
-			return nil, errors.New("ucwa: XML root is not a UCWA <resource>")
+		if !ucwaElement(start, root) {
+			return zero, errors.New("ucwa: XML root is not a UCWA <" + root + ">")
 		}
-		res, err := xmlResource(d, root, 1)
+		v, err := fromXML(d, start)
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
-		return res, xmlEnd(d)
+		return v, xmlEnd(d)
 	}
-	return nil, errFormat
+	return zero, errFormat
 }
 
 func jsonResource(v *jsonValue) *Resource {

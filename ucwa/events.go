@@ -215,36 +215,7 @@ func appendXMLEvent(b []byte, e *Event) []byte {
 // _embedded entry keyed by its link rel (else the first one); in XML it is
 // the nested <resource>.
 func DecodeEvents(r io.Reader, f Format) (*Events, error) {
-	data, err := readDocument(r)
-	if err != nil {
-		return nil, err
-	}
-	switch f {
-	case JSON:
-		v, err := parseJSON(data)
-		if err != nil {
-			return nil, err
-		}
-		if v.kind != jsonObject {
-			return nil, errors.New("ucwa: JSON events is not an object")
-		}
-		return jsonEvents(&v), nil
-	case XML:
-		d := newXMLDecoder(data)
-		root, err := xmlRoot(d)
-		if err != nil {
-			return nil, err
-		}
-		if !ucwaElement(root, "events") {
-			return nil, errors.New("ucwa: XML root is not a UCWA <events>")
-		}
-		ev, err := xmlEvents(d, root)
-		if err != nil {
-			return nil, err
-		}
-		return ev, xmlEnd(d)
-	}
-	return nil, errFormat
+	return decodeDocument(r, f, "events", jsonEvents, xmlEvents)
 }
 
 func jsonEvents(v *jsonValue) *Events {

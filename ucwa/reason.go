@@ -96,36 +96,8 @@ func appendXMLReason(b []byte, r *Reason, open string) []byte {
 // (debugInfo, link) are skipped; non-string parameter values are kept as
 // their literal text.
 func DecodeReason(r io.Reader, f Format) (*Reason, error) {
-	data, err := readDocument(r)
-	if err != nil {
-		return nil, err
-	}
-	switch f {
-	case JSON:
-		v, err := parseJSON(data)
-		if err != nil {
-			return nil, err
-		}
-		if v.kind != jsonObject {
-			return nil, errors.New("ucwa: JSON reason is not an object")
-		}
-		return jsonReason(&v), nil
-	case XML:
-		d := newXMLDecoder(data)
-		root, err := xmlRoot(d)
-		if err != nil {
-			return nil, err
-		}
-		if !ucwaElement(root, "reason") {
-			return nil, errors.New("ucwa: XML root is not a UCWA <reason>")
-		}
-		reason, err := xmlReason(d)
-		if err != nil {
-			return nil, err
-		}
-		return reason, xmlEnd(d)
-	}
-	return nil, errFormat
+	return decodeDocument(r, f, "reason", jsonReason,
+		func(d *xml.Decoder, _ xml.StartElement) (*Reason, error) { return xmlReason(d) })
 }
 
 func jsonReason(v *jsonValue) *Reason {
