@@ -129,3 +129,29 @@ func FuzzTokenRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestParallelGuessesEscalate: wrong passwords sent together do not share
+// one delay; each waits longer than the one before.
+func TestParallelGuessesEscalate(t *testing.T) {
+	e := newEnv(t)
+	post := func() *resp {
+		form := url.Values{"grant_type": {"password"}, "username": {"bob@contoso.com"}, "password": {"guess"}}
+		return e.do(req{method: "POST", url: "/WebTicket/oauthtoken", body: form.Encode(),
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	}
+	for range 5 {
+		post().wantStatus(t, 400)
+	}
+	answers := make(chan *resp, 3)
+	for range 3 {
+		go func() { answers <- post() }()
+	}
+	e.waitTimers(3) // 250 ms, 500 ms and 1 s
+	for i, step := range []time.Duration{250 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
+		e.clock.Advance(step)
+		(<-answers).wantStatus(t, 400)
+		if left := e.clock.Pending(); left != 2-i {
+			t.Fatalf("after %d answers %d attempts still wait, want %d", i+1, left, 2-i)
+		}
+	}
+}
