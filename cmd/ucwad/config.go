@@ -144,7 +144,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	fs.StringVar(&c.Domain, "domain", "example.com", "SIP domain of the users (the demo user is demo@DOMAIN)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute URL clients reach the server at, e.g. https://lyncweb.contoso.com (default: from each request)")
-	fs.StringVar(&c.ConfigFile, "config", "", "JSON file with limits and policies (optional; see docs/configuration.md)")
+	fs.StringVar(&c.ConfigFile, "config", "", "JSON file with limits, policies and online-meeting settings (optional; see docs/configuration.md)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM); needs --tls-cert")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate created once next to the database")
