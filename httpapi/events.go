@@ -97,7 +97,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			// Answer without a write: thousands of held requests must all
 			// answer within the few seconds a shutdown may take. Nothing
 			// was released, so next asks for the same batch again.
-			return s.writeEvents(w, c, self, ack, &ucwad.Batch{Ack: ack, Resync: 0, Wait: true})
+			return s.writeEvents(w, c, self, ack, &ucwad.Batch{Ack: ack, Wait: true})
 		case <-keepAlive:
 			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil {
 				if ucwad.ErrorCode(err) == ucwad.ENotFound {

@@ -280,7 +280,7 @@ func (s *Server) loadApplication(r *http.Request, c *call) error {
 	app, err := s.store.FindApplication(r.Context(), c.user.ID, c.params["app"], c.instanceID)
 	if err != nil {
 		if ucwad.ErrorCode(err) == ucwad.ENotFound {
-			return &ucwad.Error{Code: ucwad.ENotFound, Subcode: ucwad.SubApplicationNotFound, Message: "The application does not exist."}
+			return appNotFound()
 		}
 		return err
 	}
