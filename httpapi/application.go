@@ -108,20 +108,12 @@ func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resour
 		res.Set("instanceId", ucwa.String(c.instanceID))
 	}
 	res.Link("policies", c.appHref()+"/policies")
-	for _, l := range s.applicationLinks(c) {
-		res.AddLink(l)
-	}
+	res.Link("events", c.eventsPath(max(c.app.Channel.NextAck, 1)))
 	res.Embed("me", s.meResource(c))
 	res.Embed("people", peopleResource(c))
 	res.Embed("onlineMeetings", s.onlineMeetingsResource(c, assigned))
 	res.Embed("communication", s.communicationResource(c))
 	return res, nil
-}
-
-// applicationLinks are the application's links that other capabilities add
-// (the event channel, for one) once they work.
-func (s *Server) applicationLinks(c *call) []ucwa.Link {
-	return []ucwa.Link{{Rel: "events", Href: c.eventsPath(max(c.app.Channel.NextAck, 1))}}
 }
 
 func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -50,21 +50,6 @@ func (h *Hub) Notify(appIDs []string) {
 	}
 }
 
-// NotifyAll wakes every held request (used when another process may have
-// written events we were not told about).
-func (h *Hub) NotifyAll() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, ws := range h.byApp {
-		for w := range ws {
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
 // hold registers a P-GET on a channel. A channel has one holder: a newcomer
 // with the same or a higher priority replaces the current one (which is
 // answered 409 PGetReplaced); one with a lower priority is refused

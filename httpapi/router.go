@@ -221,8 +221,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	deadline := time.Now().Add(requestDeadline)
 	rc.SetReadDeadline(deadline)
 	rc.SetWriteDeadline(deadline)
-	ctx := context.WithValue(r.Context(), callKey, c)
-	return h(w, r.WithContext(ctx), c)
+	return h(w, r, c)
 }
 
 // supportedRevision is the resource revision this server serves everywhere.

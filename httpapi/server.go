@@ -195,13 +195,3 @@ func (s *Server) baseURL(r *http.Request) string {
 	}
 	return scheme + "://" + r.Host
 }
-
-type ctxKey int
-
-const callKey ctxKey = 0
-
-// callFrom returns the per-request state stored by dispatch.
-func callFrom(ctx context.Context) *call {
-	c, _ := ctx.Value(callKey).(*call)
-	return c
-}
