@@ -2,7 +2,6 @@ package ucwad
 
 import (
 	"context"
-	"time"
 )
 
 // EventStore keeps each event channel's log and implements UCWA's ack
@@ -26,11 +25,6 @@ type EventStore interface {
 	ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool) (*Batch, error)
 	// SetChannelOptions stores the channel's sticky P-GET settings.
 	SetChannelOptions(ctx context.Context, appID, instanceID string, o ChannelOptions) error
-	// ExpireApplications deletes every application that has shown no
-	// activity since before cutoff, except those whose ids are in keep
-	// (applications with a P-GET held right now), with their channels and
-	// events. It returns the ids it deleted.
-	ExpireApplications(ctx context.Context, cutoff time.Time, keep []string) ([]string, error)
 }
 
 // Batch is one answer of an event channel.

@@ -97,6 +97,11 @@ type ApplicationStore interface {
 	// (subcode ApplicationNotFound) if there is no such application for
 	// that user or no such channel.
 	DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error
+	// ExpireApplications deletes every application that has shown no
+	// activity since before cutoff, except those whose ids are in keep
+	// (applications with a P-GET held right now), with their channels and
+	// events. It returns the ids it deleted.
+	ExpireApplications(ctx context.Context, cutoff time.Time, keep []string) ([]string, error)
 }
 
 // User is a person who can sign in.

@@ -162,9 +162,6 @@ func (s *Server) handleReportMyActivity(w http.ResponseWriter, r *http.Request, 
 	if _, err := s.readInput(w, r); err != nil {
 		return err
 	}
-	if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil {
-		return err
-	}
 	writeNoContent(w)
 	return nil
 }

@@ -357,3 +357,17 @@ func TestRegisteringAgainKeepsAlive(t *testing.T) {
 	}
 	s.do(req{method: "GET", url: s.app.Href}).wantStatus(t, 200)
 }
+
+// TestReportMyActivityKeepsAlive: reportMyActivity is activity like any
+// request on the application.
+func TestReportMyActivityKeepsAlive(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "active")
+	e.clock.Advance(14 * time.Minute)
+	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "reportMyActivity")}).wantStatus(t, 204)
+	e.clock.Advance(2 * time.Minute)
+	if err := e.api.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.do(req{method: "GET", url: s.app.Href}).wantStatus(t, 200)
+}
