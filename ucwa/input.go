@@ -238,12 +238,19 @@ func (in *Input) readXML(data []byte) error {
 			return nil
 		case xml.StartElement:
 			switch t.Name.Local {
-			case "property":
+			case "property", "propertyList":
 				name, ok := xmlAttr(t, "name")
 				if !ok {
-					return &InputError{Msg: "XML <property> without a name"}
+					return &InputError{Msg: "XML <" + t.Name.Local + "> without a name"}
 				}
-				text, err := xmlLeafText(d)
+				m := Member{Name: name, Kind: MemberString}
+				var err error
+				if t.Name.Local == "property" {
+					m.Text, err = xmlLeafText(d)
+				} else {
+					m.Kind = MemberList
+					m.List, err = xmlItems(d)
+				}
 				if err != nil {
 					return &InputError{Msg: "malformed XML body", Err: err}
 				}
@@ -251,27 +258,9 @@ func (in *Input) readXML(data []byte) error {
 					continue
 				}
 				if xmlNil(t) {
-					in.put(Member{Name: name, Kind: MemberNull})
-				} else {
-					in.put(Member{Name: name, Kind: MemberString, Text: text})
+					m = Member{Name: name, Kind: MemberNull}
 				}
-			case "propertyList":
-				name, ok := xmlAttr(t, "name")
-				if !ok {
-					return &InputError{Msg: "XML <propertyList> without a name"}
-				}
-				items, err := xmlItems(d)
-				if err != nil {
-					return &InputError{Msg: "malformed XML body", Err: err}
-				}
-				if reservedMember(name) {
-					continue
-				}
-				if xmlNil(t) {
-					in.put(Member{Name: name, Kind: MemberNull})
-				} else {
-					in.put(Member{Name: name, Kind: MemberList, List: items})
-				}
+				in.put(m)
 			default:
 				if err := d.Skip(); err != nil {
 					return &InputError{Msg: "malformed XML body", Err: xmlSyntax(d, err)}

@@ -177,25 +177,8 @@ func (p *jsonParser) object(build bool) (jsonValue, error) {
 		if build {
 			v.members = append(v.members, jsonMember{name: name, value: val})
 		}
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return jsonValue{}, p.errorf("unexpected end of JSON input")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-			p.skipSpace()
-			if p.pos < len(p.data) && p.data[p.pos] == '}' { // trailing comma
-				p.pos++
-				p.depth--
-				return v, nil
-			}
-		case '}':
-			p.pos++
-			p.depth--
-			return v, nil
-		default:
-			return jsonValue{}, p.errorf("expected ',' or '}' after object member")
+		if done, err := p.next('}', "object member"); done || err != nil {
+			return v, err
 		}
 	}
 }
@@ -220,27 +203,35 @@ func (p *jsonParser) array(build bool) (jsonValue, error) {
 		if build {
 			v.items = append(v.items, item)
 		}
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return jsonValue{}, p.errorf("unexpected end of JSON input")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-			p.skipSpace()
-			if p.pos < len(p.data) && p.data[p.pos] == ']' { // trailing comma
-				p.pos++
-				p.depth--
-				return v, nil
-			}
-		case ']':
-			p.pos++
-			p.depth--
-			return v, nil
-		default:
-			return jsonValue{}, p.errorf("expected ',' or ']' after array element")
+		if done, err := p.next(']', "array element"); done || err != nil {
+			return v, err
 		}
 	}
+}
+
+// next reads what follows a member or element of a container that closes
+// with end: a comma, after which more follows unless end comes right away
+// (a trailing comma, which clients send), or end itself. done reports that
+// the container was closed.
+func (p *jsonParser) next(end byte, what string) (done bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return false, p.errorf("unexpected end of JSON input")
+	}
+	switch p.data[p.pos] {
+	case ',':
+		p.pos++
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != end {
+			return false, nil
+		}
+	case end:
+	default:
+		return false, p.errorf("expected ',' or '" + string(end) + "' after " + what)
+	}
+	p.pos++
+	p.depth--
+	return true, nil
 }
 
 func (p *jsonParser) number() (jsonValue, error) {
