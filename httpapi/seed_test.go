@@ -3,11 +3,12 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,7 +123,7 @@ func diffJSONShape(diffs *[]string, path string, got, want any) {
 	switch w := want.(type) {
 	case map[string]any:
 		g := got.(map[string]any)
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			gv, ok := g[k]
 			if !ok {
 				*diffs = append(*diffs, fmt.Sprintf("%s: missing member %q", path, k))
@@ -136,7 +137,7 @@ func diffJSONShape(diffs *[]string, path string, got, want any) {
 			}
 			diffJSONShape(diffs, path+"."+k, gv, w[k])
 		}
-		for _, k := range sortedKeys(g) {
+		for _, k := range slices.Sorted(maps.Keys(g)) {
 			if _, ok := w[k]; ok {
 				continue
 			}
@@ -158,15 +159,6 @@ func diffJSONShape(diffs *[]string, path string, got, want any) {
 			*diffs = append(*diffs, fmt.Sprintf("%s: got %v, want %v", path, got, want))
 		}
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // diffXMLShape compares element names, attribute names and values (but

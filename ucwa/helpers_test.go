@@ -3,10 +3,11 @@ package ucwa
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,14 +152,14 @@ func diffJSON(diffs *[]string, path string, got, want any) {
 	switch w := want.(type) {
 	case map[string]any:
 		g := got.(map[string]any)
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			if _, ok := g[k]; !ok {
 				*diffs = append(*diffs, fmt.Sprintf("%s: missing member %q", path, k))
 				continue
 			}
 			diffJSON(diffs, path+"."+k, g[k], w[k])
 		}
-		for _, k := range sortedKeys(g) {
+		for _, k := range slices.Sorted(maps.Keys(g)) {
 			if _, ok := w[k]; !ok {
 				*diffs = append(*diffs, fmt.Sprintf("%s: unexpected member %q", path, k))
 			}
@@ -177,15 +178,6 @@ func diffJSON(diffs *[]string, path string, got, want any) {
 			*diffs = append(*diffs, fmt.Sprintf("%s: got %v, want %v", path, got, want))
 		}
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func compareXML(t *testing.T, got, want []byte) {
