@@ -78,6 +78,24 @@ func TestEventReachesHeldPGet(t *testing.T) {
 			if !equalStrings(got, want) {
 				t.Fatalf("events %q, want %q", got, want)
 			}
+			// Both events embed their resource as it is now (the request
+			// was held before makeMeAvailable): me without makeMeAvailable.
+			me, comm := ev.Senders[0].Events[0].Embedded, ev.Senders[1].Events[0].Embedded
+			if me == nil || comm == nil {
+				t.Fatalf("embedded me %v, communication %v", me, comm)
+			}
+			if me.Rel != "me" || me.Href != s.app.Href+"/me" || str(t, me, "uri") != "sip:alice@contoso.com" {
+				t.Errorf("embedded me %q %q uri %q", me.Rel, me.Href, str(t, me, "uri"))
+			}
+			if _, ok := me.FindLink("makeMeAvailable"); ok {
+				t.Error("embedded me still offers makeMeAvailable")
+			}
+			if comm.Rel != "communication" || comm.Href != s.app.Href+"/communication" {
+				t.Errorf("embedded communication %q %q", comm.Rel, comm.Href)
+			}
+			if v, ok := comm.Get("supportedMessageFormats"); !ok || !equalStrings(v.StringsVal(), []string{"Plain", "Html"}) {
+				t.Errorf("embedded communication supportedMessageFormats %v", v)
+			}
 		})
 	}
 }
