@@ -125,7 +125,8 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 // meResource is the signed-in user. Only links whose targets work here are
-// offered: makeMeAvailable until it succeeded, and reportMyActivity.
+// offered: makeMeAvailable until it succeeded, reportMyActivity after (a
+// Front End offers neither presence nor activity to a lurker).
 func (s *Server) meResource(c *call) *ucwa.Resource {
 	u := c.user
 	res := ucwa.New("me", c.appHref()+"/me")
@@ -134,8 +135,9 @@ func (s *Server) meResource(c *call) *ucwa.Resource {
 	res.Set("emailAddresses", ucwa.Strings([]string{u.SIP}))
 	if !c.app.Available {
 		res.Link("makeMeAvailable", c.appHref()+"/me/makeMeAvailable")
+	} else {
+		res.Link("reportMyActivity", c.appHref()+"/me/reportMyActivity")
 	}
-	res.Link("reportMyActivity", c.appHref()+"/me/reportMyActivity")
 	return res
 }
 
@@ -157,8 +159,13 @@ func (s *Server) handleMakeMeAvailable(w http.ResponseWriter, r *http.Request, c
 }
 
 // handleReportMyActivity records that the user is active; the activity
-// itself was recorded when the router loaded the application.
+// itself was recorded when the router loaded the application. Before
+// makeMeAvailable there is no availability to keep up: 409
+// MakeMeAvailableRequired, as the reference documents.
 func (s *Server) handleReportMyActivity(w http.ResponseWriter, r *http.Request, c *call) error {
+	if !c.app.Available {
+		return &ucwad.Error{Code: ucwad.EConflict, Subcode: ucwad.SubMakeMeAvailableRequired, Message: "Call makeMeAvailable before reporting activity."}
+	}
 	if _, err := s.readInput(w, r); err != nil {
 		return err
 	}

@@ -378,11 +378,30 @@ func TestRegisteringAgainKeepsAlive(t *testing.T) {
 
 // TestReportMyActivityKeepsAlive: reportMyActivity is activity like any
 // request on the application.
+// TestReportMyActivityNeedsAvailability: before makeMeAvailable,
+// reportMyActivity answers 409 MakeMeAvailableRequired as the reference
+// documents, in JSON and XML; after it, 204.
+func TestReportMyActivityNeedsAvailability(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "lurker")
+	me := embedded(t, s.app, "me")
+	href := me.Href + "/reportMyActivity"
+	for _, accept := range []string{"application/json", "application/xml"} {
+		s.do(req{method: "POST", url: href, header: map[string]string{"Accept": accept}}).
+			wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubMakeMeAvailableRequired)
+	}
+	s.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, 204)
+	s.do(req{method: "POST", url: href}).wantStatus(t, http.StatusNoContent)
+}
+
 func TestReportMyActivityKeepsAlive(t *testing.T) {
 	e := newEnv(t)
 	s := e.signIn("alice", "active")
+	me := embedded(t, s.app, "me")
+	s.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, 204)
+	me = s.do(req{method: "GET", url: me.Href}).wantStatus(t, 200).resource(t)
 	e.clock.Advance(14 * time.Minute)
-	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "reportMyActivity")}).wantStatus(t, 204)
+	s.do(req{method: "POST", url: link(t, me, "reportMyActivity")}).wantStatus(t, 204)
 	e.clock.Advance(2 * time.Minute)
 	if err := e.api.Sweep(t.Context()); err != nil {
 		t.Fatal(err)
