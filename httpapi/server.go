@@ -156,7 +156,24 @@ func New(cfg Config, d Deps) *Server {
 
 // Handler returns the server's root HTTP handler with all middleware.
 func (s *Server) Handler() http.Handler {
-	return s.recoverer(gzipper(http.HandlerFunc(s.dispatch)))
+	return versioned(s.recoverer(gzipper(http.HandlerFunc(s.dispatch))))
+}
+
+// ucwaVersion is the resource revision this server serves (supportedRevision), as the
+// X-MS-UcwaVersion header of every answer names it (Versioning.md: "All
+// UCWA responses include the header"). It is written as a decimal like the
+// revisions clients send in X-MS-RequiresMinResourceVersion and compare as
+// floats.
+const ucwaVersion = "2.0"
+
+// versioned names the served revision on every answer, errors and the
+// token endpoint included; it sets the header before anything else runs so
+// that no path can answer without it.
+func versioned(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-MS-UcwaVersion", ucwaVersion)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Run runs the background sweeps until ctx ends.
