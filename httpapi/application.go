@@ -57,7 +57,7 @@ func (s *Server) handleApplicationCreate(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, c, status, res, "")
+	return s.writeTaggedResource(w, c, status, res)
 }
 
 func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -65,7 +65,7 @@ func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, c, http.StatusOK, res, "")
+	return s.writeTaggedResource(w, c, http.StatusOK, res)
 }
 
 // handleApplicationDelete signs the application (or, for a multi-tab

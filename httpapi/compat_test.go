@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"regexp"
 	"testing"
 )
 
@@ -35,3 +36,34 @@ func TestEveryAnswerNamesTheRevision(t *testing.T) {
 		}
 	}
 }
+
+// TestApplicationETag: POST and GET application carry an ETag, as the
+// reference shows; it stays while the application is unchanged and moves
+// when what GET shows changes (after makeMeAvailable).
+func TestApplicationETag(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token("alice@contoso.com", "secret-alice")
+	s := &session{e: e, token: tok}
+	body := `{"userAgent":"etag","endpointId":"e","culture":"en-US"}`
+	json := map[string]string{"Content-Type": "application/json"}
+	created := s.do(req{method: "POST", url: "/ucwa/oauth/v1/applications", header: json, body: body}).wantStatus(t, 201)
+	again := s.do(req{method: "POST", url: "/ucwa/oauth/v1/applications", header: json, body: body}).wantStatus(t, 200)
+	app := created.resource(t)
+	got := s.do(req{method: "GET", url: app.Href}).wantStatus(t, 200)
+	tag := created.Header.Get("ETag")
+	if !quotedTag.MatchString(tag) {
+		t.Fatalf("POST ETag %q, want a quoted tag", tag)
+	}
+	if again.Header.Get("ETag") != tag || got.Header.Get("ETag") != tag {
+		t.Errorf("ETags of one unchanged application: POST %q, POST again %q, GET %q", tag, again.Header.Get("ETag"), got.Header.Get("ETag"))
+	}
+	if xml := s.do(req{method: "GET", url: app.Href, header: map[string]string{"Accept": "application/xml"}}).wantStatus(t, 200); !quotedTag.MatchString(xml.Header.Get("ETag")) {
+		t.Errorf("XML GET ETag %q", xml.Header.Get("ETag"))
+	}
+	s.do(req{method: "POST", url: link(t, embedded(t, app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+	if after := s.do(req{method: "GET", url: app.Href}).wantStatus(t, 200).Header.Get("ETag"); after == tag || !quotedTag.MatchString(after) {
+		t.Errorf("ETag after makeMeAvailable %q, before %q", after, tag)
+	}
+}
+
+var quotedTag = regexp.MustCompile(`^"[0-9]+"$`)
