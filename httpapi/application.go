@@ -119,7 +119,7 @@ func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resour
 func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, c *call) error {
 	res := ucwa.New("policies", c.appHref()+"/policies")
 	for _, p := range s.cfg.Policies {
-		res.Set(p.Name, ucwa.String(p.Value))
+		res.Set(p.Name, p.Value.Value())
 	}
 	return s.writeResource(w, c, http.StatusOK, res, "")
 }

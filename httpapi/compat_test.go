@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"regexp"
 	"testing"
+
+	"github.com/ucwad/ucwad/ucwa"
 )
 
 // TestEveryAnswerNamesTheRevision: Versioning.md says every UCWA answer
@@ -67,3 +69,39 @@ func TestApplicationETag(t *testing.T) {
 }
 
 var quotedTag = regexp.MustCompile(`^"[0-9]+"$`)
+
+// TestDefaultPolicies: the policies resource has every member
+// policies_ref.md documents, each with its documented type, in JSON and
+// XML.
+func TestDefaultPolicies(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "pol")
+	documented := []string{"allowDeviceContactsSync", "audioOnlyOnWifi", "callLogArchiving",
+		"customerExperienceImprovementProgram", "emergencyDialMask", "emergencyDialString", "emergencyNumbers",
+		"emergencyServiceDisclaimer", "emoticons", "encryptAppData", "clientExchangeConnectivity",
+		"exchangeUnifiedMessaging", "helpEnvironment", "htmlMessaging", "locationRefreshInterval",
+		"locationRequired", "logging", "loggingLevel", "messageArchiving", "messagingUrls", "multiViewJoin",
+		"onlineFeedbackUrl", "photos", "saveCallLogs", "saveCredentials", "saveMessagingHistory",
+		"sendFeedbackUrl", "sharingOnlyOnWifi", "softwareQualityMetrics", "telephonyMode",
+		"useLocationForE911Only", "videoOnlyOnWifi", "voicemailUri"}
+	for _, accept := range []string{"application/json", "application/xml"} {
+		pol := s.do(req{method: "GET", url: link(t, s.app, "policies"), header: map[string]string{"Accept": accept}}).wantStatus(t, 200).resource(t)
+		var names []string
+		for _, p := range pol.Props() {
+			names = append(names, p.Name)
+		}
+		if !equalStrings(names, documented) {
+			t.Errorf("%s: policies %q, want the %d documented ones %q", accept, names, len(documented), documented)
+		}
+		if v, _ := pol.Get("emergencyNumbers"); v.Kind() != ucwa.KindStrings {
+			t.Errorf("%s: emergencyNumbers is %s, want a list", accept, v.Kind())
+		}
+		// XML carries no types: a number reads back as its text there.
+		if v, _ := pol.Get("locationRefreshInterval"); v.Text() != "4" || accept == "application/json" && v.Kind() != ucwa.KindInt {
+			t.Errorf("%s: locationRefreshInterval is %s %q, want the number 4", accept, v.Kind(), v.Text())
+		}
+		if str(t, pol, "emoticons") != "Enabled" || str(t, pol, "telephonyMode") != "Uc" {
+			t.Errorf("%s: emoticons %q telephonyMode %q", accept, str(t, pol, "emoticons"), str(t, pol, "telephonyMode"))
+		}
+	}
+}

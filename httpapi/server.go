@@ -46,26 +46,6 @@ type Config struct {
 	Meetings MeetingConfig
 }
 
-// Policy is one property of the policies resource.
-type Policy struct{ Name, Value string }
-
-// DefaultPolicies is what a new installation reports on the policies
-// resource: everything a UCWA client can honour here switched on, the
-// client-side archiving and logging switches off.
-var DefaultPolicies = []Policy{
-	{"emoticons", "Enabled"},
-	{"htmlMessaging", "Enabled"},
-	{"logging", "Disabled"},
-	{"messageArchiving", "Disabled"},
-	{"callLogArchiving", "Disabled"},
-	{"messagingUrls", "Enabled"},
-	{"photos", "Disabled"},
-	{"exchangeUnifiedMessaging", "Disabled"},
-	{"customerExperienceImprovementProgram", "Disabled"},
-	{"softwareQualityMetrics", "Disabled"},
-	{"telephonyMode", "Uc"},
-}
-
 func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +134,9 @@ func DefaultFileConfig() FileConfig {
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
 		},
-		Policies: httpapi.DefaultPolicies,
+		// A copy: decoding the file's list reuses the slice it decodes
+		// into, which must not be the transport's defaults.
+		Policies: slices.Clone(httpapi.DefaultPolicies),
 		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
 	}
 }
@@ -239,6 +242,9 @@ func (c *Config) Validate() error {
 	}
 	if l.PasswordHashConcurrency < 1 {
 		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
+	}
+	if err := httpapi.ValidatePolicies(c.File.Policies); err != nil {
+		return fmt.Errorf("policies: %w", err)
 	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)
