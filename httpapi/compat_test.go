@@ -1,9 +1,11 @@
 package httpapi_test
 
 import (
+	"net/url"
 	"regexp"
 	"testing"
 
+	"github.com/ucwad/ucwad/httpapi"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
@@ -104,4 +106,30 @@ func TestDefaultPolicies(t *testing.T) {
 			t.Errorf("%s: emoticons %q telephonyMode %q", accept, str(t, pol, "emoticons"), str(t, pol, "telephonyMode"))
 		}
 	}
+}
+
+// TestDownLevelLogonNames: on-premises users sign in as NETBIOS\user (the
+// NetBIOS name in any case) as well as user@domain and sip:user@domain.
+func TestDownLevelLogonNames(t *testing.T) {
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	signIn := func(e *env, user string) *resp {
+		t.Helper()
+		body := url.Values{"grant_type": {"password"}, "username": {user}, "password": {"secret-alice"}}.Encode()
+		return e.do(req{method: "POST", url: "/WebTicket/oauthtoken", header: form, body: body})
+	}
+	e := newEnv(t, func(c *httpapi.Config) { c.Domain = "contoso.com" })
+	for _, user := range []string{`CONTOSO\alice`, `contoso\Alice`, `Contoso\ALICE`, "alice@contoso.com", "sip:alice@contoso.com", "SIP:Alice@Contoso.com"} {
+		if tok := decodeToken(t, signIn(e, user).wantStatus(t, 200)); tok.AccessToken == "" {
+			t.Errorf("%s: no token", user)
+		}
+	}
+	for _, user := range []string{`FABRIKAM\alice`, `CONTOSO\`, `CONTOSO\alice@contoso.com`, `CONTOSO\\alice`, `\alice`, `contoso.com\alice`} {
+		if tok := decodeToken(t, signIn(e, user).wantStatus(t, 400)); tok.Error != "invalid_grant" {
+			t.Errorf("%s: error %q, want invalid_grant", user, tok.Error)
+		}
+	}
+	// A configured NetBIOS name replaces the default.
+	e = newEnv(t, func(c *httpapi.Config) { c.Domain = "contoso.com"; c.NetBIOSName = "CORP" })
+	signIn(e, `corp\alice`).wantStatus(t, 200)
+	signIn(e, `CONTOSO\alice`).wantStatus(t, 400)
 }

@@ -120,6 +120,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if username == "" || password == "" {
 		return &oauthError{http.StatusBadRequest, "invalid_request", "username and password are required."}
 	}
+	username = s.signInName(username)
 	u, err := s.checkPassword(r, username, password)
 	if err != nil {
 		return err
@@ -146,6 +147,20 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 	return nil
+}
+
+// signInName maps a down-level logon name, NETBIOS\user as on-premises
+// Windows clients send it, to the SIP address user@domain; the NetBIOS name
+// matches in any case. Anything else (user@domain, sip:user@domain, another
+// NetBIOS name) is returned as it is, so that it is looked up and fails
+// like any unknown user, at the same cost. Throttling then counts every
+// spelling of one account as the same account.
+func (s *Server) signInName(name string) string {
+	netbios, user, ok := strings.Cut(name, `\`)
+	if !ok || s.cfg.Domain == "" || user == "" || strings.ContainsAny(user, `\@`) || !strings.EqualFold(netbios, s.cfg.NetBIOSName) {
+		return name
+	}
+	return user + "@" + s.cfg.Domain
 }
 
 // checkPassword verifies a password sign-in, first waiting out the

@@ -44,6 +44,14 @@ type Config struct {
 	// Meetings configures online meetings; zero fields take the values of
 	// DefaultMeetingConfig.
 	Meetings MeetingConfig
+	// Domain is the SIP domain that down-level logon names
+	// (NETBIOS\user) sign in to: user@Domain. Empty: down-level names are
+	// not accepted.
+	Domain string
+	// NetBIOSName is the NetBIOS domain name of down-level logon names,
+	// matched in any case. Empty: the first label of Domain, upper-cased
+	// and cut to the 15 characters NetBIOS allows, as Windows derives it.
+	NetBIOSName string
 }
 
 func (c Config) withDefaults() Config {
@@ -77,8 +85,23 @@ func (c Config) withDefaults() Config {
 		c.Policies = DefaultPolicies
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.NetBIOSName == "" {
+		c.NetBIOSName = DefaultNetBIOSName(c.Domain)
+	}
 	c.Meetings = c.Meetings.withDefaults()
 	return c
+}
+
+// DefaultNetBIOSName is the NetBIOS name Windows gives a domain by default:
+// its first label, upper-cased, at most 15 characters ("CONTOSO" for
+// contoso.com).
+func DefaultNetBIOSName(domain string) string {
+	label, _, _ := strings.Cut(domain, ".")
+	label = strings.ToUpper(label)
+	if len(label) > 15 {
+		label = label[:15]
+	}
+	return label
 }
 
 // Server serves the UCWA API.

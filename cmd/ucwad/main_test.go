@@ -66,6 +66,16 @@ func TestServeSignIn(t *testing.T) {
 		t.Fatalf("no demo user printed:\n%s", out)
 	}
 	signIn(t, http.DefaultClient, m.URL, match[1], match[2])
+	// The down-level logon name of the demo user, with the NetBIOS name
+	// derived from --domain.
+	res, err := http.PostForm(m.URL+"/WebTicket/oauthtoken", url.Values{"grant_type": {"password"}, "username": {`example\demo`}, "password": {match[2]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf(`token for example\demo: %d`, res.StatusCode)
+	}
 }
 
 func signIn(t *testing.T, c *http.Client, base, user, password string) {
@@ -211,6 +221,18 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if c.Domain != "contoso.com" || c.Addr != "127.0.0.1:7777" || c.PublicURL != "https://lyncweb.contoso.com" || c.DB != "ucwad.db" {
 		t.Fatalf("config %+v", c)
 	}
+	if c.NetBIOSName != "CONTOSO" {
+		t.Errorf("default NetBIOS name %q for contoso.com, want CONTOSO", c.NetBIOSName)
+	}
+	env, _, _ = testEnv("", map[string]string{"UCWAD_DOMAIN": "averyveryverylongname.contoso.com", "UCWAD_NETBIOS_NAME": "corp"})
+	m = NewMain(env)
+	if err := m.ParseFlags(nil); err != nil || m.Config.NetBIOSName != "corp" {
+		t.Errorf("NetBIOS name from the environment: %q %v", m.Config.NetBIOSName, err)
+	}
+	m = NewMain(env)
+	if err := m.ParseFlags([]string{"--netbios-name", ""}); err != nil || m.Config.NetBIOSName != "AVERYVERYVERYLO" {
+		t.Errorf("default NetBIOS name of a long first label: %q %v", m.Config.NetBIOSName, err)
+	}
 	for _, args := range [][]string{
 		{"--addr", "nonsense"},
 		{"--public-url", "lyncweb.contoso.com"},
@@ -219,6 +241,8 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		{"--sync", "sometimes"},
 		{"--domain", "a b"},
 		{"--log-level", "loud"},
+		{"--netbios-name", "CON.TOSO"},
+		{"--netbios-name", "MUCHTOOLONGFORNETBIOS"},
 		{"--config", filepath.Join(t.TempDir(), "missing.json")},
 		{"stray"},
 	} {

@@ -69,6 +69,9 @@ func (m *Main) ParseFlags(args []string) error {
 		return err
 	}
 	m.Config.File = fc
+	if m.Config.NetBIOSName == "" {
+		m.Config.NetBIOSName = httpapi.DefaultNetBIOSName(m.Config.Domain)
+	}
 	return m.Config.Validate()
 }
 
@@ -113,6 +116,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	api := httpapi.New(httpapi.Config{
 		PublicURL:     c.PublicURL,
+		Domain:        c.Domain,
+		NetBIOSName:   c.NetBIOSName,
 		MaxBodyBytes:  c.File.Limits.MaxBodyBytes,
 		TokenLifetime: c.File.Limits.TokenLifetime.Duration,
 		Policies:      c.File.Policies,
