@@ -4,7 +4,9 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/httpapi"
 	"github.com/ucwad/ucwad/ucwa"
 )
@@ -132,4 +134,68 @@ func TestDownLevelLogonNames(t *testing.T) {
 	e = newEnv(t, func(c *httpapi.Config) { c.Domain = "contoso.com"; c.NetBIOSName = "CORP" })
 	signIn(e, `corp\alice`).wantStatus(t, 200)
 	signIn(e, `CONTOSO\alice`).wantStatus(t, 400)
+}
+
+// TestExtensionHousekeepingNotStored: SDKs send back Self, PGuid (holding
+// the sentinel's name), ETag, rel and href with an extension; none of them
+// is stored as data, in any casing, on POST or PUT, in JSON or XML.
+func TestExtensionHousekeepingNotStored(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "house")
+	m := s.schedule(t, "{}")
+	x := s.addExtension(t, m, `{"id":"x1","type":"Undefined","color":"blue","Self":"/somewhere","PGuid":"abc","ETAG":"1","Rel":"r","HREF":"/h","pguid":"again"}`)
+	name := sentinel(t, x)
+	wantMembers(t, x, "id", "type", "color", name, "etag")
+	wantMembers(t, s.get(t, x.Href), "id", "type", "color", name, "etag")
+
+	// The C# SDK's PUT: the GET body plus Self and PGuid naming the sentinel.
+	got := s.get(t, x.Href)
+	body := putBody(t, got, map[string]any{"Self": x.Href, "PGuid": name, "size": "L"})
+	s.put(x.Href, str(t, got, "etag"), body).wantStatus(t, 200)
+	wantMembers(t, s.get(t, x.Href), "id", "type", "color", "size", name, "etag")
+
+	// The same in XML.
+	got = s.get(t, x.Href)
+	xml := `<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa"><property name="self">` + x.Href +
+		`</property><property name="pGuid">` + name + `</property><property name="` + name + `">` + ucwa.PutSentinel +
+		`</property><property name="color">red</property></input>`
+	s.do(req{method: "PUT", url: x.Href, body: xml, header: map[string]string{"Content-Type": "application/xml", "If-Match": str(t, got, "etag")}}).wantStatus(t, 200)
+	after := s.get(t, x.Href)
+	wantMembers(t, after, "id", "type", "color", name, "etag")
+	wantProp(t, after, "color", ucwa.String("red"))
+}
+
+// TestExtensionPropertyNames: a property name XML cannot carry, or could
+// carry only altered (NUL, control characters including U+0085, invalid
+// UTF-8, U+FFFE), is refused with 400 naming the member, and nothing is
+// stored; so is an id with U+0085.
+func TestExtensionPropertyNames(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "names")
+	m := s.schedule(t, "{}")
+	exts := link(t, m, "onlineMeetingExtensions")
+	for _, tc := range []struct{ body, member string }{
+		{`{"id":"n1","a\u0000b":"v"}`, "a\x00b"},
+		{`{"id":"n1","a\u0001":"v"}`, "a\x01"},
+		{`{"id":"n1","tab\there":"v"}`, "tab\there"},
+		{`{"id":"n1","next\u0085line":"v"}`, "next\u0085line"},
+		{`{"id":"n1","del\u007f":"v"}`, "del\x7f"},
+		{"{\"id\":\"n1\",\"bad\xffname\":\"v\"}", "bad\xffname"},
+		{`{"id":"n1","\ufffe":"v"}`, "\ufffe"},
+		{`{"id":"n1","half\ud800":"v"}`, "half\xed\xa0\x80"},
+		{`{"id":"a\u0085b"}`, "id"},
+	} {
+		r := s.do(req{method: "POST", url: exts, body: tc.body, header: jsonBody})
+		reason := r.wantError(t, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure)
+		// JSON carries the name back exactly, unless it is not UTF-8.
+		if len(reason.Parameters) != 1 || utf8.ValidString(tc.member) && reason.Parameters[0].Name != tc.member {
+			t.Errorf("%q: parameters %+v, want %q", tc.body, reason.Parameters, tc.member)
+		}
+	}
+	if got := s.get(t, exts).FindEmbedded("onlineMeetingExtension"); len(got) != 0 {
+		t.Errorf("%d extensions stored from refused bodies", len(got))
+	}
+	// Ordinary non-ASCII names are properties like any other.
+	x := s.addExtension(t, m, `{"id":"n2","Farbe":"blau","名前":"値","ünï code":"ok"}`)
+	wantMembers(t, s.get(t, x.Href), "id", "type", "Farbe", "名前", "ünï code", sentinel(t, x), "etag")
 }
