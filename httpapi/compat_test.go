@@ -1,8 +1,12 @@
 package httpapi_test
 
 import (
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -198,4 +202,63 @@ func TestExtensionPropertyNames(t *testing.T) {
 	// Ordinary non-ASCII names are properties like any other.
 	x := s.addExtension(t, m, `{"id":"n2","Farbe":"blau","名前":"値","ünï code":"ok"}`)
 	wantMembers(t, s.get(t, x.Href), "id", "type", "Farbe", "名前", "ünï code", sentinel(t, x), "etag")
+}
+
+// TestRevisionsAccepted: the revisions clients send are served.
+func TestRevisionsAccepted(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "rev")
+	for _, v := range []string{"2", "2.0", " 2.0 ", "1", "1.5", "0"} {
+		s.do(req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": v}}).wantStatus(t, 200)
+	}
+	for _, v := range []string{"2.", ".5", "1.2.3", "0x2"} {
+		wantParameter(t, s.do(req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": v}}), "X-MS-RequiresMinResourceVersion")
+	}
+}
+
+// TestIfMatchBounded: If-Match names at most 64 entity tags; beyond, 400
+// ParameterValidationFailure naming If-Match, and nothing changes.
+func TestIfMatchBounded(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "tags")
+	m := s.schedule(t, `{"subject":"before"}`)
+	etag := str(t, m, "etag")
+	stale := func(n int) string {
+		tags := make([]string, n)
+		for i := range tags {
+			tags[i] = `"stale` + strconv.Itoa(i) + `"`
+		}
+		return strings.Join(tags, ", ")
+	}
+	body := putBody(t, m, map[string]any{"subject": "after"})
+	// put sends the PUT with one If-Match header line per value.
+	put := func(ifMatch ...string) *resp {
+		hr, err := http.NewRequest("PUT", e.base+m.Href, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Header.Set("Authorization", "Bearer "+s.token)
+		hr.Header.Set("Content-Type", "application/json")
+		hr.Header.Set("Accept", "application/json")
+		for _, v := range ifMatch {
+			hr.Header.Add("If-Match", v)
+		}
+		res, err := e.srv.Client().Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &resp{Response: res, body: b}
+	}
+	// 65 tags, the right one last, on one line or two: refused.
+	wantParameter(t, put(stale(64)+`, "`+etag+`"`), "If-Match")
+	wantParameter(t, put(stale(40), stale(24)+`,"`+etag+`"`), "If-Match")
+	wantProp(t, s.get(t, m.Href), "subject", ucwa.String("before"))
+	// 64 tags, the right one last: served.
+	put(stale(63)+`, "`+etag+`"`).wantStatus(t, http.StatusOK)
+	wantProp(t, s.get(t, m.Href), "subject", ucwa.String("after"))
 }

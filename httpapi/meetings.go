@@ -355,22 +355,32 @@ func (s *Server) handleExtensionDelete(w http.ResponseWriter, r *http.Request, c
 	return nil
 }
 
+// maxIfMatchTags bounds the entity tags of one If-Match header: each one
+// may cost an update transaction, and a client holds one ETag per resource
+// (a few, if it retries with older ones).
+const maxIfMatchTags = 64
+
 // ifMatch returns the entity tags of the If-Match header without quotes and
 // W/ prefixes; "*" becomes "" (any). Without the header a PUT is refused
-// with 428, as PayloadFormat.md requires.
+// with 428, as PayloadFormat.md requires; with more than maxIfMatchTags
+// tags, with 400.
 func ifMatch(r *http.Request) ([]string, error) {
 	var tags []string
 	for _, v := range r.Header.Values("If-Match") {
-		for _, t := range strings.Split(v, ",") {
+		for t := range strings.SplitSeq(v, ",") {
 			t = strings.TrimSpace(t)
 			t = strings.TrimPrefix(t, "W/")
 			t = strings.Trim(t, `"`)
 			if t == "*" {
 				return []string{""}, nil
 			}
-			if t != "" {
-				tags = append(tags, t)
+			if t == "" {
+				continue
 			}
+			if len(tags) == maxIfMatchTags {
+				return nil, ucwad.InvalidParameter("If-Match", "If-Match may name at most %d entity tags.", maxIfMatchTags)
+			}
+			tags = append(tags, t)
 		}
 	}
 	if len(tags) == 0 {

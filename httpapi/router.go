@@ -229,19 +229,32 @@ const supportedRevision = 2
 
 // checkVersion honours X-MS-RequiresMinResourceVersion: "2" and "2.0" (and
 // anything lower) are served; a higher revision is refused as UCWA does.
+// A revision is a plain decimal number: NaN, infinities, exponents and hex
+// floats, which ParseFloat would take, are not revisions (NaN compares as
+// lower than everything and would be served).
 func checkVersion(r *http.Request) error {
 	v := strings.TrimSpace(r.Header.Get("X-MS-RequiresMinResourceVersion"))
 	if v == "" {
 		return nil
 	}
 	n, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	if err != nil || !plainDecimal(v) {
 		return ucwad.InvalidParameter("X-MS-RequiresMinResourceVersion", "The header X-MS-RequiresMinResourceVersion must be a number such as 2.0.")
 	}
 	if n > supportedRevision {
 		return ucwad.Errorf(ucwad.ENotFound, "APIVersionNotSupported", "This server serves resource revision %d.", supportedRevision)
 	}
 	return nil
+}
+
+// plainDecimal reports whether s is digits with at most one decimal point
+// between digits, such as "2" or "2.0".
+func plainDecimal(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	digits := func(d string) bool {
+		return d != "" && strings.Trim(d, "0123456789") == ""
+	}
+	return digits(whole) && (!dot || digits(frac))
 }
 
 // authenticate resolves the bearer token to its user or fails with
