@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ucwad/ucwad"
@@ -261,4 +262,54 @@ func TestIfMatchBounded(t *testing.T) {
 	// 64 tags, the right one last: served.
 	put(stale(63)+`, "`+etag+`"`).wantStatus(t, http.StatusOK)
 	wantProp(t, s.get(t, m.Href), "subject", ucwa.String("after"))
+}
+
+// TestHeldPGetRevokedToken: a P-GET held while its token is revoked (a
+// password change or the user's removal, here through the store as
+// another process would do it) answers 401 with the challenge when its
+// batch is released, instead of delivering.
+func TestHeldPGetRevokedToken(t *testing.T) {
+	ctx := t.Context()
+	t.Run("password changed, then an event", func(t *testing.T) {
+		e := newEnv(t)
+		s := e.signIn("alice", "revoke")
+		u, err := e.store.FindUserBySIP(ctx, "alice@contoso.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := s.startPGet(t, link(t, s.app, "events"), nil)
+		e.waitTimers(heldTimers)
+		if err := e.store.SetUserPassword(ctx, u.ID, u.PasswordHash); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.MakeApplicationAvailable(ctx, u.ID, str(t, s.app, "id")); err != nil {
+			t.Fatal(err)
+		}
+		r := p.wait()
+		r.wantError(t, http.StatusUnauthorized, ucwad.EUnauthorized, "")
+		challengeTokenURL(t, r)
+	})
+	t.Run("user removed, then the timeout", func(t *testing.T) {
+		e := newEnv(t)
+		s := e.signIn("alice", "remove")
+		u, err := e.store.FindUserBySIP(ctx, "alice@contoso.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := s.startPGet(t, link(t, s.app, "events"), nil)
+		e.waitTimers(heldTimers)
+		if err := e.store.DeleteUser(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(180 * time.Second)
+		p.wait().wantError(t, http.StatusUnauthorized, ucwad.EUnauthorized, "")
+	})
+	t.Run("token still valid", func(t *testing.T) {
+		e := newEnv(t)
+		s := e.signIn("alice", "valid")
+		p := s.startPGet(t, link(t, s.app, "events"), nil)
+		e.waitTimers(heldTimers)
+		e.clock.Advance(180 * time.Second)
+		p.wait().wantStatus(t, http.StatusOK)
+	})
 }

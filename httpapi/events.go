@@ -75,6 +75,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 
 	release, held := false, false
 	for {
+		// A request held for minutes is authenticated again before it
+		// releases anything: its token may have been revoked meanwhile.
+		if held {
+			if err := s.stillSignedIn(r.Context(), c); err != nil {
+				return err
+			}
+		}
 		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release)
 		if err != nil {
 			if ucwad.ErrorCode(err) == ucwad.ENotFound {

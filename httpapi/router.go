@@ -43,6 +43,7 @@ type call struct {
 	params      map[string]string
 	base        string // absolute scheme://host of the server as the client sees it
 	user        *ucwad.User
+	tokenHash   []byte // the hash of the caller's access token
 	app         *ucwad.Application
 	instanceID  string // the multi-tab instanceId the request named, if any
 }
@@ -264,7 +265,8 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 	if !ok {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
-	_, u, err := s.store.FindToken(r.Context(), auth.HashToken(value))
+	hash := auth.HashToken(value)
+	_, u, err := s.store.FindToken(r.Context(), hash)
 	if ucwad.ErrorCode(err) == ucwad.ENotFound {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
@@ -272,7 +274,20 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 		return err
 	}
 	c.user = u
+	c.tokenHash = hash
 	return nil
+}
+
+// stillSignedIn checks again that the call's token is valid, for requests
+// that outlive their authentication (a held P-GET): a password change or
+// the user's removal, possibly by another process, revokes the token, and
+// the token may expire meanwhile. Fails with EUnauthorized then.
+func (s *Server) stillSignedIn(ctx context.Context, c *call) error {
+	_, _, err := s.store.FindToken(ctx, c.tokenHash)
+	if ucwad.ErrorCode(err) == ucwad.ENotFound {
+		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
+	}
+	return err
 }
 
 // requestDeadline bounds how long one ordinary request may take to send its
