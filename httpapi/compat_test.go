@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -312,4 +313,106 @@ func TestHeldPGetRevokedToken(t *testing.T) {
 		e.clock.Advance(180 * time.Second)
 		p.wait().wantStatus(t, http.StatusOK)
 	})
+}
+
+// TestSignInFailuresLogged: a failed sign-in is logged at info with the
+// user name and the reason, never the password; refused token requests
+// too.
+func TestSignInFailuresLogged(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) { c.Domain = "contoso.com" })
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	post := func(v url.Values) {
+		e.do(req{method: "POST", url: "/WebTicket/oauthtoken", header: form, body: v.Encode()}).wantStatus(t, 400)
+	}
+	post(url.Values{"grant_type": {"password"}, "username": {"alice@contoso.com"}, "password": {"hunter2-wrong"}})
+	post(url.Values{"grant_type": {"password"}, "username": {`CONTOSO\carol`}, "password": {"hunter2-carol"}})
+	post(url.Values{"grant_type": {"urn:microsoft.rtc:windows"}, "username": {"alice@contoso.com"}, "password": {"hunter2-grant"}})
+	failed := e.logs.records(t, "sign-in failed")
+	want := []struct{ user, reason string }{{"alice@contoso.com", "wrong password"}, {"carol@contoso.com", "unknown user"}}
+	if len(failed) != len(want) {
+		t.Fatalf("sign-in failed lines %v, want %d", failed, len(want))
+	}
+	for i, w := range want {
+		if f := failed[i]; f["level"] != "INFO" || f["user"] != w.user || f["reason"] != w.reason || f["remote"] == "" {
+			t.Errorf("line %d: %v, want info, user %s, reason %s, remote", i, f, w.user, w.reason)
+		}
+	}
+	refused := e.logs.records(t, "sign-in refused")
+	if len(refused) != 1 || refused[0]["level"] != "INFO" || refused[0]["error"] != "unsupported_grant_type" {
+		t.Errorf("sign-in refused lines %v", refused)
+	}
+	e.logs.mu.Lock()
+	all := e.logs.buf.String()
+	e.logs.mu.Unlock()
+	if strings.Contains(all, "hunter2") {
+		t.Errorf("a password was logged:\n%s", all)
+	}
+}
+
+// TestRequestLogNamesErrors: request lines of 4xx and 5xx answers carry the
+// error code and subcode (the OAuth error for the token endpoint).
+func TestRequestLogNamesErrors(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "log")
+	s.do(req{method: "GET", url: s.app.Href + "/nothing"}).wantStatus(t, 404)
+	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+	e.do(req{method: "POST", url: "/WebTicket/oauthtoken", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		body: "grant_type=password&username=alice@contoso.com&password=wrong"}).wantStatus(t, 400)
+	want := map[string]map[string]any{
+		s.app.Href + "/nothing":            {"status": 404.0, "error": "NotFound", "subcode": "ResourceNotFound"},
+		s.app.Href + "/me/makeMeAvailable": {"status": 204.0, "error": nil, "subcode": nil},
+		"/WebTicket/oauthtoken":            {"status": 400.0, "error": "invalid_grant", "subcode": nil},
+	}
+	seen := 0
+	for _, rec := range e.logs.records(t, "request") {
+		w, ok := want[rec["path"].(string)]
+		if !ok {
+			continue
+		}
+		if rec["path"] == "/WebTicket/oauthtoken" && rec["status"] == 200.0 {
+			continue // the sign-in of the session
+		}
+		seen++
+		for k, v := range w {
+			if rec[k] != v {
+				t.Errorf("request line %v: %s is %v, want %v", rec, k, rec[k], v)
+			}
+		}
+	}
+	if seen != 3 {
+		t.Errorf("%d of the 3 request lines found", seen)
+	}
+}
+
+// TestAbandonedRequestLogged: a P-GET the client gives up is logged as
+// abandoned, not as a request with status 0.
+func TestAbandonedRequestLogged(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "abandon")
+	events := link(t, s.app, "events")
+	ctx, cancel := context.WithCancel(t.Context())
+	hr, _ := http.NewRequestWithContext(ctx, "GET", e.base+events, nil)
+	hr.Header.Set("Authorization", "Bearer "+s.token)
+	done := make(chan error, 1)
+	go func() {
+		res, err := e.srv.Client().Do(hr)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	e.waitTimers(heldTimers)
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled request was answered")
+	}
+	rec := e.logs.wait(t, "request abandoned by the client")
+	if u, _ := url.Parse(events); rec["path"] != u.Path || rec["method"] != "GET" {
+		t.Errorf("abandoned line %v", rec)
+	}
+	for _, r := range e.logs.records(t, "request") {
+		if r["status"] == 0.0 {
+			t.Errorf("request logged with status 0: %v", r)
+		}
+	}
 }

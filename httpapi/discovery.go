@@ -76,6 +76,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) er
 	err := s.issueToken(w, r)
 	var oe *oauthError
 	if errors.As(err, &oe) {
+		c.errCode = oe.code
+		if oe.code != "invalid_grant" { // checkPassword logs those, with the user
+			s.log.Info("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", r.RemoteAddr)
+		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
@@ -192,7 +196,13 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 		return nil, err
 	}
 	if !ok || u == nil {
-		// Attempt counted it as a failure already.
+		// Attempt counted it as a failure already. The operator learns
+		// which it was; the client does not.
+		reason := "wrong password"
+		if u == nil {
+			reason = "unknown user"
+		}
+		s.log.Info("sign-in failed", "user", username, "reason", reason, "remote", r.RemoteAddr)
 		return nil, &oauthError{http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect."}
 	}
 	s.throttle.Success(username)

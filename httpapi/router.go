@@ -46,6 +46,10 @@ type call struct {
 	tokenHash   []byte // the hash of the caller's access token
 	app         *ucwad.Application
 	instanceID  string // the multi-tab instanceId the request named, if any
+	// errCode and errSubcode are the error the request was answered with,
+	// for the request log; handlers that answer errors of their own (the
+	// token endpoint's OAuth errors) set errCode themselves.
+	errCode, errSubcode string
 }
 
 func newCall(r *http.Request) *call {
@@ -181,13 +185,36 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	err := s.serve(sw, r, c)
 	if err != nil && r.Context().Err() != nil {
-		// The client went away mid-request: nobody to answer, nothing to log.
+		// The client went away mid-request: nobody to answer.
 		err = nil
 	}
 	if err != nil {
+		c.errCode, c.errSubcode = string(ucwad.EServiceFailure), ""
+		var e *ucwad.Error
+		if errors.As(err, &e) {
+			c.errCode, c.errSubcode = string(e.Code), e.Subcode
+		}
 		s.renderError(sw, r, c, err)
 	}
-	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", s.clock.Now().Sub(start))
+	duration := s.clock.Now().Sub(start)
+	if sw.status == 0 && r.Context().Err() != nil {
+		// Nothing was answered because the client left (a P-GET it gave
+		// up, a connection it closed): not a status, an event of its own.
+		s.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "duration", duration)
+		return
+	}
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status}
+	if status >= 400 && c.errCode != "" {
+		attrs = append(attrs, "error", c.errCode)
+		if c.errSubcode != "" {
+			attrs = append(attrs, "subcode", c.errSubcode)
+		}
+	}
+	s.log.Debug("request", append(attrs, "duration", duration)...)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {

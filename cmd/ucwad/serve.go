@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -143,6 +144,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if certFile != "" {
 			fmt.Fprintf(m.Env.Stdout, "TLS certificate: %s (self-signed: make clients trust this file)\n", certFile)
 		}
+		m.printCertificateNames(cfg)
 		ln = tls.NewListener(ln, cfg)
 		scheme = "https"
 	}
@@ -163,7 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	base := m.URL
 	if c.PublicURL != "" {
-		base = c.PublicURL
+		base = strings.TrimRight(c.PublicURL, "/")
 	}
 	fmt.Fprintf(m.Env.Stdout, "ucwad is listening on %s\nAutodiscover: %s/Autodiscover/AutodiscoverService.svc/root\n", m.URL, base)
 	return nil
