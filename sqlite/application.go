@@ -100,6 +100,9 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 				return err
 			}
 		}
+		if err := db.checkChannels(ctx, tx, a.UserID, id, instanceID); err != nil {
+			return err
+		}
 		// Every application has its default channel, whatever tabs it
 		// also has, so its default events link always works.
 		if _, err := tx.ExecContext(ctx, `
@@ -119,6 +122,33 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 		app = a
 	}
 	return app, created, nil
+}
+
+// checkChannels fails with EConflict (subcode LimitExceeded) when
+// registering application appID on instanceID needs channels beyond the
+// application's or the user's limit. Channels that exist already cost
+// nothing: registering again always works.
+func (db *DB) checkChannels(ctx context.Context, tx *writeTx, userID int64, appID, instanceID string) error {
+	var missing, appChannels, userChannels int
+	if err := tx.QueryRowContext(ctx, `
+		SELECT (SELECT COUNT(*) FROM (SELECT '' AS i UNION SELECT ?2) n
+		        WHERE NOT EXISTS (SELECT 1 FROM channels WHERE application_id = ?1 AND instance_id = n.i)),
+		       (SELECT COUNT(*) FROM channels WHERE application_id = ?1),
+		       (SELECT COUNT(*) FROM channels c JOIN applications a ON a.id = c.application_id WHERE a.user_id = ?3)`,
+		appID, instanceID, userID).Scan(&missing, &appChannels, &userChannels); err != nil {
+		return err
+	}
+	switch {
+	case missing == 0:
+		return nil
+	case appChannels+missing > db.maxAppChannels:
+		return ucwad.Errorf(ucwad.EConflict, ucwad.SubLimitExceeded,
+			"The application already has the maximum of %d event channels (maxChannelsPerApplication): delete one (DELETE on the application with its instanceId) or reuse an instanceId.", db.maxAppChannels)
+	case userChannels+missing > db.maxUserChannels:
+		return ucwad.Errorf(ucwad.EConflict, ucwad.SubLimitExceeded,
+			"Your applications already have the maximum of %d event channels (maxChannelsPerUser): delete an application or one of its instances first.", db.maxUserChannels)
+	}
+	return nil
 }
 
 // FindApplication returns the application with that id if it belongs to
@@ -176,7 +206,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 			return err
 		}
 		for _, subject := range []string{ucwad.SubjectMe, ucwad.SubjectCommunication} {
-			apps, err := db.appendEvent(ctx, tx, "a.id = ?", id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
+			apps, err := db.appendEvent(ctx, tx, userID, "a.id = ?", id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
 			if err != nil {
 				return err
 			}

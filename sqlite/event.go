@@ -11,15 +11,17 @@ import (
 	"github.com/ucwad/ucwad"
 )
 
-// eventColumns are the columns scanEvent reads.
-const eventColumns = `seq, type, subject, meeting_id, extension_id, data`
+// eventColumns are the columns scanEvent reads: a log row joined with its
+// body (e and b).
+const eventColumns = `e.seq, b.type, b.subject, b.meeting_id, b.extension_id, b.data, b.size`
 
-func scanEvent(row scanner) (ucwad.Event, error) {
+func scanEvent(row scanner) (ucwad.Event, int64, error) {
 	var e ucwad.Event
 	var typ string
-	err := row.Scan(&e.Seq, &typ, &e.Subject, &e.MeetingID, &e.ExtensionID, &e.Data)
+	var size int64
+	err := row.Scan(&e.Seq, &typ, &e.Subject, &e.MeetingID, &e.ExtensionID, &e.Data, &size)
 	e.Type = ucwad.EventType(typ)
-	return e, err
+	return e, size, err
 }
 
 // ReadBatch serves "GET events?ack=N" on a channel; see ucwad.EventStore.
@@ -67,13 +69,16 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 			}
 		}
 		if ack < next {
-			evs, err := queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM events
-				WHERE application_id = ? AND instance_id = ? AND batch = ? ORDER BY seq`, appID, instanceID, ack)
+			evs, err := queryEvents(ctx, tx, 0, `SELECT `+eventColumns+` FROM events e JOIN event_bodies b ON b.id = e.body
+				WHERE e.application_id = ? AND e.instance_id = ? AND e.batch = ? ORDER BY e.seq`, appID, instanceID, ack)
 			b = &ucwad.Batch{Ack: ack, Events: evs}
 			return err
 		}
-		evs, err := queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM events
-			WHERE application_id = ? AND instance_id = ? AND batch IS NULL ORDER BY seq`, appID, instanceID)
+		// A batch takes the waiting events up to the byte budget (at least
+		// one): the rest wait for the next batch, which the client asks for
+		// at once.
+		evs, err := queryEvents(ctx, tx, db.maxBatchBytes, `SELECT `+eventColumns+` FROM events e JOIN event_bodies b ON b.id = e.body
+			WHERE e.application_id = ? AND e.instance_id = ? AND e.batch IS NULL ORDER BY e.seq`, appID, instanceID)
 		if err != nil {
 			return err
 		}
@@ -102,19 +107,27 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 	return b, nil
 }
 
-func queryEvents(ctx context.Context, tx *writeTx, query string, args ...any) ([]ucwad.Event, error) {
+// queryEvents reads the events query selects. With budget > 0 it stops
+// after the event that brings their bodies' size to budget or beyond, so
+// that a batch holds at least one event and at most budget bytes more than
+// its last one.
+func queryEvents(ctx context.Context, tx *writeTx, budget int64, query string, args ...any) ([]ucwad.Event, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var evs []ucwad.Event
+	var total int64
 	for rows.Next() {
-		e, err := scanEvent(rows)
+		e, size, err := scanEvent(rows)
 		if err != nil {
 			return nil, err
 		}
 		evs = append(evs, e)
+		if total += size; budget > 0 && total >= budget {
+			break
+		}
 	}
 	return evs, rows.Err()
 }
@@ -169,19 +182,47 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 	return ids, nil
 }
 
+// bodyOverhead is what a body counts against its user's bound beyond its
+// data and identifiers: roughly what its row costs, so that bodies without
+// data count too.
+const bodyOverhead = 64
+
 // appendEvent adds ev, in transaction tx, to every channel of the
-// applications that where selects ("a.id = ?" or "a.user_id = ?", with
-// arg), and returns those applications' ids for notification after commit.
-// A channel whose log is over the limit loses its oldest events and is
-// marked for resync.
-func (db *DB) appendEvent(ctx context.Context, tx *writeTx, where string, arg any, ev ucwad.Event) ([]string, error) {
+// applications of user userID that where selects ("a.id = ?" or
+// "a.user_id = ?", with arg), and returns those applications' ids for
+// notification after commit. The event's body is stored once; each
+// channel's log row refers to it. A channel whose log is over its count
+// limit, and a user whose bodies are over the byte bound, lose their oldest
+// events and are marked for resync.
+func (db *DB) appendEvent(ctx context.Context, tx *writeTx, userID int64, where string, arg any, ev ucwad.Event) ([]string, error) {
 	now := millis(db.clock.Now())
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO events (application_id, instance_id, type, subject, meeting_id, extension_id, data, created_at)
-		SELECT c.application_id, c.instance_id, ?, ?, ?, ?, ?, ?
+	size := int64(len(ev.Data) + len(ev.MeetingID) + len(ev.ExtensionID) + bodyOverhead)
+	var body int64
+	if err := tx.QueryRowContext(ctx, `
+		INSERT INTO event_bodies (user_id, refs, size, type, subject, meeting_id, extension_id, created_at, data)
+		VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		userID, size, string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, now, ev.Data).Scan(&body); err != nil {
+		return nil, err
+	}
+	refs, err := changed(tx.ExecContext(ctx, `
+		INSERT INTO events (application_id, instance_id, body)
+		SELECT c.application_id, c.instance_id, ?
 		FROM channels c JOIN applications a ON a.id = c.application_id
-		WHERE `+where,
-		string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, ev.Data, now, arg); err != nil {
+		WHERE `+where, body, arg))
+	if err != nil {
+		return nil, err
+	}
+	var userBytes int64
+	if err := tx.QueryRowContext(ctx, `UPDATE users SET event_bytes = event_bytes + ? WHERE id = ? RETURNING event_bytes`,
+		size, userID).Scan(&userBytes); err != nil {
+		return nil, err
+	}
+	if refs == 0 {
+		// Nobody to tell: the body goes at once (and its size with it).
+		_, err := tx.ExecContext(ctx, `DELETE FROM event_bodies WHERE id = ?`, body)
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE event_bodies SET refs = ? WHERE id = ?`, refs, body); err != nil {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `
@@ -191,15 +232,15 @@ func (db *DB) appendEvent(ctx context.Context, tx *writeTx, where string, arg an
 	if err != nil {
 		return nil, err
 	}
-	type chanKey struct {
-		app, instance string
-		queued        int
+	type fullChannel struct {
+		chanKey
+		queued int
 	}
-	var full []chanKey
+	var full []fullChannel
 	var apps []string
 	seen := map[string]bool{}
 	for rows.Next() {
-		var k chanKey
+		var k fullChannel
 		if err := rows.Scan(&k.app, &k.instance, &k.queued); err != nil {
 			rows.Close()
 			return nil, err
@@ -216,35 +257,44 @@ func (db *DB) appendEvent(ctx context.Context, tx *writeTx, where string, arg an
 		return nil, err
 	}
 	for _, k := range full {
-		if err := db.capChannel(ctx, tx, k.app, k.instance, k.queued); err != nil {
+		if err := db.capChannel(ctx, tx, k.chanKey, k.queued-db.maxEvents); err != nil {
+			return nil, err
+		}
+	}
+	if userBytes > db.maxUserEventBytes {
+		if err := db.trimUser(ctx, tx, userID, userBytes-db.maxUserEventBytes, body); err != nil {
 			return nil, err
 		}
 	}
 	return apps, nil
 }
 
-// capChannel brings a channel whose log went over db.maxEvents back within
-// it (appendEvent calls it when the channel's queued count says so): it drops
-// the oldest events and every released-but-unacknowledged batch (a batch
-// must be re-delivered whole or not at all) and marks the channel so that
-// the next P-GET is told to resync.
-func (db *DB) capChannel(ctx context.Context, tx *writeTx, appID, instanceID string, queued int) error {
+// chanKey names one event channel.
+type chanKey struct{ app, instance string }
+
+// capChannel makes a channel lose at least excess events: every
+// released-but-unacknowledged batch (a batch must be re-delivered whole or
+// not at all) and, if that is not enough, the oldest waiting events; and
+// marks the channel so that the next P-GET is told to resync. appendEvent
+// calls it when the channel's queued count goes over the limit, and
+// trimUser with excess 0 (only the released batches go) for the channels it
+// took events from.
+func (db *DB) capChannel(ctx context.Context, tx *writeTx, ch chanKey, excess int) error {
 	released, err := changed(tx.ExecContext(ctx, `
 		DELETE FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NOT NULL`,
-		appID, instanceID))
+		ch.app, ch.instance))
 	if err != nil {
 		return err
 	}
-	// The oldest waiting events, as few as needed: the index walks them
-	// first, so this costs the excess, not the log's length.
-	excess := int64(queued-db.maxEvents) - released
 	var dropped int64
-	if excess > 0 {
+	if rest := int64(excess) - released; rest > 0 {
+		// The oldest waiting events, as few as needed: the index walks them
+		// first, so this costs the excess, not the log's length.
 		dropped, err = changed(tx.ExecContext(ctx, `
 			DELETE FROM events WHERE seq IN (
 			  SELECT seq FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NULL
 			  ORDER BY seq LIMIT ?)`,
-			appID, instanceID, excess))
+			ch.app, ch.instance, rest))
 		if err != nil {
 			return err
 		}
@@ -252,8 +302,64 @@ func (db *DB) capChannel(ctx context.Context, tx *writeTx, appID, instanceID str
 	_, err = tx.ExecContext(ctx, `
 		UPDATE channels SET lost = 1, acked_below = next_batch, queued = queued - ?
 		WHERE application_id = ? AND instance_id = ?`,
-		released+dropped, appID, instanceID)
+		released+dropped, ch.app, ch.instance)
 	return err
+}
+
+// trimUser drops the oldest event bodies of the user, with every log row
+// that refers to them, until at least excess bytes are gone; it never drops
+// keep (the body just appended). Every channel that lost events is marked
+// for resync, and loses its released batches too.
+func (db *DB) trimUser(ctx context.Context, tx *writeTx, userID, excess, keep int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, size FROM event_bodies WHERE user_id = ? AND id <> ? ORDER BY id`, userID, keep)
+	if err != nil {
+		return err
+	}
+	var bodies []int64
+	for freed := int64(0); freed < excess && rows.Next(); {
+		var id, size int64
+		if err := rows.Scan(&id, &size); err != nil {
+			rows.Close()
+			return err
+		}
+		bodies = append(bodies, id)
+		freed += size
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	lost := map[chanKey]int64{}
+	var order []chanKey
+	for _, body := range bodies {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM events WHERE body = ? RETURNING application_id, instance_id`, body)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k chanKey
+			if err := rows.Scan(&k.app, &k.instance); err != nil {
+				rows.Close()
+				return err
+			}
+			if _, ok := lost[k]; !ok {
+				order = append(order, k)
+			}
+			lost[k]++
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	for _, k := range order {
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET queued = queued - ? WHERE application_id = ? AND instance_id = ?`,
+			lost[k], k.app, k.instance); err != nil {
+			return err
+		}
+		if err := db.capChannel(ctx, tx, k, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notify tells the notifier, after commit, which applications changed.

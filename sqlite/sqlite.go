@@ -44,7 +44,31 @@ type Options struct {
 	// processes sharing the file; 0 means DefaultPollInterval, negative
 	// disables the poll (a single process needs none).
 	PollInterval time.Duration
+	// MaxChannelsPerApplication and MaxChannelsPerUser bound the event
+	// channels (the default one and one per instanceId) of one application
+	// and of all of a user's applications together; a registration that
+	// would need one more fails with EConflict, subcode LimitExceeded. 0
+	// means DefaultMaxChannelsPerApplication and DefaultMaxChannelsPerUser.
+	MaxChannelsPerApplication, MaxChannelsPerUser int
+	// MaxEventBytesPerUser bounds the event bodies a user's channels hold
+	// together (each body counted once however many channels hold it);
+	// over it, the user's oldest events are dropped and the channels that
+	// lose some are told to resync. A change is never refused for it. 0
+	// means DefaultMaxEventBytesPerUser.
+	MaxEventBytesPerUser int64
+	// MaxBatchBytes is the event body bytes one event batch takes beyond its
+	// first event; the rest wait for the next batch. 0 means
+	// DefaultMaxBatchBytes.
+	MaxBatchBytes int64
 }
+
+// Defaults of the per-user event channel bounds.
+const (
+	DefaultMaxChannelsPerApplication = 16
+	DefaultMaxChannelsPerUser        = 200
+	DefaultMaxEventBytesPerUser      = 4 << 20
+	DefaultMaxBatchBytes             = 64 << 10
+)
 
 // DefaultMaxEventsPerChannel is the event log limit used when
 // Options.MaxEventsPerChannel is 0.
@@ -88,6 +112,17 @@ type DB struct {
 	maxEvents int
 	notifier  ucwad.Notifier
 	watcher   *watcher
+
+	maxAppChannels, maxUserChannels  int
+	maxUserEventBytes, maxBatchBytes int64
+}
+
+// orDefault is v, or def when v is zero.
+func orDefault[T int | int64](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 var _ ucwad.Store = (*DB)(nil)
@@ -131,8 +166,21 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if maxEvents <= 0 {
 		maxEvents = DefaultMaxEventsPerChannel
 	}
+	for _, o := range []struct {
+		name string
+		v    int64
+	}{{"MaxChannelsPerApplication", int64(opts.MaxChannelsPerApplication)}, {"MaxChannelsPerUser", int64(opts.MaxChannelsPerUser)},
+		{"MaxEventBytesPerUser", opts.MaxEventBytesPerUser}, {"MaxBatchBytes", opts.MaxBatchBytes}} {
+		if o.v < 0 {
+			return nil, fmt.Errorf("sqlite: negative %s %d", o.name, o.v)
+		}
+	}
 	db := &DB{clock: clk, maxApps: maxApps, maxEvents: maxEvents, notifier: opts.Notifier,
-		watcher: &watcher{stop: make(chan struct{})}}
+		maxAppChannels:    orDefault(opts.MaxChannelsPerApplication, DefaultMaxChannelsPerApplication),
+		maxUserChannels:   orDefault(opts.MaxChannelsPerUser, DefaultMaxChannelsPerUser),
+		maxUserEventBytes: orDefault(opts.MaxEventBytesPerUser, DefaultMaxEventBytesPerUser),
+		maxBatchBytes:     orDefault(opts.MaxBatchBytes, DefaultMaxBatchBytes),
+		watcher:           &watcher{stop: make(chan struct{})}}
 	var err error
 	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
 	if err != nil {
@@ -305,6 +353,45 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		return prev.(*sql.Stmt), nil
 	}
 	return s, nil
+}
+
+// inReadTx runs f in a read transaction on the read pool, so that the
+// statements of one read see one snapshot. Like writeTx, it runs prepared
+// statements when the cache has them and prepares the others afterwards:
+// preparing needs a connection of the pool, which an in-memory database's
+// one connection, held by the transaction, cannot give.
+func (db *DB) inReadTx(ctx context.Context, f func(tx *readTx) error) error {
+	t, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &readTx{Tx: t, db: db}
+	err = f(tx)
+	if cerr := t.Commit(); err == nil {
+		err = cerr
+	}
+	// A failure to prepare only means the statement keeps running unprepared.
+	for _, q := range tx.unprepared {
+		db.readStmt(ctx, q)
+	}
+	return err
+}
+
+// readTx is a read transaction of inReadTx.
+type readTx struct {
+	*sql.Tx
+	db         *DB
+	unprepared []string
+}
+
+// QueryContext is sql.Tx.QueryContext with a prepared statement when there
+// is one.
+func (tx *readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s, ok := tx.db.readStmts.Load(query); ok {
+		return tx.Tx.StmtContext(ctx, s.(*sql.Stmt)).QueryContext(ctx, args...)
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return tx.Tx.QueryContext(ctx, query, args...)
 }
 
 // inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
