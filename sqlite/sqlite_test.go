@@ -33,7 +33,8 @@ func TestStoreMemory(t *testing.T) {
 // suiteOptions opens the store as the shared suite asks. The cross-process
 // poll is off: the suite drives its fake clock and counts notifications.
 func suiteOptions(cfg storetest.Config) Options {
-	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel, PollInterval: -1}
+	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel,
+		MaxEventBytesPerUser: cfg.MaxEventBytesPerUser, MaxBatchBytes: cfg.MaxBatchBytes, PollInterval: -1}
 }
 
 // openTest opens path and fails the test on error; the caller closes it.
@@ -342,6 +343,12 @@ func TestNoOrphans(t *testing.T) {
 	if got := count("channels"); got != 4 {
 		t.Fatalf("%d channels, want 4", got)
 	}
+	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := [2]int{count("events"), count("event_bodies")}; got != [2]int{4, 1} {
+		t.Fatalf("(events, event_bodies) = %v after one change, want [4 1]", got)
+	}
 	for _, inst := range []string{"a", "b", ""} {
 		if err := db.DeleteApplication(ctx, u.ID, appID, inst); err != nil {
 			t.Fatal(err)
@@ -353,7 +360,7 @@ func TestNoOrphans(t *testing.T) {
 	if err := db.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"users", "tokens", "applications", "channels"} {
+	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "event_bodies", "meetings"} {
 		if got := count(table); got != 0 {
 			t.Errorf("after DeleteUser: %d rows in %s, want 0", got, table)
 		}

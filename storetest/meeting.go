@@ -29,6 +29,7 @@ var meetingTests = []struct {
 	{"AssignedMeeting", testAssignedMeeting},
 	{"AssignedMeetingConcurrent", testAssignedMeetingConcurrent},
 	{"ExpireMeetings", testExpireMeetings},
+	{"ExpireManyMeetings", testExpireManyMeetings},
 	{"MeetingIsolation", testMeetingIsolation},
 	{"Extensions", testExtensions},
 	{"ExtensionLimit", testExtensionLimit},
@@ -551,6 +552,37 @@ func testExpireMeetings(t *testing.T, e *env) {
 	e.findMeeting(t, alice.ID, assigned.ID) // long past its expiration: assigned meetings stay
 	_, err = e.s.FindExtension(e.ctx, alice.ID, soon.ID, "x")
 	wantErr(t, "extension of an expired meeting", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
+}
+
+// testExpireManyMeetings: one sweep removes every expired meeting, however
+// many (a backend may work in several transactions), and counts them.
+func testExpireManyMeetings(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	bob := e.createUser(t, "bob@contoso.com")
+	var expired []*ucwad.OnlineMeeting
+	for i := range 50 {
+		u := alice
+		if i%3 == 0 {
+			u = bob
+		}
+		m := e.createMeeting(t, u, e.settings(time.Minute))
+		e.createExtension(t, u.ID, m.ID, "x", "Undefined")
+		expired = append(expired, m)
+	}
+	kept := e.createMeeting(t, alice, e.settings(time.Hour))
+	e.clk.Advance(10 * time.Minute)
+	n, err := e.s.ExpireMeetings(e.ctx, e.clk.Now())
+	if err != nil || n != len(expired) {
+		t.Fatalf("ExpireMeetings: %d, %v; want %d", n, err, len(expired))
+	}
+	for _, m := range expired {
+		_, err := e.s.FindMeeting(e.ctx, m.UserID, m.ID)
+		wantErr(t, "an expired meeting", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
+	}
+	e.findMeeting(t, alice.ID, kept.ID)
+	if n, err := e.s.ExpireMeetings(e.ctx, e.clk.Now()); n != 0 || err != nil {
+		t.Errorf("a second sweep: %d, %v; want 0", n, err)
+	}
 }
 
 func testMeetingIsolation(t *testing.T, e *env) {
