@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/sqlite"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
@@ -51,6 +52,9 @@ type Meetings struct {
 	MaxMeetingsPerUser int `json:"maxMeetingsPerUser"`
 	// MaxExtensionsPerMeeting bounds the extensions of a meeting.
 	MaxExtensionsPerMeeting int `json:"maxExtensionsPerMeeting"`
+	// MaxExtensionBytes bounds one extension's id, type, property names and
+	// values together.
+	MaxExtensionBytes int `json:"maxExtensionBytes"`
 	// ExpiryGrace is how long an expired meeting stays, e.g. "336h".
 	ExpiryGrace Duration `json:"expiryGrace"`
 	// AssignedMeeting is "Enabled" or "Disabled".
@@ -67,6 +71,7 @@ func meetingsFile(c httpapi.MeetingConfig) Meetings {
 		JoinBaseURL:             c.JoinBaseURL,
 		MaxMeetingsPerUser:      c.MaxMeetingsPerUser,
 		MaxExtensionsPerMeeting: c.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:       c.MaxExtensionBytes,
 		ExpiryGrace:             Duration{c.ExpiryGrace},
 		AssignedMeeting:         c.AssignedMeeting,
 		DefaultValues:           c.Defaults,
@@ -83,6 +88,7 @@ func (m Meetings) Config() httpapi.MeetingConfig {
 		JoinBaseURL:             m.JoinBaseURL,
 		MaxMeetingsPerUser:      m.MaxMeetingsPerUser,
 		MaxExtensionsPerMeeting: m.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:       m.MaxExtensionBytes,
 		ExpiryGrace:             m.ExpiryGrace.Duration,
 		AssignedMeeting:         m.AssignedMeeting,
 		Defaults:                m.DefaultValues,
@@ -104,7 +110,21 @@ type Limits struct {
 	// PasswordHashConcurrency bounds simultaneous password hash computations
 	// (each takes about 19 MiB of memory).
 	PasswordHashConcurrency int `json:"passwordHashConcurrency"`
+	// MaxChannelsPerApplication bounds the event channels of one
+	// application (its default channel and one per instanceId).
+	MaxChannelsPerApplication int `json:"maxChannelsPerApplication"`
+	// MaxChannelsPerUser bounds the event channels of all of a user's
+	// applications together.
+	MaxChannelsPerUser int `json:"maxChannelsPerUser"`
+	// MaxEventBytesPerUser bounds the bytes of a user's undelivered
+	// events, each change counted once.
+	MaxEventBytesPerUser int64 `json:"maxEventBytesPerUser"`
 }
+
+// MinEventBytesPerUser is the least limits.maxEventBytesPerUser may be: room
+// for the largest change (a meeting with the most attendees and leaders,
+// or the largest extension) with some to spare.
+const MinEventBytesPerUser = 1 << 20
 
 // Duration is a time.Duration written as a string ("8h", "90s") in JSON.
 type Duration struct{ time.Duration }
@@ -132,6 +152,10 @@ func DefaultFileConfig() FileConfig {
 			MaxApplicationsPerUser:  100,
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
+
+			MaxChannelsPerApplication: sqlite.DefaultMaxChannelsPerApplication,
+			MaxChannelsPerUser:        sqlite.DefaultMaxChannelsPerUser,
+			MaxEventBytesPerUser:      sqlite.DefaultMaxEventBytesPerUser,
 		},
 		Policies: httpapi.DefaultPolicies,
 		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
@@ -239,6 +263,15 @@ func (c *Config) Validate() error {
 	}
 	if l.PasswordHashConcurrency < 1 {
 		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
+	}
+	if l.MaxChannelsPerApplication < 1 {
+		return fmt.Errorf("limits.maxChannelsPerApplication must be at least 1")
+	}
+	if l.MaxChannelsPerUser < l.MaxChannelsPerApplication {
+		return fmt.Errorf("limits.maxChannelsPerUser %d must be at least limits.maxChannelsPerApplication (%d)", l.MaxChannelsPerUser, l.MaxChannelsPerApplication)
+	}
+	if l.MaxEventBytesPerUser < MinEventBytesPerUser {
+		return fmt.Errorf("limits.maxEventBytesPerUser must be at least %d", MinEventBytesPerUser)
 	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)
