@@ -67,6 +67,11 @@ const (
 	// maxParticipants bounds attendees and leaders each: Skype for
 	// Business's largest meetings hold 1,000 people.
 	maxParticipants = 1000
+	// maxParticipantBytes bounds the addresses of attendees and leaders
+	// each, in bytes: room for 1,000 addresses of ordinary length (each
+	// may be up to ucwad.MaxSIPURI), so that the largest meeting stays
+	// near 100 KB, and so does every write and event that carries it.
+	maxParticipantBytes = 32 << 10
 	// maxPropertyName bounds the name of an extension's own property, as
 	// maxExtensionID bounds its id.
 	maxPropertyName = 256
@@ -540,10 +545,14 @@ func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSett
 		if len(list) > maxParticipants {
 			return st, ucwad.InvalidParameter(f.name, "%s may name at most %d addresses (it has %d).", f.name, maxParticipants, len(list))
 		}
+		size := 0
 		for _, a := range list {
 			uri, ok := ucwad.NormalizeSIPURI(strings.TrimSpace(a))
 			if !ok {
 				return st, ucwad.InvalidParameter(f.name, "%s: %q is not a SIP URI such as sip:alice@contoso.com.", f.name, a)
+			}
+			if size += len(uri); size > maxParticipantBytes {
+				return st, ucwad.InvalidParameter(f.name, "%s may hold at most %d bytes of addresses.", f.name, maxParticipantBytes)
 			}
 			*f.dst = append(*f.dst, uri)
 		}

@@ -44,6 +44,10 @@ type Config struct {
 	// Meetings configures online meetings; zero fields take the values of
 	// DefaultMeetingConfig.
 	Meetings MeetingConfig
+	// MaxConcurrentWritesPerUser bounds the write requests (POST, PUT,
+	// DELETE) one user has in progress at once; more wait their turn
+	// (default 1).
+	MaxConcurrentWritesPerUser int
 }
 
 // Policy is one property of the policies resource.
@@ -98,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	c.Meetings = c.Meetings.withDefaults()
+	if c.MaxConcurrentWritesPerUser <= 0 {
+		c.MaxConcurrentWritesPerUser = 1
+	}
 	return c
 }
 
@@ -111,6 +118,7 @@ type Server struct {
 	log      *slog.Logger
 	hub      *Hub
 	routes   []*route
+	writes   *userGates
 }
 
 // Deps are the collaborators a Server uses.
@@ -151,6 +159,7 @@ func New(cfg Config, d Deps) *Server {
 		hub:      d.Hub,
 	}
 	s.routes = s.routeTable()
+	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
 	return s
 }
 

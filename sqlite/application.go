@@ -62,7 +62,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 	newID := ucwad.NewID()
 	var app *ucwad.Application
 	var created bool
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(a.UserID), func(tx *writeTx) error {
 		// One statement decides between "already registered" (the unique
 		// key), "over the limit" (the count) and "new", so two racing
 		// requests cannot both create and the limit binds only new ones.
@@ -104,10 +104,14 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 			return err
 		}
 		// Every application has its default channel, whatever tabs it
-		// also has, so its default events link always works.
+		// also has, so its default events link always works. A new
+		// channel starts at the end of the log: it hears of what happens
+		// from now on.
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO channels (application_id, instance_id, created_at) VALUES (?, '', ?), (?, ?, ?)
-			ON CONFLICT DO NOTHING`, id, now, id, instanceID, now); err != nil {
+			INSERT INTO channels (application_id, instance_id, created_at, cursor)
+			SELECT ?1, i.value, ?2, (SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'events')
+			FROM json_each(json_array('', ?3)) i WHERE true
+			ON CONFLICT DO NOTHING`, id, now, instanceID); err != nil {
 			return err
 		}
 		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+`a.id = ?3`,
@@ -173,7 +177,7 @@ func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID 
 // Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 func (db *DB) TouchApplication(ctx context.Context, id string) error {
 	now := millis(db.clock.Now())
-	return wrap("touch application", db.inWriteTx(ctx, func(tx *writeTx) error {
+	return wrap("touch application", db.inWriteTxFor(ctx, appLane(id), func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ? WHERE id = ?`, now, id))
 		if err != nil {
 			return err
@@ -193,7 +197,7 @@ func (db *DB) TouchApplication(ctx context.Context, id string) error {
 // application.
 func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id string) error {
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var available bool
 		err := tx.QueryRowContext(ctx, `SELECT available FROM applications WHERE id = ? AND user_id = ?`, id, userID).Scan(&available)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -206,7 +210,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 			return err
 		}
 		for _, subject := range []string{ucwad.SubjectMe, ucwad.SubjectCommunication} {
-			apps, err := db.appendEvent(ctx, tx, userID, "a.id = ?", id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
+			apps, err := db.appendEvent(ctx, tx, userID, id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
 			if err != nil {
 				return err
 			}
@@ -226,7 +230,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 // only that channel. Returns ENotFound (subcode ApplicationNotFound) if
 // userID has no such application or it has no channel instanceID.
 func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
-	err := wrap("delete application", db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := wrap("delete application", db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var n int64
 		var err error
 		if instanceID == "" {
@@ -241,7 +245,11 @@ func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceI
 		if err == nil && n == 0 {
 			err = errApplicationNotFound()
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// Events only the deleted channels still waited for go with them.
+		return dropPassedEvents(ctx, tx, userID)
 	}))
 	if err == nil {
 		// A P-GET held on what was deleted must answer now.

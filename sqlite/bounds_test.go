@@ -68,13 +68,12 @@ func TestEventBodyStoredOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		growth[channels] = usedBytes(t, db) - before
-		var rows, bodies int
-		if err := db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM events e JOIN event_bodies b ON b.id = e.body WHERE b.user_id = ?1),
-			(SELECT COUNT(*) FROM event_bodies WHERE user_id = ?1)`, u.ID).Scan(&rows, &bodies); err != nil {
+		var rows int
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE user_id = ?`, u.ID).Scan(&rows); err != nil {
 			t.Fatal(err)
 		}
-		if rows != channels || bodies != 1 {
-			t.Errorf("%d channels: %d log rows and %d bodies, want %d and 1", channels, rows, bodies, channels)
+		if rows != 1 {
+			t.Errorf("%d channels: %d event rows, want 1", channels, rows)
 		}
 	}
 	// The meeting row and one body each time (about 200 KB), plus a small
@@ -86,16 +85,16 @@ func TestEventBodyStoredOnce(t *testing.T) {
 }
 
 // checkEventAccounting compares what the store keeps about its logs with
-// the logs themselves: each channel's queued count, each body's reference
-// count, each user's event bytes; and that no body is left unreferenced.
+// the logs themselves: each user's event bytes and count; and that every
+// channel's position is within its user's log.
 func checkEventAccounting(t *testing.T, db *DB, step string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, q := range []struct{ what, query string }{
-		{"queued", `SELECT COUNT(*) FROM channels c WHERE queued <> (SELECT COUNT(*) FROM events e WHERE e.application_id = c.application_id AND e.instance_id = c.instance_id)`},
-		{"refs", `SELECT COUNT(*) FROM event_bodies b WHERE refs <> (SELECT COUNT(*) FROM events e WHERE e.body = b.id) OR refs < 1`},
-		{"event_bytes", `SELECT COUNT(*) FROM users u WHERE event_bytes <> (SELECT COALESCE(SUM(size), 0) FROM event_bodies b WHERE b.user_id = u.id)`},
-		{"dangling", `SELECT COUNT(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_bodies b WHERE b.id = e.body)`},
+		{"event_bytes", `SELECT COUNT(*) FROM users u WHERE event_bytes <> (SELECT COALESCE(SUM(size), 0) FROM events e WHERE e.user_id = u.id)`},
+		{"event_count", `SELECT COUNT(*) FROM users u WHERE event_count <> (SELECT COUNT(*) FROM events e WHERE e.user_id = u.id)`},
+		{"batch_end", `SELECT COUNT(*) FROM channels WHERE next_batch > acked_below AND batch_end < cursor`},
+		{"cursor", `SELECT COUNT(*) FROM channels WHERE cursor > (SELECT seq FROM sqlite_sequence WHERE name = 'events')`},
 	} {
 		var n int
 		if err := db.read.QueryRowContext(ctx, q.query).Scan(&n); err != nil {
@@ -179,17 +178,18 @@ func TestEventAccounting(t *testing.T) {
 	checkEventAccounting(t, db, "applications expired")
 	schedule(2, 100) // nobody to tell
 	checkEventAccounting(t, db, "no channels")
-	var bodies int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM event_bodies`).Scan(&bodies); err != nil || bodies != 0 {
-		t.Errorf("%d bodies left without channels (%v)", bodies, err)
+	var events int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&events); err != nil || events != 0 {
+		t.Errorf("%d events left without channels (%v)", events, err)
 	}
 }
 
-// TestMigrationKeepsEvents opens a database at schema version 4 holding
-// events, as the previous release left it: the events are still served,
-// each with its body, the accounting agrees, and sequence numbers go on
-// from where they were.
-func TestMigrationKeepsEvents(t *testing.T) {
+// TestMigrationResyncs opens a database at schema version 4 holding
+// events, as the previous release left it: the events of the old
+// per-channel logs are not carried over, and every channel answers its
+// next P-GET with resync, the protocol's "read again"; then the channels
+// work, and sequence numbers go on from where they were.
+func TestMigrationResyncs(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "ucwad.db")
 	ms, err := loadMigrations()
@@ -226,22 +226,21 @@ func TestMigrationKeepsEvents(t *testing.T) {
 
 	db := openClosing(t, path, Options{PollInterval: -1})
 	checkEventAccounting(t, db, "after the migration")
-	b, err := db.ReadBatch(ctx, "app1", "", 1, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.Events) != 2 || b.Events[0].MeetingID != "M1" || string(b.Events[0].Data) != `{"ID":"M1","ETag":"1"}` || b.Events[1].Subject != "me" {
-		t.Errorf("the default channel's events after the migration: %+v", b.Events)
-	}
-	if b, err := db.ReadBatch(ctx, "app1", "tab", 1, false); err != nil || len(b.Events) != 1 {
-		t.Errorf("the tab's events after the migration: %+v, %v", b, err)
+	for _, inst := range []string{"", "tab"} {
+		b, err := db.ReadBatch(ctx, "app1", inst, 1, false)
+		if err != nil || b.Resync != 1 {
+			t.Fatalf("channel %q after the migration: %+v, %v; want resync to 1", inst, b, err)
+		}
+		if b, err := db.ReadBatch(ctx, "app1", inst, 1, false); err != nil || !b.Wait {
+			t.Fatalf("channel %q after resync: %+v, %v; want to wait", inst, b, err)
+		}
 	}
 	if err := db.MakeApplicationAvailable(ctx, 1, "app1"); err != nil {
 		t.Fatal(err)
 	}
-	var last int64
-	if err := db.read.QueryRowContext(ctx, `SELECT MAX(seq) FROM events`).Scan(&last); err != nil || last <= 20 {
-		t.Errorf("a new event after the migration got seq %d (%v), want above 20", last, err)
+	b, err := db.ReadBatch(ctx, "app1", "tab", 1, false)
+	if err != nil || len(b.Events) != 2 || b.Events[0].Seq <= 20 {
+		t.Errorf("new events after the migration: %+v, %v; want two numbered above 20", b, err)
 	}
 	checkEventAccounting(t, db, "after new events")
 }

@@ -141,19 +141,6 @@ func unmarshalList[T any](s string, dst *[]T) error {
 	return nil
 }
 
-// loadMeeting reads one meeting of the user, with its extensions'
-// identities, inside tx.
-func loadMeeting(ctx context.Context, q querier, userID int64, id string) (*ucwad.OnlineMeeting, error) {
-	ms, _, err := readMeetings(ctx, q, `m.user_id = ? AND m.id = ?`, 0, userID, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(ms) == 0 {
-		return nil, errMeetingNotFound()
-	}
-	return ms[0], nil
-}
-
 // event builds the event for a change, with v as its data.
 func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) ucwad.Event {
 	e := ucwad.Event{Type: typ, Subject: subject, MeetingID: meetingID, ExtensionID: extensionID}
@@ -169,7 +156,7 @@ func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) u
 
 // appendUserEvent appends e for every application of the user.
 func (db *DB) appendUserEvent(ctx context.Context, tx *writeTx, userID int64, e ucwad.Event) ([]string, error) {
-	return db.appendEvent(ctx, tx, userID, "a.user_id = ?", userID, e)
+	return db.appendEvent(ctx, tx, userID, "", e)
 }
 
 // maxIDDraws bounds how often a new meeting draws fresh random ids after a
@@ -248,7 +235,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int
 	etag := ucwad.NewETag()
 	var created *ucwad.OnlineMeeting
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(m.UserID), func(tx *writeTx) error {
 		var err error
 		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, max, etag, now)
 		if err != nil {
@@ -292,7 +279,7 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 	}
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
-	err = db.inWriteTx(ctx, func(tx *writeTx) error {
+	err = db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var err error
 		if m, err = insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, 0, etag, now); err != nil || m != nil {
 			return err
@@ -416,22 +403,66 @@ func scanExtensionPage(rows *sql.Rows, meetingID string, after int64) ([]*ucwad.
 }
 
 // setMeeting writes settings s over the meeting if its ETag is ifMatch
-// ("" matches any) and reports whether it did. A zero s.ExpirationTime
-// keeps the stored one.
-func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *ucwad.MeetingSettings, ifMatch, etag string, now int64) (bool, error) {
-	n, err := changed(tx.ExecContext(ctx, `
+// ("" matches any) and returns the meeting as committed, with its
+// extensions' identities, or nil when nothing matched. A zero
+// s.ExpirationTime keeps the stored one. The meeting is built from s and
+// the few columns the update returns rather than read back: reading back
+// its attendees and leaders would cost more than writing them.
+func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *ucwad.MeetingSettings, ifMatch, etag string, now int64) (*ucwad.OnlineMeeting, error) {
+	m := &ucwad.OnlineMeeting{ID: id, UserID: userID, MeetingSettings: *s, ETag: etag, UpdatedAt: fromMillis(now)}
+	var expires, created int64
+	err := tx.QueryRowContext(ctx, `
 		UPDATE meetings SET subject = ?, description = ?, access_level = ?, automatic_leader_assignment = ?,
 		       entry_exit_announcement = ?, lobby_bypass_for_phone_users = ?, phone_user_admission = ?,
 		       attendees = ?, leaders = ?,
 		       expiration_time = CASE WHEN ? THEN expiration_time ELSE ? END,
 		       etag = ?, updated_at = ?
-		WHERE id = ? AND user_id = ? AND (? = '' OR etag = ?)`,
+		WHERE id = ? AND user_id = ? AND (? = '' OR etag = ?)
+		RETURNING rel, conference_id, expiration_time, created_at`,
 		s.Subject, s.Description, s.AccessLevel, s.AutomaticLeaderAssignment,
 		s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers, s.PhoneUserAdmission,
 		marshalList(s.Attendees), marshalList(s.Leaders),
 		s.ExpirationTime.IsZero(), millis(s.ExpirationTime),
-		etag, now, id, userID, ifMatch, ifMatch))
-	return n == 1, err
+		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &expires, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.ExpirationTime, m.CreatedAt = fromMillis(expires), fromMillis(created)
+	if m.Attendees == nil {
+		m.Attendees = []string{}
+	}
+	if m.Leaders == nil {
+		m.Leaders = []string{}
+	}
+	if m.Extensions, err = extensionIdentities(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// extensionIdentities reads the identities of the meeting's extensions.
+func extensionIdentities(ctx context.Context, q querier, meetingID string) ([]*ucwad.Extension, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT x.id, x.type, x.etag, x.created_at, x.updated_at FROM extensions x
+		WHERE x.meeting_id = ? ORDER BY x.seq`, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	xs := []*ucwad.Extension{}
+	for rows.Next() {
+		x := &ucwad.Extension{MeetingID: meetingID}
+		var created, updated int64
+		if err := rows.Scan(&x.ID, &x.Type, &x.ETag, &created, &updated); err != nil {
+			return nil, err
+		}
+		x.CreatedAt, x.UpdatedAt = fromMillis(created), fromMillis(updated)
+		xs = append(xs, x)
+	}
+	return xs, rows.Err()
 }
 
 // UpdateMeeting replaces the meeting's settings if its ETag matches; see
@@ -441,12 +472,12 @@ func (db *DB) UpdateMeeting(ctx context.Context, userID int64, id string, s ucwa
 	etag := ucwad.NewETag()
 	var m *ucwad.OnlineMeeting
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
-		ok, err := setMeeting(ctx, tx, userID, id, &s, ifMatch, etag, now)
-		if err != nil {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
+		var err error
+		if m, err = setMeeting(ctx, tx, userID, id, &s, ifMatch, etag, now); err != nil {
 			return err
 		}
-		if !ok {
+		if m == nil {
 			var exists bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)`,
 				id, userID).Scan(&exists); err != nil {
@@ -456,9 +487,6 @@ func (db *DB) UpdateMeeting(ctx context.Context, userID int64, id string, s ucwa
 				return errStale("online meeting")
 			}
 			return errMeetingNotFound()
-		}
-		if m, err = loadMeeting(ctx, tx, userID, id); err != nil {
-			return err
 		}
 		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectMeeting, id, "", m))
 		return err
@@ -477,7 +505,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var rel string
 		err := tx.QueryRowContext(ctx, `SELECT rel FROM meetings WHERE id = ? AND user_id = ?`, id, userID).Scan(&rel)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -493,13 +521,10 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 			notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, id, "", nil))
 			return err
 		}
-		if _, err := setMeeting(ctx, tx, userID, id, &reset, "", etag, now); err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM extensions WHERE meeting_id = ?`, id); err != nil {
 			return err
 		}
-		m, err := loadMeeting(ctx, tx, userID, id)
+		m, err := setMeeting(ctx, tx, userID, id, &reset, "", etag, now)
 		if err != nil {
 			return err
 		}
@@ -611,7 +636,7 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 	}
 	id := stored.ID
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		// One statement checks ownership and the limit and inserts; the
 		// unique key decides duplicates.
 		n, err := changed(tx.ExecContext(ctx, `
@@ -676,7 +701,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 		stored.Properties = []ucwad.ExtensionProperty{}
 	}
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `
 			UPDATE extensions SET type = ?, properties = ?, etag = ?, updated_at = ?
@@ -713,7 +738,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 // DeleteExtension removes one extension; see ucwad.MeetingStore.
 func (db *DB) DeleteExtension(ctx context.Context, userID int64, meetingID, id string) error {
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
 			DELETE FROM extensions WHERE meeting_id = ? AND id = ?
 			  AND EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)`,

@@ -36,8 +36,10 @@ type Options struct {
 	// Notifier is told after each commit which applications got events (or
 	// went away). nil: nobody is told.
 	Notifier ucwad.Notifier
-	// MaxEventsPerChannel bounds each event channel's log; on overflow the
-	// oldest events go and the client is told to resync. 0 means
+	// MaxEventsPerChannel bounds each event channel's log, by bounding the
+	// log of its user that every channel of the user reads (each change
+	// counted once); on overflow the oldest events go and the channels that
+	// had not read them are told to resync. 0 means
 	// DefaultMaxEventsPerChannel.
 	MaxEventsPerChannel int
 	// PollInterval is how often the store looks for events written by other
@@ -50,15 +52,15 @@ type Options struct {
 	// would need one more fails with EConflict, subcode LimitExceeded. 0
 	// means DefaultMaxChannelsPerApplication and DefaultMaxChannelsPerUser.
 	MaxChannelsPerApplication, MaxChannelsPerUser int
-	// MaxEventBytesPerUser bounds the event bodies a user's channels hold
-	// together (each body counted once however many channels hold it);
-	// over it, the user's oldest events are dropped and the channels that
-	// lose some are told to resync. A change is never refused for it. 0
-	// means DefaultMaxEventBytesPerUser.
+	// MaxEventBytesPerUser bounds the bytes of a user's events (each change
+	// stored and counted once, however many channels receive it: its data,
+	// identifiers and 64 bytes); over it, the user's oldest events go and
+	// the channels that had not read them are told to resync. A change is
+	// never refused for it. 0 means DefaultMaxEventBytesPerUser.
 	MaxEventBytesPerUser int64
-	// MaxBatchBytes is the event body bytes one event batch takes beyond its
-	// first event; the rest wait for the next batch. 0 means
-	// DefaultMaxBatchBytes.
+	// MaxBatchBytes is the event bytes (counted as for
+	// MaxEventBytesPerUser) one event batch takes beyond its first event;
+	// the rest wait for the next batch. 0 means DefaultMaxBatchBytes.
 	MaxBatchBytes int64
 }
 
@@ -115,6 +117,14 @@ type DB struct {
 
 	maxAppChannels, maxUserChannels  int
 	maxUserEventBytes, maxBatchBytes int64
+
+	queue writeQueue
+	// checkpoint is signalled after writes (nil for ":memory:", which has
+	// no WAL); see checkpointLoop.
+	checkpoint chan struct{}
+	stopped    chan struct{}
+	closeOnce  sync.Once
+	loops      sync.WaitGroup
 }
 
 // orDefault is v, or def when v is zero.
@@ -207,6 +217,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.stopped = make(chan struct{})
 	if path == ":memory:" {
 		db.read = db.write
 		return db, nil
@@ -222,6 +233,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.checkpoint = make(chan struct{}, 1)
+	db.loops.Go(db.checkpointLoop)
 	// Only a file can be shared with another process.
 	poll := opts.PollInterval
 	if poll == 0 {
@@ -278,6 +291,8 @@ func dsn(path, synchronous string, writer bool) string {
 		"synchronous(" + synchronous + ")",
 	}
 	if writer {
+		// Checkpoints run beside the writer (checkpointLoop), not in it.
+		q["_pragma"] = append(q["_pragma"], "wal_autocheckpoint(0)")
 		// BEGIN IMMEDIATE takes the write lock when the transaction starts,
 		// so a transaction that reads then writes can never fail with
 		// SQLITE_BUSY trying to upgrade its lock.
@@ -296,9 +311,49 @@ func dsn(path, synchronous string, writer bool) string {
 	return "file:" + r.Replace(path) + "?" + q.Encode()
 }
 
+// checkpointInterval is the least time between two checkpoints: a burst
+// of writes is copied into the database file in one go.
+const checkpointInterval = 100 * time.Millisecond
+
+// checkpointLoop copies the WAL into the database file (a passive
+// checkpoint, on a connection of the read pool) after writes, at most every
+// checkpointInterval, until Close. The writer connection never checkpoints
+// itself (wal_autocheckpoint is off): a checkpoint there would hold the
+// writer, and every user's writes with it, for the copy and its fsyncs.
+func (db *DB) checkpointLoop() {
+	ctx := context.Background()
+	for {
+		select {
+		case <-db.stopped:
+			return
+		case <-db.checkpoint:
+		}
+		// A failure (a reader holding the WAL, a disk error) leaves the WAL
+		// to the next checkpoint; nothing is lost.
+		db.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		t := time.NewTimer(checkpointInterval)
+		select {
+		case <-db.stopped:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// wrote tells the checkpoint loop that the WAL grew.
+func (db *DB) wrote() {
+	select {
+	case db.checkpoint <- struct{}{}:
+	default:
+	}
+}
+
 // Close closes both connection pools.
 func (db *DB) Close() error {
 	db.watcher.once.Do(func() { close(db.watcher.stop) })
+	db.closeOnce.Do(func() { close(db.stopped) })
+	db.loops.Wait()
 	var errs []error
 	for _, m := range []*sync.Map{&db.readStmts, &db.writeStmts} {
 		m.Range(func(_, v any) bool {
@@ -395,8 +450,19 @@ func (tx *readTx) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 // inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
-// and commits it if f returns nil.
+// and commits it if f returns nil. It waits its turn in the shared lane of
+// the write queue.
 func (db *DB) inWriteTx(ctx context.Context, f func(tx *writeTx) error) error {
+	return db.inWriteTxFor(ctx, sharedLane, f)
+}
+
+// inWriteTxFor is inWriteTx waiting its turn in lane (see writeQueue).
+func (db *DB) inWriteTxFor(ctx context.Context, lane string, f func(tx *writeTx) error) error {
+	if err := db.queue.acquire(ctx, lane); err != nil {
+		return err
+	}
+	defer db.queue.release()
+	defer db.wrote()
 	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -346,8 +346,8 @@ func TestNoOrphans(t *testing.T) {
 	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := [2]int{count("events"), count("event_bodies")}; got != [2]int{4, 1} {
-		t.Fatalf("(events, event_bodies) = %v after one change, want [4 1]", got)
+	if got := count("events"); got != 1 {
+		t.Fatalf("%d events after one change, want 1", got)
 	}
 	for _, inst := range []string{"a", "b", ""} {
 		if err := db.DeleteApplication(ctx, u.ID, appID, inst); err != nil {
@@ -360,7 +360,7 @@ func TestNoOrphans(t *testing.T) {
 	if err := db.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "event_bodies", "meetings"} {
+	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "meetings"} {
 		if got := count(table); got != 0 {
 			t.Errorf("after DeleteUser: %d rows in %s, want 0", got, table)
 		}
@@ -526,56 +526,6 @@ func TestKill9(t *testing.T) {
 	if _, err := db.FindUserBySIP(t.Context(), "survivor@contoso.com"); err != nil {
 		t.Errorf("the committed user after kill -9: %v", err)
 	}
-}
-
-// TestQueuedCountsTheLog checks the per-channel event count the cap relies
-// on against the log itself after acknowledgements, overflow and more
-// events.
-func TestQueuedCountsTheLog(t *testing.T) {
-	ctx := t.Context()
-	db := openTest(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{MaxEventsPerChannel: 5, PollInterval: -1})
-	defer db.Close()
-	u := &ucwad.User{SIP: "alice@contoso.com", PasswordHash: "x"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "e", Culture: "c"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	check := func(step string) {
-		t.Helper()
-		var queued, actual int
-		if err := db.read.QueryRowContext(ctx, `SELECT queued, (SELECT COUNT(*) FROM events WHERE application_id = ?1) FROM channels WHERE application_id = ?1`, app.ID).Scan(&queued, &actual); err != nil {
-			t.Fatal(err)
-		}
-		if queued != actual {
-			t.Fatalf("%s: queued %d, log holds %d", step, queued, actual)
-		}
-	}
-	schedule := func(n int) {
-		for range n {
-			m := &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: time.Now().Add(time.Hour)}}
-			if err := db.CreateMeeting(ctx, m, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	schedule(3)
-	check("three events")
-	if _, err := db.ReadBatch(ctx, app.ID, "", 1, false); err != nil {
-		t.Fatal(err)
-	}
-	schedule(1)
-	check("one released batch and one waiting")
-	if _, err := db.ReadBatch(ctx, app.ID, "", 2, false); err != nil {
-		t.Fatal(err)
-	}
-	check("after acknowledging")
-	schedule(9)
-	check("after overflow")
-	schedule(2)
-	check("after overflowing again")
 }
 
 // TestWriteStatementsArePrepared: a write statement runs unprepared the
