@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"iter"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -80,8 +82,20 @@ func sipList(n int) string {
 	return "[" + strings.Join(l, ",") + "]"
 }
 
+// longSIPList is n distinct SIP addresses of 200 characters as a JSON
+// array: 200 of them are more than 32 KiB.
+func longSIPList(n int) string {
+	l := make([]string, n)
+	for i := range l {
+		user := fmt.Sprintf("user%d-", i)
+		l[i] = fmt.Sprintf("%q", "sip:"+user+strings.Repeat("x", 200-len("sip:@contoso.com")-len(user))+"@contoso.com")
+	}
+	return "[" + strings.Join(l, ",") + "]"
+}
+
 // TestMeetingTextLimits: subject (the reference's 250 characters),
-// description and the attendee and leader lists are bounded; at the limit
+// description and the attendee and leader lists (1000 addresses, 32 KiB)
+// are bounded; at the limit
 // a meeting is scheduled and changed, one more is 400 naming the member,
 // on POST and PUT alike, and changes nothing.
 func TestMeetingTextLimits(t *testing.T) {
@@ -89,6 +103,7 @@ func TestMeetingTextLimits(t *testing.T) {
 	s := e.signIn("alice", "text")
 	m := s.schedule(t, fmt.Sprintf(`{"subject":%q,"description":%q,"attendees":%s,"leaders":%s}`,
 		strings.Repeat("é", 250), strings.Repeat("d", 8192), sipList(1000), sipList(1000)))
+	s.schedule(t, `{"attendees":`+longSIPList(163)+`,"leaders":`+longSIPList(163)+`}`) // 32,600 bytes each
 	if got := str(t, m, "subject"); got != strings.Repeat("é", 250) {
 		t.Errorf("a subject of 250 characters came back as %d", len([]rune(got)))
 	}
@@ -98,6 +113,8 @@ func TestMeetingTextLimits(t *testing.T) {
 		{"description", fmt.Sprintf(`{"description":%q}`, strings.Repeat("d", 8193)), "description"},
 		{"attendees", `{"attendees":` + sipList(1001) + `}`, "attendees"},
 		{"leaders", `{"leaders":` + sipList(1001) + `}`, "leaders"},
+		{"attendees in bytes", `{"attendees":` + longSIPList(200) + `}`, "attendees"},
+		{"leaders in bytes", `{"leaders":` + longSIPList(200) + `}`, "leaders"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantParameter(t, s.do(req{method: "POST", url: s.myMeetings(t), body: tc.body, header: jsonBody}), tc.param)
@@ -108,7 +125,7 @@ func TestMeetingTextLimits(t *testing.T) {
 			wantParameter(t, s.put(m.Href, str(t, m, "etag"), putBody(t, m, changes)), tc.param)
 		})
 	}
-	if got := s.get(t, s.myMeetings(t)).FindEmbedded("myOnlineMeeting"); len(got) != 1 || str(t, got[0], "etag") != str(t, m, "etag") {
+	if got := s.get(t, s.myMeetings(t)).FindEmbedded("myOnlineMeeting"); len(got) != 2 || str(t, got[0], "etag") != str(t, m, "etag") {
 		t.Errorf("after the refusals: %d meetings", len(got))
 	}
 }
@@ -309,5 +326,58 @@ func TestStreamedList(t *testing.T) {
 				t.Errorf("a failure midway: status %d, %d bytes read, error %v; want 200 and a broken body", res.StatusCode, len(body), err)
 			}
 		}
+	}
+}
+
+// TestWritesTakeTurnsPerUser: a user has one write in progress at a time
+// (the default): while alice's POST is in progress (its handler reading a
+// body that has not come yet), her next POST waits, but her reads and bob's
+// writes go on.
+func TestWritesTakeTurnsPerUser(t *testing.T) {
+	e := newEnv(t)
+	alice := e.signIn("alice", "turns")
+	bob := e.signIn("bob", "turns")
+	meetings := alice.myMeetings(t)
+
+	// The first POST by hand, asking for 100 Continue: the server sends it
+	// when the handler starts reading the body, after taking the slot.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	firstBody := `{"subject":"first"}`
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
+		"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", meetings, alice.token, len(firstBody))
+	br := bufio.NewReader(conn)
+	status, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(status, "100") {
+		t.Fatalf("first POST: %q, %v; want 100 Continue", status, err)
+	}
+	if _, err := br.ReadString('\n'); err != nil { // the blank line after it
+		t.Fatal(err)
+	}
+
+	second := make(chan int, 1)
+	go func() {
+		r := alice.do(req{method: "POST", url: meetings, body: `{"subject":"second"}`, header: jsonBody})
+		second <- r.StatusCode
+	}()
+	bob.schedule(t, `{"subject":"bob's"}`)
+	alice.get(t, meetings)
+	select {
+	case <-second:
+		t.Fatal("alice's second write finished while her first was in progress")
+	default:
+	}
+	if _, err := io.WriteString(conn, firstBody); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("alice's first write: %v, %v", res, err)
+	}
+	if got := <-second; got != http.StatusCreated {
+		t.Fatalf("alice's second write: %d", got)
 	}
 }

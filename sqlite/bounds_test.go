@@ -244,3 +244,28 @@ func TestMigrationResyncs(t *testing.T) {
 	}
 	checkEventAccounting(t, db, "after new events")
 }
+
+// TestCheckpointBesideTheWriter: the writer never checkpoints (that would
+// hold every user's writes for the copy and its fsyncs; TestPragmas checks
+// it is off there); a background checkpoint runs soon after writes.
+func TestCheckpointBesideTheWriter(t *testing.T) {
+	checkpoints := make(chan struct{}, 16)
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	db := openClosing(t, path, Options{PollInterval: -1, checkpointed: func() {
+		select {
+		case checkpoints <- struct{}{}:
+		default:
+		}
+	}})
+	ctx := t.Context()
+	for i := range 200 {
+		if err := db.CreateUser(ctx, &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i), PasswordHash: strings.Repeat("h", 1000)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-checkpoints:
+	case <-time.After(20 * time.Second): // a watchdog, not a wait
+		t.Fatal("no checkpoint after the writes")
+	}
+}

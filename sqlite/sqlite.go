@@ -62,6 +62,10 @@ type Options struct {
 	// MaxEventBytesPerUser) one event batch takes beyond its first event;
 	// the rest wait for the next batch. 0 means DefaultMaxBatchBytes.
 	MaxBatchBytes int64
+
+	// checkpointed, when set, is called after each background checkpoint
+	// (for tests).
+	checkpointed func()
 }
 
 // Defaults of the per-user event channel bounds.
@@ -118,7 +122,8 @@ type DB struct {
 	maxAppChannels, maxUserChannels  int
 	maxUserEventBytes, maxBatchBytes int64
 
-	queue writeQueue
+	queue        writeQueue
+	checkpointed func()
 	// checkpoint is signalled after writes (nil for ":memory:", which has
 	// no WAL); see checkpointLoop.
 	checkpoint chan struct{}
@@ -190,6 +195,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		maxUserChannels:   orDefault(opts.MaxChannelsPerUser, DefaultMaxChannelsPerUser),
 		maxUserEventBytes: orDefault(opts.MaxEventBytesPerUser, DefaultMaxEventBytesPerUser),
 		maxBatchBytes:     orDefault(opts.MaxBatchBytes, DefaultMaxBatchBytes),
+		checkpointed:      opts.checkpointed,
 		watcher:           &watcher{stop: make(chan struct{})}}
 	var err error
 	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
@@ -331,6 +337,9 @@ func (db *DB) checkpointLoop() {
 		// A failure (a reader holding the WAL, a disk error) leaves the WAL
 		// to the next checkpoint; nothing is lost.
 		db.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		if db.checkpointed != nil {
+			db.checkpointed()
+		}
 		t := time.NewTimer(checkpointInterval)
 		select {
 		case <-db.stopped:

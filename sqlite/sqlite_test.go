@@ -143,6 +143,9 @@ func TestPragmas(t *testing.T) {
 		if got := pragma(t, db.write, "query_only"); got != "0" {
 			t.Errorf("writer: PRAGMA query_only = %s, want 0", got)
 		}
+		if got := pragma(t, db.write, "wal_autocheckpoint"); got != "0" {
+			t.Errorf("writer: PRAGMA wal_autocheckpoint = %s, want 0 (checkpoints run beside it)", got)
+		}
 		if _, err := db.read.ExecContext(t.Context(), `DELETE FROM users`); err == nil {
 			t.Error("a write through the read pool succeeded")
 		}

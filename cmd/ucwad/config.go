@@ -119,6 +119,9 @@ type Limits struct {
 	// MaxEventBytesPerUser bounds the bytes of a user's undelivered
 	// events, each change counted once.
 	MaxEventBytesPerUser int64 `json:"maxEventBytesPerUser"`
+	// MaxConcurrentWritesPerUser bounds the write requests one user has in
+	// progress at once; more wait their turn.
+	MaxConcurrentWritesPerUser int `json:"maxConcurrentWritesPerUser"`
 }
 
 // MinEventBytesPerUser is the least limits.maxEventBytesPerUser may be: room
@@ -153,9 +156,10 @@ func DefaultFileConfig() FileConfig {
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
 
-			MaxChannelsPerApplication: sqlite.DefaultMaxChannelsPerApplication,
-			MaxChannelsPerUser:        sqlite.DefaultMaxChannelsPerUser,
-			MaxEventBytesPerUser:      sqlite.DefaultMaxEventBytesPerUser,
+			MaxChannelsPerApplication:  sqlite.DefaultMaxChannelsPerApplication,
+			MaxChannelsPerUser:         sqlite.DefaultMaxChannelsPerUser,
+			MaxEventBytesPerUser:       sqlite.DefaultMaxEventBytesPerUser,
+			MaxConcurrentWritesPerUser: 1,
 		},
 		Policies: httpapi.DefaultPolicies,
 		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
@@ -272,6 +276,9 @@ func (c *Config) Validate() error {
 	}
 	if l.MaxEventBytesPerUser < MinEventBytesPerUser {
 		return fmt.Errorf("limits.maxEventBytesPerUser must be at least %d", MinEventBytesPerUser)
+	}
+	if l.MaxConcurrentWritesPerUser < 1 {
+		return fmt.Errorf("limits.maxConcurrentWritesPerUser must be at least 1")
 	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)
