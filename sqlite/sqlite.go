@@ -1,9 +1,10 @@
 // Package sqlite implements ucwad.Store on SQLite through the pure-Go
 // modernc.org/sqlite driver.
 //
-// All writes go through one connection, so they queue in Go rather than
-// fight over SQLite's single write lock; reads use a separate small pool
-// that WAL lets run alongside the writer.
+// All writes go through one connection, so they queue in Go (taking turns
+// per user) rather than fight over SQLite's single write lock; reads use a
+// separate small pool that WAL lets run alongside the writer, and so do
+// checkpoints.
 package sqlite
 
 import (

@@ -26,6 +26,7 @@ var eventTests = []struct {
 	{"EventBytesPerUser", testEventBytesPerUser},
 	{"EventBytesReleasedBatch", testEventBytesReleasedBatch},
 	{"BatchBytes", testBatchBytes},
+	{"EventLogOverflowOneApplication", testEventLogOverflowOneApplication},
 }
 
 // notifications records what the store tells its Notifier.
@@ -389,4 +390,26 @@ func testBatchBytes(t *testing.T, e *env) {
 	small := e.createMeeting(t, alice, e.settings(time.Hour))
 	wantMeetings(t, "an event larger than a batch", e.readBatch(t, app, "", 3, false), 3, huge)
 	wantMeetings(t, "after it", e.readBatch(t, app, "", 4, false), 4, small)
+}
+
+// testEventLogOverflowOneApplication: events meant for one application
+// (availability) that overflow the log make only that application's
+// channels resync; the user's other applications lost nothing.
+func testEventLogOverflowOneApplication(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	a, _ := e.createApp(t, alice, "a", "")
+	b, _ := e.createApp(t, alice, "b", "")
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	var ms []*ucwad.OnlineMeeting
+	for range MaxEventsPerChannel - 1 { // one more than the log holds, with a's two
+		ms = append(ms, e.createMeeting(t, alice, e.settings(time.Hour)))
+	}
+	wantResync(t, "the application whose event went", e.readBatch(t, a, "", 1, false), 1)
+	b1 := e.readBatch(t, a, "", 1, false)
+	if len(b1.Events) == 0 || b1.Events[0].Subject != ucwad.SubjectCommunication {
+		t.Fatalf("after resync: %v, want its second availability event first", summarize(b1.Events))
+	}
+	wantMeetings(t, "the other application", e.readBatch(t, b, "", 1, false), 1, ms...)
 }

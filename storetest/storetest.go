@@ -4,7 +4,8 @@
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T, cfg storetest.Config) ucwad.Store {
 //			db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"),
-//				sqlite.Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel})
+//				sqlite.Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel,
+//					MaxEventBytesPerUser: cfg.MaxEventBytesPerUser, MaxBatchBytes: cfg.MaxBatchBytes})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
