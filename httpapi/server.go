@@ -52,6 +52,10 @@ type Config struct {
 	// matched in any case. Empty: the first label of Domain, upper-cased
 	// and cut to the 15 characters NetBIOS allows, as Windows derives it.
 	NetBIOSName string
+	// MaxConcurrentWritesPerUser bounds the write requests (POST, PUT,
+	// DELETE) one user has in progress at once; more wait their turn
+	// (default 1).
+	MaxConcurrentWritesPerUser int
 }
 
 func (c Config) withDefaults() Config {
@@ -89,6 +93,9 @@ func (c Config) withDefaults() Config {
 		c.NetBIOSName = DefaultNetBIOSName(c.Domain)
 	}
 	c.Meetings = c.Meetings.withDefaults()
+	if c.MaxConcurrentWritesPerUser <= 0 {
+		c.MaxConcurrentWritesPerUser = 1
+	}
 	return c
 }
 
@@ -114,6 +121,7 @@ type Server struct {
 	log      *slog.Logger
 	hub      *Hub
 	routes   []*route
+	writes   *userGates
 }
 
 // Deps are the collaborators a Server uses.
@@ -154,6 +162,7 @@ func New(cfg Config, d Deps) *Server {
 		hub:      d.Hub,
 	}
 	s.routes = s.routeTable()
+	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
 	return s
 }
 
