@@ -588,15 +588,6 @@ func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSett
 	return st, nil
 }
 
-// parseExtension reads an extension's id, type and own properties into x.
-// Every string member is a property but id, type and the housekeeping
-// members (see housekeeping), and any member holding the sentinel text, so
-// that a body copied from another extension does not store its sentinel as
-// data. A property name with a control character (C0, DEL or C1, U+0085
-// among them) is refused: XML would carry it altered or not at all.
-// Property names are at most maxPropertyName characters, there are at most
-// maxProperties of them, and id, type, names and values add up to at most
-// maxBytes bytes.
 // shortName names a member in an error by its beginning when it is longer
 // than a property name may be: an error answer does not echo a megabyte.
 func shortName(name string) string {
@@ -606,6 +597,15 @@ func shortName(name string) string {
 	return string([]rune(name)[:maxPropertyName]) + "…"
 }
 
+// parseExtension reads an extension's id, type and own properties into x.
+// Every string member is a property but id, type and the housekeeping
+// members (see housekeeping), and any member holding the sentinel text, so
+// that a body copied from another extension does not store its sentinel as
+// data. A property name with a control character (C0, DEL or C1, U+0085
+// among them) is refused: XML would carry it altered or not at all.
+// Property names are at most maxPropertyName characters, there are at most
+// maxProperties of them, and id, type, names and values add up to at most
+// maxBytes bytes.
 func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string, maxBytes int) error {
 	id, _, err := stringMember(in, "id")
 	if err != nil {
