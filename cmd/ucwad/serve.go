@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/httpapi"
-	"github.com/ucwad/ucwad/sqlite"
 )
 
 // Main is a running server: its configuration, store and HTTP server.
@@ -30,7 +27,7 @@ type Main struct {
 	// HashParams are the password hash parameters (tests use cheap ones).
 	HashParams auth.Params
 
-	Store  *sqlite.DB
+	Store  ucwad.Store
 	API    *httpapi.Server
 	Server *http.Server
 	ln     net.Listener
@@ -96,18 +93,15 @@ func (m *Main) Run(ctx context.Context) error {
 	log := slog.New(slog.NewTextHandler(m.Env.Stderr, &slog.HandlerOptions{Level: logLevel(c.LogLevel)}))
 	log.Info("starting", "config", c.String())
 
-	if err := os.MkdirAll(filepath.Dir(c.DB), 0o755); err != nil {
-		return fmt.Errorf("creating the database directory: %w", err)
-	}
 	hub := httpapi.NewHub()
-	db, err := sqlite.Open(ctx, c.DB, sqlite.Options{
+	db, err := openStore(ctx, c.DB, storeOptions{
 		Clock:                  m.Clock,
 		Notifier:               hub,
 		Sync:                   c.Sync,
 		MaxApplicationsPerUser: c.File.Limits.MaxApplicationsPerUser,
 	})
 	if err != nil {
-		return fmt.Errorf("opening database %s: %w", c.DB, err)
+		return err
 	}
 	m.Store = db
 	hasher := auth.NewHasher(m.HashParams, c.File.Limits.PasswordHashConcurrency)
