@@ -76,7 +76,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) er
 	err := s.issueToken(w, r)
 	var oe *oauthError
 	if errors.As(err, &oe) {
-		c.errCode = oe.code
+		noteError(r, oe.code, "")
 		if oe.code != "invalid_grant" { // checkPassword logs those, with the user
 			s.log.Info("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", r.RemoteAddr)
 		}

@@ -46,10 +46,6 @@ type call struct {
 	tokenHash   []byte // the hash of the caller's access token
 	app         *ucwad.Application
 	instanceID  string // the multi-tab instanceId the request named, if any
-	// errCode and errSubcode are the error the request was answered with,
-	// for the request log; handlers that answer errors of their own (the
-	// token endpoint's OAuth errors) set errCode themselves.
-	errCode, errSubcode string
 }
 
 func newCall(r *http.Request) *call {
@@ -179,42 +175,22 @@ func requestSegments(r *http.Request) []string {
 // dispatch routes one request: match, authenticate, check the method and
 // version, load the application, run the handler and render its error.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	start := s.clock.Now()
 	c := newCall(r)
 	c.base = s.baseURL(r)
-	sw := &statusWriter{ResponseWriter: w}
-	err := s.serve(sw, r, c)
+	err := s.serve(w, r, c)
 	if err != nil && r.Context().Err() != nil {
 		// The client went away mid-request: nobody to answer.
 		err = nil
 	}
 	if err != nil {
-		c.errCode, c.errSubcode = string(ucwad.EServiceFailure), ""
+		code, subcode := string(ucwad.EServiceFailure), ""
 		var e *ucwad.Error
 		if errors.As(err, &e) {
-			c.errCode, c.errSubcode = string(e.Code), e.Subcode
+			code, subcode = string(e.Code), e.Subcode
 		}
-		s.renderError(sw, r, c, err)
+		noteError(r, code, subcode)
+		s.renderError(w, r, c, err)
 	}
-	duration := s.clock.Now().Sub(start)
-	if sw.status == 0 && r.Context().Err() != nil {
-		// Nothing was answered because the client left (a P-GET it gave
-		// up, a connection it closed): not a status, an event of its own.
-		s.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "duration", duration)
-		return
-	}
-	status := sw.status
-	if status == 0 {
-		status = http.StatusOK // what net/http sends for a handler that wrote nothing
-	}
-	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status}
-	if status >= 400 && c.errCode != "" {
-		attrs = append(attrs, "error", c.errCode)
-		if c.errSubcode != "" {
-			attrs = append(attrs, "subcode", c.errSubcode)
-		}
-	}
-	s.log.Debug("request", append(attrs, "duration", duration)...)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -358,31 +334,3 @@ func queryValue(r *http.Request, name string) string {
 	}
 	return ""
 }
-
-// statusWriter remembers the status for the access log and passes Flush on.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

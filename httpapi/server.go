@@ -157,10 +157,17 @@ func New(cfg Config, d Deps) *Server {
 	return s
 }
 
-// Handler returns the server's root HTTP handler with all middleware.
-func (s *Server) Handler() http.Handler {
-	return versioned(s.recoverer(gzipper(http.HandlerFunc(s.dispatch))))
+// API returns the UCWA URL space alone: the dispatcher, with the layers
+// that belong to UCWA answers (the revision header, panics rendered as
+// UCWA errors). The composition root mounts it beside other handlers and
+// wraps the whole in Layers.
+func (s *Server) API() http.Handler {
+	return versioned(s.recoverer(http.HandlerFunc(s.dispatch)))
 }
+
+// Handler returns the API wrapped in Layers, for a server that serves
+// nothing else (tests, embedding).
+func (s *Server) Handler() http.Handler { return Layers(s.API(), s.log, s.clock) }
 
 // ucwaVersion is the resource revision this server serves (supportedRevision), as the
 // X-MS-UcwaVersion header of every answer names it (Versioning.md: "All
@@ -196,6 +203,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				noteError(r, string(ucwad.EServiceFailure), "")
 				c := newCall(r)
 				s.renderError(w, r, c, &ucwad.Error{Code: ucwad.EServiceFailure, Message: "The server failed to process the request."})
 			}

@@ -144,7 +144,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.URL = scheme + "://" + ln.Addr().String()
 	m.Server = &http.Server{
-		Handler: api.Handler(),
+		Handler: httpapi.Layers(m.routes(api), log, m.Clock),
 		// Slow or idle clients must not hold connections forever. There is
 		// no server-wide write timeout: it would cut held event requests.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -163,6 +163,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Env.Stdout, "ucwad is listening on %s\nAutodiscover: %s/Autodiscover/AutodiscoverService.svc/root\n", m.URL, base)
 	return nil
+}
+
+// routes is the server's URL space: the UCWA API, and beside it the pages
+// and operator endpoints that are not UCWA resources (none yet; the join
+// page, the xframe page and health checks are mounted here).
+func (m *Main) routes(api *httpapi.Server) http.Handler {
+	return newMux(api.API())
 }
 
 // Close stops serving, waiting a few seconds for requests in flight, and
