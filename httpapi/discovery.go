@@ -23,6 +23,10 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request, c *call) err
 	q := originalDomain(r)
 	res := ucwa.New("root", c.base+rootPath+q)
 	res.Link("user", c.base+userPath+q)
+	if len(s.origins) > 0 {
+		// Only where XFrame serves the page: an allow-list is configured.
+		res.Link("xframe", c.base+XFramePath)
+	}
 	return s.writeResource(w, c, http.StatusOK, res, "")
 }
 

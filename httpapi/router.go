@@ -34,6 +34,9 @@ type route struct {
 	fold    bool     // literal segments match case-insensitively
 	auth    authLevel
 	methods map[string]handler
+	// unbatched routes are refused inside a batch (UCWA refuses events,
+	// which would hold the batch, and batch itself).
+	unbatched bool
 }
 
 // call is the per-request state handlers receive.
@@ -76,9 +79,10 @@ func (s *Server) routeTable() []*route {
 		newRoute(userPath, signedIn, true).on("GET", s.handleUser),
 		newRoute(rootPath+"/user", signedIn, true).on("GET", s.handleUser),
 		newRoute(tokenPath, public, true).on("POST", s.handleToken),
-		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate),
+		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate).on("OPTIONS", s.handleApplicationsOptions),
 		newRoute(app, inApp, false).on("GET", s.handleApplicationGet).on("DELETE", s.handleApplicationDelete),
-		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents),
+		newRoute(app+"/batch", inApp, false).on("POST", s.handleBatch).notInBatch(),
+		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch(),
 		newRoute(app+"/policies", inApp, false).on("GET", s.handlePolicies),
 		newRoute(app+"/me", inApp, false).on("GET", s.handleMe),
 		newRoute(app+"/me/makeMeAvailable", inApp, false).on("POST", s.handleMakeMeAvailable),
@@ -106,6 +110,12 @@ func newRoute(pattern string, a authLevel, fold bool) *route {
 
 func (rt *route) on(method string, h handler) *route {
 	rt.methods[method] = h
+	return rt
+}
+
+// notInBatch marks the route as refused inside a batch.
+func (rt *route) notInBatch() *route {
+	rt.unbatched = true
 	return rt
 }
 

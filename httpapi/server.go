@@ -52,6 +52,14 @@ type Config struct {
 	// matched in any case. Empty: the first label of Domain, upper-cased
 	// and cut to the 15 characters NetBIOS allows, as Windows derives it.
 	NetBIOSName string
+	// AllowedOrigins are the origins (scheme://host[:port]) of browser
+	// pages on other origins allowed in, through CORS or through the
+	// xframe page. Empty: none; the xframe page is then not served.
+	AllowedOrigins []string
+	// MaxOutstandingBatchRequests bounds the requests of one user's
+	// batches that are not answered yet, across all of them (default 100,
+	// as in UCWA); a batch that would pass it is refused whole with 429.
+	MaxOutstandingBatchRequests int
 }
 
 func (c Config) withDefaults() Config {
@@ -80,6 +88,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = time.Minute
+	}
+	if c.MaxOutstandingBatchRequests <= 0 {
+		c.MaxOutstandingBatchRequests = DefaultMaxOutstandingBatchRequests
 	}
 	if c.Policies == nil {
 		c.Policies = DefaultPolicies
@@ -114,6 +125,8 @@ type Server struct {
 	log      *slog.Logger
 	hub      *Hub
 	routes   []*route
+	origins  originList
+	batches  *outstanding
 }
 
 // Deps are the collaborators a Server uses.
@@ -153,6 +166,8 @@ func New(cfg Config, d Deps) *Server {
 		log:      d.Log,
 		hub:      d.Hub,
 	}
+	s.origins = newOriginList(s.cfg.AllowedOrigins)
+	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()
 	return s
 }
@@ -165,9 +180,9 @@ func (s *Server) API() http.Handler {
 	return versioned(s.recoverer(http.HandlerFunc(s.dispatch)))
 }
 
-// Handler returns the API wrapped in Layers, for a server that serves
-// nothing else (tests, embedding).
-func (s *Server) Handler() http.Handler { return Layers(s.API(), s.log, s.clock) }
+// Handler returns the API wrapped in the server's Layers, for a server that
+// serves nothing else (tests, embedding).
+func (s *Server) Handler() http.Handler { return s.Layers(s.API()) }
 
 // ucwaVersion is the resource revision this server serves (supportedRevision), as the
 // X-MS-UcwaVersion header of every answer names it (Versioning.md: "All

@@ -117,6 +117,9 @@ func (m *Main) Run(ctx context.Context) error {
 		TokenLifetime: c.File.Limits.TokenLifetime.Duration,
 		Policies:      c.File.Policies,
 		Meetings:      c.File.Meetings.Config(),
+
+		AllowedOrigins:              c.AllowOrigins,
+		MaxOutstandingBatchRequests: c.File.Limits.MaxOutstandingBatchRequests,
 	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
 	m.API = api
 	sweepCtx, stop := context.WithCancel(context.Background())
@@ -144,7 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.URL = scheme + "://" + ln.Addr().String()
 	m.Server = &http.Server{
-		Handler: httpapi.Layers(m.routes(api), log, m.Clock),
+		Handler: api.Layers(m.routes(api)),
 		// Slow or idle clients must not hold connections forever. There is
 		// no server-wide write timeout: it would cut held event requests.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -166,10 +169,17 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // routes is the server's URL space: the UCWA API, and beside it the pages
-// and operator endpoints that are not UCWA resources (none yet; the join
-// page, the xframe page and health checks are mounted here).
+// and operator endpoints that are not UCWA resources: the xframe page when
+// an origin is allowed (the join page and health checks are mounted here
+// too).
 func (m *Main) routes(api *httpapi.Server) http.Handler {
-	return newMux(api.API())
+	mx := newMux(api.API())
+	if h := api.XFrame(); h != nil {
+		for _, p := range httpapi.XFramePaths {
+			mx.handle(p, h)
+		}
+	}
+	return mx
 }
 
 // Close stops serving, waiting a few seconds for requests in flight, and
