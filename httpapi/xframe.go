@@ -4,7 +4,6 @@ import (
 	"embed"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/ucwad/ucwad"
 )
@@ -38,10 +37,12 @@ func (s *Server) XFrame() http.Handler {
 	}
 	page, _ := xframeFiles.ReadFile("xframe/XFrame.html")
 	script, _ := xframeFiles.ReadFile("xframe/XFrame.js")
-	// Only the allowed origins (and the server's own) may frame the page;
-	// the page loads its script from here and talks to nothing else.
-	csp := "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self' " +
-		strings.Join(s.origins, " ")
+	// The page loads its script from here and talks to nothing else. Any
+	// page may frame it, as a Front End's: what it relays for an origin
+	// not on the list is refused by the server (crossOrigin) with the
+	// reason Microsoft's sample library shows its developer, where a
+	// frame-ancestors refusal would leave the library waiting.
+	const csp = "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			c := newCall(r)
