@@ -414,11 +414,12 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, c *call) er
 	for _, br := range reqs {
 		rec := &partRecorder{header: http.Header{}}
 		s.executePart(api, rec, r, br)
-		pending--
-		s.batches.release(c.user.ID, 1)
 		out.Reset()
 		writePart(&out, boundary, rec)
-		if _, err := w.Write(out.Bytes()); err != nil {
+		_, err := w.Write(out.Bytes())
+		pending--
+		s.batches.release(c.user.ID, 1)
+		if err != nil {
 			return nil // the client went away; the rest is not executed
 		}
 	}

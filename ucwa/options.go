@@ -91,7 +91,8 @@ func EncodeOptions(w io.Writer, f Format, m []MethodMetadata) error {
 	return err
 }
 
-// DecodeOptions reads what EncodeOptions writes.
+// DecodeOptions reads what EncodeOptions writes. Empty parameter and value
+// lists come back nil.
 func DecodeOptions(r io.Reader, f Format) ([]MethodMetadata, error) {
 	data, err := readDocument(r)
 	if err != nil {
@@ -110,7 +111,7 @@ func DecodeOptions(r io.Reader, f Format) ([]MethodMetadata, error) {
 		for _, jm := range doc.Metadata {
 			mm := MethodMetadata{HTTPMethod: jm.HTTPMethod}
 			for _, p := range jm.Parameters {
-				mm.Parameters = append(mm.Parameters, ParameterMetadata(p))
+				mm.Parameters = append(mm.Parameters, ParameterMetadata{Name: p.Name, SupportedValues: nonEmpty(p.SupportedValues)})
 			}
 			out = append(out, mm)
 		}
@@ -122,7 +123,7 @@ func DecodeOptions(r io.Reader, f Format) ([]MethodMetadata, error) {
 		for _, xm := range doc.Metadata {
 			mm := MethodMetadata{HTTPMethod: xm.HTTPMethod}
 			for _, p := range xm.Parameters {
-				mm.Parameters = append(mm.Parameters, ParameterMetadata(p))
+				mm.Parameters = append(mm.Parameters, ParameterMetadata{Name: p.Name, SupportedValues: nonEmpty(p.SupportedValues)})
 			}
 			out = append(out, mm)
 		}
@@ -130,4 +131,11 @@ func DecodeOptions(r io.Reader, f Format) ([]MethodMetadata, error) {
 		return nil, errFormat
 	}
 	return out, nil
+}
+
+func nonEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
