@@ -23,6 +23,10 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request, c *call) err
 	q := originalDomain(r)
 	res := ucwa.New("root", c.base+rootPath+q)
 	res.Link("user", c.base+userPath+q)
+	if len(s.origins) > 0 {
+		// Only where XFrame serves the page: an allow-list is configured.
+		res.Link("xframe", c.base+XFramePath)
+	}
 	return s.writeResource(w, c, http.StatusOK, res, "")
 }
 
@@ -76,7 +80,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) er
 	err := s.issueToken(w, r)
 	var oe *oauthError
 	if errors.As(err, &oe) {
-		c.errCode = oe.code
+		noteError(r, oe.code, "")
 		if oe.code != "invalid_grant" { // checkPassword logs those, with the user
 			s.log.Info("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", r.RemoteAddr)
 		}

@@ -33,6 +33,9 @@ type Config struct {
 	TLSSelfSigned bool
 	Sync          string
 	LogLevel      string
+	// AllowOrigins are the origins of browser apps allowed in from other
+	// origins (CORS and the xframe page), in their normalized form.
+	AllowOrigins originsFlag
 
 	File FileConfig
 }
@@ -124,6 +127,9 @@ type Limits struct {
 	// MaxConcurrentWritesPerUser bounds the write requests one user has in
 	// progress at once; more wait their turn.
 	MaxConcurrentWritesPerUser int `json:"maxConcurrentWritesPerUser"`
+	// MaxOutstandingBatchRequests bounds the batched requests of one user
+	// not answered yet, across all their batches.
+	MaxOutstandingBatchRequests int `json:"maxOutstandingBatchRequests"`
 }
 
 // MinEventBytesPerUser is the least limits.maxEventBytesPerUser may be: room
@@ -158,10 +164,11 @@ func DefaultFileConfig() FileConfig {
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
 
-			MaxChannelsPerApplication:  sqlite.DefaultMaxChannelsPerApplication,
-			MaxChannelsPerUser:         sqlite.DefaultMaxChannelsPerUser,
-			MaxEventBytesPerUser:       sqlite.DefaultMaxEventBytesPerUser,
-			MaxConcurrentWritesPerUser: 1,
+			MaxChannelsPerApplication:   sqlite.DefaultMaxChannelsPerApplication,
+			MaxChannelsPerUser:          sqlite.DefaultMaxChannelsPerUser,
+			MaxEventBytesPerUser:        sqlite.DefaultMaxEventBytesPerUser,
+			MaxConcurrentWritesPerUser:  1,
+			MaxOutstandingBatchRequests: httpapi.DefaultMaxOutstandingBatchRequests,
 		},
 		// A copy: decoding the file's list reuses the slice it decodes
 		// into, which must not be the transport's defaults.
@@ -183,6 +190,36 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate created once next to the database")
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Var(&c.AllowOrigins, "allow-origin", "origin (scheme://host[:port]) of a browser app on another origin allowed in through CORS and the xframe page; repeat it, or separate origins with commas (UCWAD_ALLOW_ORIGIN) (default: none)")
+}
+
+// originsFlag is a repeatable flag of origins; each value may also hold
+// several, separated by commas, as the environment variable gives them.
+type originsFlag []string
+
+func (f *originsFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return strings.Join(*f, ",")
+}
+
+// Set adds the origins of one flag value, normalized; a value that is not
+// an origin fails the flag with the reason.
+func (f *originsFlag) Set(v string) error {
+	for o := range strings.SplitSeq(v, ",") {
+		if strings.TrimSpace(o) == "" {
+			continue
+		}
+		n, err := httpapi.ParseOrigin(o)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(*f, n) {
+			*f = append(*f, n)
+		}
+	}
+	return nil
 }
 
 // envName is the environment variable that sets a flag: --public-url is
@@ -276,6 +313,9 @@ func (c *Config) Validate() error {
 	if l.PasswordHashConcurrency < 1 {
 		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
 	}
+	if l.MaxOutstandingBatchRequests < 1 || l.MaxOutstandingBatchRequests > 10000 {
+		return fmt.Errorf("limits.maxOutstandingBatchRequests %d: want 1 to 10000", l.MaxOutstandingBatchRequests)
+	}
 	if err := httpapi.ValidatePolicies(c.File.Policies); err != nil {
 		return fmt.Errorf("policies: %w", err)
 	}
@@ -300,8 +340,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. Nothing in it is
 // secret today; a setting that holds one must be masked here.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q",
-		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile)
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q",
+		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String())
 }
 
 func (c *Config) tlsMode() string {
