@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -161,9 +163,95 @@ func TestMigrationsNumbered(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %s has version %d, want %d", m.name, m.version, i+1)
+		if i == 0 && m.version != 1 || i > 0 && m.version <= ms[i-1].version {
+			t.Errorf("migration %s has version %d after %d", m.name, m.version, ms[max(i-1, 0)].version)
 		}
+	}
+}
+
+// TestMigrationNumbering: numbers start at 1 and only increase; gaps are
+// allowed (numbers reserved by work not merged yet), a number taken twice
+// or out of shape is refused.
+func TestMigrationNumbering(t *testing.T) {
+	for _, tc := range []struct {
+		files []string
+		want  []int // nil: refused
+	}{
+		{[]string{"0001_a.sql", "0002_b.sql"}, []int{1, 2}},
+		{[]string{"0001_a.sql", "0009_b.sql"}, []int{1, 9}},
+		{[]string{"0002_a.sql"}, nil},
+		{[]string{"0001_a.sql", "0002_b.sql", "0002_c.sql"}, nil},
+		{[]string{"0001_a.sql", "2_b.sql"}, nil},
+		{[]string{"0001_a.sql", "0002.sql"}, nil},
+	} {
+		fsys := fstest.MapFS{}
+		for _, f := range tc.files {
+			fsys["migrations/"+f] = &fstest.MapFile{Data: []byte("SELECT 1;")}
+		}
+		ms, err := readMigrations(fsys)
+		if tc.want == nil {
+			if err == nil {
+				t.Errorf("%v: accepted", tc.files)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tc.files, err)
+			continue
+		}
+		var got []int
+		for _, m := range ms {
+			got = append(got, m.version)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%v: versions %v, want %v", tc.files, got, tc.want)
+		}
+	}
+}
+
+// TestMigrationFillsGap: a database that applied migrations around a gap
+// gets the migration that fills it when a binary that has it opens the
+// database, and keeps the others as they were.
+func TestMigrationFillsGap(t *testing.T) {
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "gap.db"), "NORMAL", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms := []migration{
+		{1, "0001_a.sql", "CREATE TABLE a (x INTEGER);"},
+		{2, "0002_b.sql", "CREATE TABLE b (x INTEGER);"},
+		{5, "0005_c.sql", "CREATE TABLE c (x INTEGER);"},
+	}
+	if err := applyMigrations(ctx, db, time.UnixMilli(1), []migration{ms[0], ms[2]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigrations(ctx, db, time.UnixMilli(2), ms); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got [][2]int64
+	for rows.Next() {
+		var v [2]int64
+		if err := rows.Scan(&v[0], &v[1]); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if want := [][2]int64{{1, 1}, {2, 2}, {5, 1}}; !slices.Equal(got, want) {
+		t.Errorf("versions applied (version, at) %v, want %v", got, want)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO b VALUES (1)`); err != nil {
+		t.Errorf("the table of the migration that filled the gap: %v", err)
+	}
+	// A binary without version 5 refuses the database.
+	if err := applyMigrations(ctx, db, time.UnixMilli(3), ms[:2]); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("opening with fewer migrations: %v, want a refusal naming a newer schema", err)
 	}
 }
 
