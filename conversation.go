@@ -542,3 +542,17 @@ func ViewOf(c *Conversation, p *Participant, inv *Invitation, roster []*Particip
 	}
 	return v
 }
+
+// NewThreadID returns a random conversation thread id: 32 lower-case hex
+// digits, the shape of the reference's examples. It panics only if the
+// operating system's random source fails.
+func NewThreadID() string {
+	var b [16]byte
+	randomBytes(b[:])
+	const hex = "0123456789abcdef"
+	out := make([]byte, 32)
+	for i, c := range b {
+		out[2*i], out[2*i+1] = hex[c>>4], hex[c&15]
+	}
+	return string(out)
+}

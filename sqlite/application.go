@@ -230,6 +230,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 // only that channel. Returns ENotFound (subcode ApplicationNotFound) if
 // userID has no such application or it has no channel instanceID.
 func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
+	var left []string
 	err := wrap("delete application", db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var n int64
 		var err error
@@ -248,12 +249,19 @@ func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceI
 		if err != nil {
 			return err
 		}
+		if instanceID == "" {
+			// The application leaves the meetings it is in; the others
+			// see it go.
+			if left, err = db.leaveApplications(ctx, tx, []string{id}); err != nil {
+				return err
+			}
+		}
 		// Events only the deleted channels still waited for go with them.
 		return dropPassedEvents(ctx, tx, userID)
 	}))
 	if err == nil {
 		// A P-GET held on what was deleted must answer now.
-		db.notify([]string{id})
+		db.notify(append([]string{id}, left...))
 	}
 	return err
 }

@@ -178,7 +178,7 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	var ids, left []string
 	err = db.inWriteTx(ctx, func(tx *writeTx) error {
 		rows, err := tx.QueryContext(ctx, `
 			DELETE FROM applications
@@ -201,6 +201,10 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 		if err := rows.Close(); err != nil {
 			return err
 		}
+		// The expired applications leave the meetings they are in.
+		if left, err = db.leaveApplications(ctx, tx, ids); err != nil {
+			return err
+		}
 		// Events only the expired channels still waited for go with them.
 		for user := range users {
 			if err := dropPassedEvents(ctx, tx, user); err != nil {
@@ -212,7 +216,7 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 	if err != nil {
 		return nil, wrap("expire applications", err)
 	}
-	db.notify(ids)
+	db.notify(append(ids, left...))
 	return ids, nil
 }
 

@@ -303,7 +303,9 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 // FindMeeting returns the meeting with its extensions' identities; see
 // ucwad.MeetingStore.
 func (db *DB) FindMeeting(ctx context.Context, userID int64, id string) (*ucwad.OnlineMeeting, error) {
-	m, err := db.readMeeting(ctx, `m.user_id = ? AND m.id = ?`, userID, id)
+	// Ad hoc meetings are not the organizer's to manage (see
+	// ucwad.MeetingRelAdHoc).
+	m, err := db.readMeeting(ctx, `m.user_id = ? AND m.id = ? AND m.rel <> 'adhoc'`, userID, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find meeting: %w", err)
 	}
@@ -508,7 +510,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var rel string
 		err := tx.QueryRowContext(ctx, `SELECT rel FROM meetings WHERE id = ? AND user_id = ?`, id, userID).Scan(&rel)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) || rel == ucwad.MeetingRelAdHoc {
 			return errMeetingNotFound()
 		}
 		if err != nil {
@@ -518,7 +520,12 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 			if _, err := tx.ExecContext(ctx, `DELETE FROM meetings WHERE id = ?`, id); err != nil {
 				return err
 			}
-			notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, id, "", nil))
+			// Its conversation, if any, ends with it.
+			if notify, err = db.endMeetings(ctx, tx, []string{id}); err != nil {
+				return err
+			}
+			apps, err := db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, id, "", nil))
+			notify = append(notify, apps...)
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM extensions WHERE meeting_id = ?`, id); err != nil {
@@ -584,6 +591,14 @@ func (db *DB) expireMeetings(ctx context.Context, cutoff time.Time) (int, error)
 			removed = append(removed, g)
 		}
 		if err := rows.Close(); err != nil {
+			return err
+		}
+		ids := make([]string, len(removed))
+		for i, g := range removed {
+			ids[i] = g.id
+		}
+		// Their conversations, if any, end with them.
+		if notify, err = db.endMeetings(ctx, tx, ids); err != nil {
 			return err
 		}
 		for _, g := range removed {

@@ -105,20 +105,39 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	}
 	tests = append(tests, eventTests...)
 	tests = append(tests, meetingTests...)
+	small := Config{MaxEventsPerChannel: MaxEventsPerChannel, MaxEventBytesPerUser: MaxEventBytesPerUser, MaxBatchBytes: MaxBatchBytes}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clk := clock.NewFake(Start)
-			notes := &notifications{}
-			s := open(t, Config{Clock: clk, Notifier: notes, MaxEventsPerChannel: MaxEventsPerChannel,
-				MaxEventBytesPerUser: MaxEventBytesPerUser, MaxBatchBytes: MaxBatchBytes})
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.f(t, &env{ctx: t.Context(), s: s, clk: clk, notes: notes})
-		})
+		runOne(t, open, tt.name, tt.f, small)
 	}
+	// Joining checks every event of every change, more than the small
+	// logs above hold.
+	roomy := Config{MaxEventsPerChannel: RoomyEventsPerChannel, MaxEventBytesPerUser: RoomyEventBytesPerUser, MaxBatchBytes: MaxBatchBytes}
+	for _, tt := range conversationTests {
+		runOne(t, open, tt.name, tt.f, roomy)
+	}
+}
+
+// The event limits of the joining subtests.
+const (
+	RoomyEventsPerChannel  = 1000
+	RoomyEventBytesPerUser = 4 << 20
+)
+
+// runOne runs subtest f against a fresh store from open with the event
+// limits of cfg.
+func runOne(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store, name string, f func(*testing.T, *env), cfg Config) {
+	t.Run(name, func(t *testing.T) {
+		clk := clock.NewFake(Start)
+		notes := &notifications{}
+		cfg.Clock, cfg.Notifier = clk, notes
+		s := open(t, cfg)
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		f(t, &env{ctx: t.Context(), s: s, clk: clk, notes: notes})
+	})
 }
 
 // env is what a subtest works with.
