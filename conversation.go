@@ -60,8 +60,10 @@ type ConversationStore interface {
 	// ChangeParticipant has the application's participant do a to the
 	// participant targetID of the same conversation: the checks of
 	// CheckAction, then the change and its events. Returns ENotFound when
-	// the application is not in the conversation or the target is not
-	// there (or not visible to it), the errors of CheckAction, and
+	// the application is not in the conversation; EForbidden
+	// (SubAttendeeNotAllowed) when its participant is not an admitted
+	// leader, whoever the target; ENotFound when the target is not there
+	// (or not visible to it); the other errors of CheckAction; and
 	// EConflict (SubTooManyParticipants) when admitting into a meeting
 	// holding lim.MaxParticipants.
 	ChangeParticipant(ctx context.Context, appID, conversationID, targetID string, a Action, lim ConversationLimits) error

@@ -475,3 +475,37 @@ func TestReasonCode(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseMeetingURI: any text parses without panicking; what parses has
+// an organizer and an id; the focus URI built from what parsed parses back
+// to the same.
+func FuzzParseMeetingURI(f *testing.F) {
+	for _, s := range []string{
+		"sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:PYC58WSY3K",
+		"conf:sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:X?conversation-id=1",
+		"https://meet.contoso.com/alice/PYC58WSY3K",
+		"sip:a@b;opaque=app:conf:focus:id:;x",
+		"http://%zz/a/b",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		org, id, ok := ucwad.ParseMeetingURI(s)
+		if !ok {
+			if org != "" || id != "" {
+				t.Fatalf("ParseMeetingURI(%q) failed but returned %q, %q", s, org, id)
+			}
+			return
+		}
+		if org == "" || id == "" {
+			t.Fatalf("ParseMeetingURI(%q) = %q, %q", s, org, id)
+		}
+		if !strings.Contains(org, "@") || strings.ContainsAny(org, ";?") || strings.Contains(id, ";") {
+			return // a join URL's alias, or parts a focus URI cannot carry
+		}
+		org2, id2, ok := ucwad.ParseMeetingURI("sip:" + org + ";gruu;opaque=app:conf:focus:id:" + id)
+		if !ok || org2 != org || id2 != id {
+			t.Fatalf("the focus URI of %q, %q parses as %q, %q, %v", org, id, org2, id2, ok)
+		}
+	})
+}

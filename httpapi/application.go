@@ -192,6 +192,7 @@ func (s *Server) communicationResource(c *call) *ucwa.Resource {
 	// meetings), so none is claimed.
 	res.Set("supportedModalities", ucwa.Strings([]string{}))
 	res.Set("supportedMessageFormats", ucwa.Strings([]string{"Plain", "Html"}))
+	communicationLinks(c, res)
 	return res
 }
 

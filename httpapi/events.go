@@ -235,6 +235,9 @@ func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.Sender, ucwa.Event, b
 		out.Link = ucwa.Link{Rel: "communication", Href: href}
 		out.Embedded = s.communicationResource(c)
 		return ucwa.Sender{Rel: "communication", Href: href}, out, true
+	case ucwad.SubjectInvitation, ucwad.SubjectConversation, ucwad.SubjectMeetingView,
+		ucwad.SubjectLocalParticipant, ucwad.SubjectParticipant:
+		return s.renderConversationEvent(c, e, out)
 	}
 	return s.renderMeetingEvent(c, e, out)
 }
@@ -258,8 +261,10 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 }
 
 // Sweep runs the background clean-up once: applications idle for longer
-// than the configured lifetime (and holding no P-GET here) are deleted, and
-// expired tokens are purged.
+// than the configured lifetime (and holding no P-GET here) are deleted
+// (leaving the meetings they are in), expired tokens are purged, meetings
+// past their grace are deleted, and participants whose lobby wait is over
+// or whose application is gone are removed.
 func (s *Server) Sweep(ctx context.Context) error {
 	cutoff := s.clock.Now().Add(-s.cfg.ApplicationIdle)
 	ids, err := s.store.ExpireApplications(ctx, cutoff, s.hub.HeldApplications())
@@ -272,5 +277,8 @@ func (s *Server) Sweep(ctx context.Context) error {
 	if _, err := s.store.DeleteExpiredTokens(ctx); err != nil {
 		return err
 	}
-	return s.sweepMeetings(ctx)
+	if err := s.sweepMeetings(ctx); err != nil {
+		return err
+	}
+	return s.sweepConversations(ctx)
 }

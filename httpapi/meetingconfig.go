@@ -38,6 +38,20 @@ type MeetingConfig struct {
 	// AssignedMeeting is "Enabled" when every user has an assigned meeting
 	// (myAssignedOnlineMeeting), created on first use, or "Disabled".
 	AssignedMeeting string
+	// MaxParticipants bounds the admitted participants of one meeting; 0
+	// means Policies.MeetingSize. A join beyond it fails
+	// TooManyParticipants, an admission answers 409.
+	MaxParticipants int
+	// MaxLobbyParticipants bounds the participants waiting in one lobby; a
+	// join beyond it fails TooManyLobbyParticipants.
+	MaxLobbyParticipants int
+	// LobbyTimeout is how long a participant waits in the lobby before its
+	// join fails with Timeout.
+	LobbyTimeout time.Duration
+	// MaxConversationsPerApplication bounds the conversations one
+	// application is in; a join beyond it answers 409
+	// TooManyConversations.
+	MaxConversationsPerApplication int
 
 	Defaults   MeetingDefaults
 	Eligible   MeetingEligibleValues
@@ -136,6 +150,11 @@ func DefaultMeetingConfig() MeetingConfig {
 		MaxExtensionBytes:       64 << 10,
 		ExpiryGrace:             14 * 24 * time.Hour,
 		AssignedMeeting:         PolicyEnabled,
+		MaxLobbyParticipants:    100,
+		LobbyTimeout:            15 * time.Minute,
+		// Beside maxChannelsPerApplication: an application follows its
+		// conversations on its channels.
+		MaxConversationsPerApplication: 16,
 		Defaults: MeetingDefaults{
 			AccessLevel:                  "SameEnterprise",
 			AutomaticLeaderAssignment:    "SameEnterprise",
@@ -186,6 +205,11 @@ func (m MeetingConfig) withDefaults() MeetingConfig {
 		m.ExpiryGrace = d.ExpiryGrace
 	}
 	setString(&m.AssignedMeeting, d.AssignedMeeting)
+	setInt(&m.MaxLobbyParticipants, d.MaxLobbyParticipants)
+	setInt(&m.MaxConversationsPerApplication, d.MaxConversationsPerApplication)
+	if m.LobbyTimeout <= 0 {
+		m.LobbyTimeout = d.LobbyTimeout
+	}
 	m.JoinBaseURL = strings.TrimRight(m.JoinBaseURL, "/")
 
 	setString(&m.Defaults.AccessLevel, d.Defaults.AccessLevel)
@@ -217,6 +241,17 @@ func (m MeetingConfig) withDefaults() MeetingConfig {
 	return m
 }
 
+// joinLimits are the bounds of joining meetings, as the store enforces
+// them.
+func (m *MeetingConfig) joinLimits() ucwad.ConversationLimits {
+	max := m.MaxParticipants
+	if max <= 0 {
+		max = m.Policies.MeetingSize
+	}
+	return ucwad.ConversationLimits{MaxParticipants: max, MaxLobbyParticipants: m.MaxLobbyParticipants,
+		MaxConversationsPerApplication: m.MaxConversationsPerApplication, LobbyTimeout: m.LobbyTimeout}
+}
+
 // assignedEnabled reports whether users have an assigned meeting.
 func (m *MeetingConfig) assignedEnabled() bool { return m.AssignedMeeting == PolicyEnabled }
 
@@ -245,6 +280,8 @@ func (m MeetingConfig) Validate() error {
 		"maxExtensionBytes": int64(m.MaxExtensionBytes),
 		"expiryGrace":       int64(m.ExpiryGrace), "defaultValues.participantsWarningThreshold": int64(m.Defaults.ParticipantsWarningThreshold),
 		"policies.meetingSize": int64(m.Policies.MeetingSize),
+		"maxParticipants":      int64(m.MaxParticipants), "maxLobbyParticipants": int64(m.MaxLobbyParticipants),
+		"lobbyTimeout": int64(m.LobbyTimeout), "maxConversationsPerApplication": int64(m.MaxConversationsPerApplication),
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s must not be negative", name)

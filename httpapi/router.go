@@ -76,7 +76,7 @@ func (s *Server) routeTable() []*route {
 	app := applicationsPath + "/{app}"
 	myMeetings := app + "/onlineMeetings/myOnlineMeetings"
 	meeting := myMeetings + "/{meeting}"
-	return []*route{
+	return append([]*route{
 		newRoute("/", public, true).on("GET", s.handleRoot),
 		newRoute(rootPath, public, true).on("GET", s.handleRoot),
 		newRoute(userPath, signedIn, true).on("GET", s.handleUser),
@@ -104,7 +104,7 @@ func (s *Server) routeTable() []*route {
 		newRoute(app+"/onlineMeetings/customInvitation", inApp, false).on("GET", s.handleCustomInvitation),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation", inApp, false).on("GET", s.handleDialIn),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation/{region}", inApp, false).on("GET", s.handleDialInRegion),
-	}
+	}, s.conversationRoutes(app)...)
 }
 
 func newRoute(pattern string, a authLevel, fold bool) *route {

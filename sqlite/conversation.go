@@ -487,6 +487,10 @@ func (db *DB) ChangeParticipant(ctx context.Context, appID, conversationID, targ
 		if err != nil {
 			return err
 		}
+		// A participant who may not act learns nothing about the target.
+		if s.self.InLobby || s.self.Role != ucwad.RoleLeader {
+			return ucwad.CheckAction(s.self, s.self, a)
+		}
 		var target *ucwad.Participant
 		for _, p := range s.roster {
 			if p.ID == targetID && s.self.Sees(p) {

@@ -498,7 +498,8 @@ func testParticipantActionErrors(t *testing.T, e *env) {
 		{bob, e.participant(t, bob, conv, "carol"), ucwad.ActionEject, ucwad.EForbidden, ucwad.SubAttendeeNotAllowed},
 		{bob, pa, ucwad.ActionPromote, ucwad.EForbidden, ucwad.SubAttendeeNotAllowed},
 		{dave, pd, ucwad.ActionAdmit, ucwad.EForbidden, ucwad.SubAttendeeNotAllowed},
-		{bob, pd, ucwad.ActionAdmit, ucwad.ENotFound, ucwad.SubResourceNotFound}, // bob does not see the lobby
+		{bob, pd, ucwad.ActionAdmit, ucwad.EForbidden, ucwad.SubAttendeeNotAllowed}, // whom bob does not see
+		{bob, &ucwad.Participant{ID: "nobody"}, ucwad.ActionAdmit, ucwad.EForbidden, ucwad.SubAttendeeNotAllowed},
 		{alice, pb, ucwad.ActionAdmit, ucwad.EConflict, ""},
 		{alice, pb, ucwad.ActionReject, ucwad.EConflict, ""},
 		{alice, pb, ucwad.ActionDemote, ucwad.EConflict, ""},

@@ -69,6 +69,17 @@ type Meetings struct {
 	Policies               httpapi.MeetingPolicies         `json:"policies"`
 	CustomInvitation       httpapi.InvitationCustomization `json:"customInvitation"`
 	PhoneDialInInformation httpapi.DialInInformation       `json:"phoneDialInInformation"`
+
+	// MaxParticipants bounds the admitted participants of a meeting; 0:
+	// policies.meetingSize.
+	MaxParticipants int `json:"maxParticipants"`
+	// MaxLobbyParticipants bounds the participants waiting in a lobby.
+	MaxLobbyParticipants int `json:"maxLobbyParticipants"`
+	// LobbyTimeout is how long one waits in a lobby, e.g. "15m".
+	LobbyTimeout Duration `json:"lobbyTimeout"`
+	// MaxConversationsPerApplication bounds the conversations of one
+	// application.
+	MaxConversationsPerApplication int `json:"maxConversationsPerApplication"`
 }
 
 func meetingsFile(c httpapi.MeetingConfig) Meetings {
@@ -84,6 +95,11 @@ func meetingsFile(c httpapi.MeetingConfig) Meetings {
 		Policies:                c.Policies,
 		CustomInvitation:        c.Invitation,
 		PhoneDialInInformation:  c.DialIn,
+
+		MaxParticipants:                c.MaxParticipants,
+		MaxLobbyParticipants:           c.MaxLobbyParticipants,
+		LobbyTimeout:                   Duration{c.LobbyTimeout},
+		MaxConversationsPerApplication: c.MaxConversationsPerApplication,
 	}
 }
 
@@ -101,6 +117,11 @@ func (m Meetings) Config() httpapi.MeetingConfig {
 		Policies:                m.Policies,
 		Invitation:              m.CustomInvitation,
 		DialIn:                  m.PhoneDialInInformation,
+
+		MaxParticipants:                m.MaxParticipants,
+		MaxLobbyParticipants:           m.MaxLobbyParticipants,
+		LobbyTimeout:                   m.LobbyTimeout.Duration,
+		MaxConversationsPerApplication: m.MaxConversationsPerApplication,
 	}
 }
 

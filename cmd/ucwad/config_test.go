@@ -37,6 +37,7 @@ func TestMeetingsConfig(t *testing.T) {
 	// A file sets what it names; the rest keeps its default.
 	m, err := parseWithFile(t, `{"meetings":{
 		"joinBaseUrl":"https://meet.contoso.com","maxMeetingsPerUser":5,"expiryGrace":"48h",
+		"maxParticipants":50,"maxLobbyParticipants":7,"lobbyTimeout":"30m","maxConversationsPerApplication":3,
 		"defaultValues":{"accessLevel":"Locked"},
 		"eligibleValues":{"accessLevels":["Locked","Invited"]},
 		"policies":{"phoneUserAdmission":"Disabled"},
@@ -50,6 +51,8 @@ func TestMeetingsConfig(t *testing.T) {
 	want.JoinBaseURL = "https://meet.contoso.com"
 	want.MaxMeetingsPerUser = 5
 	want.ExpiryGrace = 48 * time.Hour
+	want.MaxParticipants, want.MaxLobbyParticipants, want.MaxConversationsPerApplication = 50, 7, 3
+	want.LobbyTimeout = 30 * time.Minute
 	want.Defaults.AccessLevel = "Locked"
 	want.Eligible.AccessLevels = []string{"Locked", "Invited"}
 	want.Policies.PhoneUserAdmission = "Disabled"
@@ -69,6 +72,10 @@ func TestMeetingsConfig(t *testing.T) {
 		{"assigned policy", `{"assignedMeeting":"Sometimes"}`, "assignedMeeting"},
 		{"negative limit", `{"maxMeetingsPerUser":-1}`, "maxMeetingsPerUser"},
 		{"negative grace", `{"expiryGrace":"-1h"}`, "expiryGrace"},
+		{"negative participants", `{"maxParticipants":-1}`, "maxParticipants"},
+		{"negative lobby", `{"maxLobbyParticipants":-1}`, "maxLobbyParticipants"},
+		{"negative lobby timeout", `{"lobbyTimeout":"-1m"}`, "lobbyTimeout"},
+		{"negative conversations", `{"maxConversationsPerApplication":-2}`, "maxConversationsPerApplication"},
 		{"policy value", `{"policies":{"voipAudio":"Maybe"}}`, "voipAudio"},
 		{"join base", `{"joinBaseUrl":"meet.contoso.com"}`, "joinBaseUrl"},
 		{"region twice", `{"phoneDialInInformation":{"regions":[{"name":"A"},{"name":"A"}]}}`, "twice"},
