@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -250,27 +252,155 @@ func trimInvitations(ctx context.Context, tx *writeTx, appID string) error {
 }
 
 // deliver appends each delivery's event for its application and returns
-// the applications to notify after commit. An application that is gone
-// gets nothing.
+// the applications to notify after commit; an application that is gone
+// gets nothing. It is appendEvent for many events at once, each meant for
+// one application, with the same accounting (the size of an event, the
+// users' totals, their logs' bounds): one statement inserts every event,
+// in order, a statement per deliverChunk of them, and one adds to the
+// users' totals, so that a change that tells a meeting of 250 costs a few
+// dozen statements, not thousands.
 func (db *DB) deliver(ctx context.Context, tx *writeTx, ds []ucwad.Delivery) ([]string, error) {
-	var notify []string
-	seen := map[string]bool{}
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	// Applications that are gone get nothing.
+	var targets []string
 	for _, d := range ds {
-		if d.To.ApplicationID == "" {
+		if d.To.ApplicationID != "" {
+			targets = append(targets, d.To.ApplicationID)
+		}
+	}
+	live, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE id IN (SELECT value FROM json_each(?))`, marshalList(targets))
+	if err != nil {
+		return nil, err
+	}
+	alive := make(map[string]bool, len(live))
+	for _, id := range live {
+		alive[id] = true
+	}
+	now := millis(db.clock.Now())
+	args := make([]any, 0, deliverChunk*7)
+	type inserted struct {
+		seq, user, size int64
+		app             string
+	}
+	var added []inserted
+	flush := func(n int) error {
+		if n == 0 {
+			return nil
+		}
+		res, err := tx.QueryContext(ctx, deliverInsert(n), args...)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		for res.Next() {
+			var r inserted
+			if err := res.Scan(&r.seq, &r.user, &r.app, &r.size); err != nil {
+				return err
+			}
+			added = append(added, r)
+		}
+		args = args[:0]
+		return res.Err()
+	}
+	n := 0
+	for _, d := range ds {
+		if !alive[d.To.ApplicationID] {
 			continue
 		}
-		apps, err := db.appendEvent(ctx, tx, d.To.UserID, d.To.ApplicationID, d.Event)
-		if err != nil {
+		e := d.Event
+		size := int64(len(e.Data) + len(e.MeetingID) + len(e.ExtensionID) + eventOverhead)
+		args = append(args, d.To.UserID, d.To.ApplicationID, size, string(e.Type), e.Subject, now, e.Data)
+		if n++; n == deliverChunk {
+			if err := flush(n); err != nil {
+				return nil, err
+			}
+			n = 0
+		}
+	}
+	if err := flush(n); err != nil {
+		return nil, err
+	}
+	type totals struct {
+		User  int64 `json:"u"`
+		Bytes int64 `json:"b"`
+		Count int64 `json:"n"`
+		last  int64
+	}
+	byUser := map[int64]*totals{}
+	var users []*totals
+	var notify []string
+	seen := map[string]bool{}
+	for _, r := range added {
+		t := byUser[r.user]
+		if t == nil {
+			t = &totals{User: r.user}
+			byUser[r.user] = t
+			users = append(users, t)
+		}
+		t.Bytes, t.Count, t.last = t.Bytes+r.size, t.Count+1, max(t.last, r.seq)
+		if !seen[r.app] {
+			seen[r.app] = true
+			notify = append(notify, r.app)
+		}
+	}
+	if len(users) == 0 {
+		return nil, nil
+	}
+	sums, err := json.Marshal(users)
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.QueryContext(ctx, `
+		UPDATE users SET event_bytes = event_bytes + x.value->>'b', event_count = event_count + x.value->>'n'
+		FROM json_each(?) x WHERE users.id = x.value->>'u'
+		RETURNING users.id, users.event_bytes, users.event_count`, string(sums))
+	if err != nil {
+		return nil, err
+	}
+	type over struct{ user, bytes, count int64 }
+	var trim []over
+	for res.Next() {
+		var o over
+		if err := res.Scan(&o.user, &o.bytes, &o.count); err != nil {
+			res.Close()
 			return nil, err
 		}
-		for _, a := range apps {
-			if !seen[a] {
-				seen[a] = true
-				notify = append(notify, a)
-			}
+		if o.bytes > db.maxUserEventBytes || o.count > int64(db.maxEvents) {
+			trim = append(trim, o)
+		}
+	}
+	if err := res.Close(); err != nil {
+		return nil, err
+	}
+	// A log over its bounds loses its oldest events, as with appendEvent;
+	// those of this change may go too, but never its user's last one.
+	for _, o := range trim {
+		if err := db.trimLog(ctx, tx, o.user, o.bytes-db.maxUserEventBytes, o.count-int64(db.maxEvents), byUser[o.user].last); err != nil {
+			return nil, err
 		}
 	}
 	return notify, nil
+}
+
+// deliverChunk is how many events one statement of deliver inserts: every
+// statement of that shape is prepared once, and 7 parameters an event keep
+// it far below SQLite's limit on parameters.
+const deliverChunk = 64
+
+// deliverInsert is the statement inserting n events.
+func deliverInsert(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (user_id, application_id, size, type, subject, created_at, data) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
+	}
+	b.WriteString(` RETURNING seq, user_id, application_id, size`)
+	return b.String()
 }
 
 // now is the store's time, to the millisecond it keeps.

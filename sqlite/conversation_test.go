@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -114,5 +115,123 @@ func TestConversationAcrossStores(t *testing.T) {
 		if err != nil || v.State != want {
 			t.Errorf("participant %s through store %d: %+v, %v; want %s", p.Name, i%2, v, err, want)
 		}
+	}
+}
+
+// BenchmarkJoinLeave measures one application joining a meeting that holds
+// others already and leaving it again: the join's and the departure's
+// transactions with their events to every participant (each one's user's
+// log; nobody reads them, so the logs stay at their bound, trimming as they
+// go). The baseline is BenchmarkRawInsert in the same run.
+func BenchmarkJoinLeave(b *testing.B) {
+	for _, present := range []int{0, 49, 249} {
+		b.Run(fmt.Sprintf("present=%d", present), func(b *testing.B) {
+			ctx := context.Background()
+			db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{PollInterval: -1})
+			join := func(i int) *ucwad.JoinRequest {
+				u := &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i)}
+				if err := db.CreateUser(ctx, u); err != nil {
+					b.Fatal(err)
+				}
+				app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				return &ucwad.JoinRequest{ApplicationID: app.ID, Importance: "Normal",
+					Joiner: ucwad.Joiner{UserID: u.ID, URI: "sip:" + u.SIP, Name: u.SIP}}
+			}
+			organizer := join(0)
+			m := &ucwad.OnlineMeeting{UserID: organizer.UserID, MeetingSettings: ucwad.MeetingSettings{AccessLevel: "Everyone",
+				AutomaticLeaderAssignment: "Disabled", ExpirationTime: time.Now().Add(time.Hour)}}
+			if err := db.CreateMeeting(ctx, m, 0); err != nil {
+				b.Fatal(err)
+			}
+			lim := ucwad.ConversationLimits{MaxParticipants: 250}
+			for i := range present {
+				r := organizer
+				if i > 0 {
+					r = join(i)
+				}
+				r.MeetingID = m.ID
+				if _, err := db.JoinMeeting(ctx, r, lim); err != nil {
+					b.Fatal(err)
+				}
+			}
+			r := join(present + 1)
+			r.MeetingID = m.ID
+			b.ReportAllocs()
+			for b.Loop() {
+				inv, err := db.JoinMeeting(ctx, r, lim)
+				if err != nil || inv.State != ucwad.InvitationConnected {
+					b.Fatal(inv, err)
+				}
+				if err := db.LeaveConversation(ctx, r.ApplicationID, inv.ConversationID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestConversationEventAccounting: the events a change delivers in one
+// batch are counted as appendEvent counts them, and a log they push over
+// its bounds is trimmed, its channel told to resync, never refusing the
+// change.
+func TestConversationEventAccounting(t *testing.T) {
+	ctx := t.Context()
+	clk := clock.NewFake(storetest.Start)
+	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk, PollInterval: -1,
+		MaxEventsPerChannel: 5, MaxEventBytesPerUser: 1 << 20})
+	var reqs []*ucwad.JoinRequest
+	var apps []*ucwad.Application
+	for _, name := range []string{"alice", "bob", "carol"} {
+		u := &ucwad.User{SIP: name + "@contoso.com"}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, app)
+		reqs = append(reqs, &ucwad.JoinRequest{ApplicationID: app.ID, Importance: "Normal",
+			Joiner: ucwad.Joiner{UserID: u.ID, URI: "sip:" + u.SIP, Name: name}})
+	}
+	m := &ucwad.OnlineMeeting{UserID: reqs[0].UserID, MeetingSettings: ucwad.MeetingSettings{AccessLevel: "Locked",
+		AutomaticLeaderAssignment: "Disabled", ExpirationTime: clk.Now().Add(time.Hour)}}
+	if err := db.CreateMeeting(ctx, m, 0); err != nil {
+		t.Fatal(err)
+	}
+	lim := ucwad.ConversationLimits{MaxParticipants: 10, MaxLobbyParticipants: 10}
+	var conv string
+	for i, r := range reqs {
+		r.MeetingID = m.ID
+		inv, err := db.JoinMeeting(ctx, r, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv = inv.ConversationID
+		checkEventAccounting(t, db, fmt.Sprintf("join %d", i))
+	}
+	_, roster, err := db.Roster(ctx, apps[0].ID, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ChangeParticipant(ctx, apps[0].ID, conv, roster[1].ID, ucwad.ActionAdmit, lim); err != nil {
+		t.Fatal(err)
+	}
+	checkEventAccounting(t, db, "admit")
+	if err := db.LeaveConversation(ctx, apps[2].ID, conv); err != nil {
+		t.Fatal(err)
+	}
+	checkEventAccounting(t, db, "leave")
+	// Alice's join alone sent her more than her log holds: her channel
+	// resyncs, then serves what is left and what comes.
+	b, err := db.ReadBatch(ctx, apps[0].ID, "", 1, false)
+	if err != nil || b.Resync != 1 {
+		t.Fatalf("alice's channel: %+v, %v; want resync", b, err)
+	}
+	if b, err = db.ReadBatch(ctx, apps[0].ID, "", 1, false); err != nil || b.Wait || len(b.Events) == 0 || len(b.Events) > 5 {
+		t.Errorf("alice's channel after resync: %+v, %v; want at most 5 events", b, err)
 	}
 }
