@@ -158,6 +158,9 @@ const (
 	MaxOperationID = 50
 	MaxSubject     = 250
 	MaxThreadID    = 256
+	// MaxMeetingURI bounds the meeting URI a client names: a focus URI
+	// or join URL is a few hundred characters.
+	MaxMeetingURI = 2048
 	// MaxAnonymousDisplayName is the reference's bound of
 	// anonymousDisplayName.
 	MaxAnonymousDisplayName = 250
@@ -190,14 +193,16 @@ type JoinRequest struct {
 	AnonymousDisplayName string
 }
 
-// Check validates what the client sent (bounds and enumerations) and
-// canonicalizes Importance ("Normal" when empty). It returns a 400
-// ParameterValidationFailure naming the member at fault.
+// Check validates what the client sent (bounds, text XML can carry, and
+// enumerations) and canonicalizes Importance ("Normal" when empty). It
+// returns a 400 ParameterValidationFailure naming the member at fault.
+// Query parameters reach it unchecked, so it checks the text too.
 func (r *JoinRequest) Check() error {
 	for _, f := range []struct {
 		name, v string
 		max     int
 	}{
+		{"onlineMeetingUri", r.OnlineMeetingURI, MaxMeetingURI},
 		{"operationId", r.OperationID, MaxOperationID},
 		{"subject", r.Subject, MaxSubject},
 		{"threadId", r.ThreadID, MaxThreadID},
@@ -205,6 +210,9 @@ func (r *JoinRequest) Check() error {
 	} {
 		if n := utf8.RuneCountInString(f.v); n > f.max {
 			return InvalidParameter(f.name, "%s must be at most %d characters (it has %d).", f.name, f.max, n)
+		}
+		if !utf8.ValidString(f.v) || strings.ContainsFunc(f.v, notXMLText) {
+			return InvalidParameter(f.name, "%s holds a character UCWA cannot carry.", f.name)
 		}
 	}
 	if r.Importance == "" {
@@ -217,6 +225,13 @@ func (r *JoinRequest) Check() error {
 	}
 	r.Importance = canon
 	return nil
+}
+
+// notXMLText reports the characters XML 1.0 cannot carry in text: control
+// characters other than tab, line feed and carriage return, and U+FFFE and
+// U+FFFF.
+func notXMLText(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
 }
 
 // ParseMeetingURI reads the meeting a client names: the focus URI

@@ -121,6 +121,11 @@ func TestJoinRequestCheck(t *testing.T) {
 		{ucwad.JoinRequest{Subject: long(251)}, "", "subject"},
 		{ucwad.JoinRequest{ThreadID: long(257)}, "", "threadId"},
 		{ucwad.JoinRequest{AnonymousDisplayName: long(251)}, "", "anonymousDisplayName"},
+		{ucwad.JoinRequest{Subject: "two\nlines\tand a tab"}, "Normal", ""},
+		{ucwad.JoinRequest{OperationID: "op\x00"}, "", "operationId"},
+		{ucwad.JoinRequest{OnlineMeetingURI: "sip:a@b;x\xff"}, "", "onlineMeetingUri"},
+		{ucwad.JoinRequest{ThreadID: "\uFFFE"}, "", "threadId"},
+		{ucwad.JoinRequest{OnlineMeetingURI: strings.Repeat("u", 2049)}, "", "onlineMeetingUri"},
 	} {
 		r := tc.r
 		err := r.Check()

@@ -468,6 +468,11 @@ func TestJoiningErrors(t *testing.T) {
 	bob.do(req{method: "POST", url: joinURL, body: `{"importance":"Sometimes"}`}).wantError(t, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure)
 	bob.do(req{method: "POST", url: joinURL + "?onlineMeetingUri=" + strings.Repeat("x", 20), body: `{}`}).
 		wantError(t, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure)
+	// Query parameters are checked as body members are.
+	r := bob.do(req{method: "POST", url: joinURL + "?operationId=op%00&onlineMeetingUri=" + url.QueryEscape(str(t, m, "onlineMeetingUri")), body: `{}`})
+	if reason := r.wantError(t, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure); len(reason.Parameters) != 1 || reason.Parameters[0].Name != "operationId" {
+		t.Errorf("a control character in operationId: parameters %+v", reason.Parameters)
+	}
 
 	alice.none(t)
 	bob.none(t)

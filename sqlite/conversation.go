@@ -838,9 +838,24 @@ func (db *DB) SweepConversations(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	// Conversations whose meeting went without ending them (its organizer
+	// was deleted) end now, as if the meeting had been deleted.
+	var notify []string
+	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+		gone, err := queryStrings(ctx, tx, `SELECT meeting_id FROM conversations WHERE meeting_id NOT IN (SELECT id FROM meetings) LIMIT ?`, sweepChunk)
+		if err != nil {
+			return err
+		}
+		notify, err = db.endMeetings(ctx, tx, gone)
+		return err
+	})
+	if err != nil {
+		return total, wrap("sweep conversations", err)
+	}
+	db.notify(notify)
 	// Leftovers of applications gone without telling: their invitations,
 	// and ad hoc meetings without a conversation.
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err = db.inWriteTx(ctx, func(tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE application_id NOT IN (SELECT id FROM applications)`); err != nil {
 			return err
 		}

@@ -1026,4 +1026,22 @@ func testOrphanSweep(t *testing.T, e *env) {
 	if _, names := e.roster(t, alice, conv); !slices.Equal(names, []string{"alice Leader"}) {
 		t.Errorf("roster %v", names)
 	}
+	// Deleting an organizer takes their meetings: the conversations of
+	// those meetings end for the participants still there.
+	carol := e.people(t, "carol")["carol"]
+	m = e.meetingOf(t, carol, "Everyone", nil, nil)
+	e.join(t, alice, m, joinLimits)
+	e.events(t, alice)
+	if err := e.s.DeleteUser(e.ctx, carol.user.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.SweepConversations(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEvents(t, "alice, in a meeting of a deleted user", e.events(t, alice),
+		"deleted participant alice in attendees",
+		"deleted localParticipant",
+		"updated conversation Disconnected/Ended",
+		"deleted conversation",
+	)
 }
