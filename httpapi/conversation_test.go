@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,7 +15,9 @@ import (
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
+	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/sqlite"
 	"github.com/ucwad/ucwad/ucwa"
 	"github.com/ucwad/ucwad/ucwa/ucwatest"
 )
@@ -748,4 +752,66 @@ func TestJoiningBoundsConfigured(t *testing.T) {
 	alice.do(req{method: "POST", url: link(t, alice.communication(t), "startOnlineMeeting"), body: `{}`}).
 		wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubTooManyConversations)
 	alice.none(t)
+}
+
+// TestJoiningAcrossProcesses: two servers on one database file, as two
+// processes: a meeting joined through one is served, admitted and seen
+// through the other.
+func TestJoiningAcrossProcesses(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	clk := clock.NewFake(t0)
+	hasher := auth.NewHasher(auth.TestParams, 2)
+	var bases []string
+	for range 2 {
+		hub := httpapi.NewHub()
+		db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if len(bases) == 0 {
+			for _, name := range []string{"alice", "bob"} {
+				h, _ := hasher.Hash(ctx, "secret-"+name)
+				if err := db.CreateUser(ctx, &ucwad.User{SIP: name + "@contoso.com", Name: strings.ToUpper(name[:1]) + name[1:] + " Example", PasswordHash: h}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub})
+		srv := httptest.NewServer(api.Handler())
+		t.Cleanup(func() { api.Shutdown(); srv.Close() })
+		bases = append(bases, srv.URL)
+	}
+	e := &env{t: t, clock: clk, srv: httptest.NewServer(nil), base: bases[0]}
+	t.Cleanup(e.srv.Close)
+	alice := &member{session: e.signIn("alice", "one"), name: "Alice Example", accept: "application/json"}
+	alice.next = link(t, alice.app, "events")
+	e.base = bases[1]
+	bob := &member{session: e.signIn("bob", "two"), name: "Bob Example", accept: "application/json"}
+	bob.next = link(t, bob.app, "events")
+	at := func(i int, href string) string { return bases[i] + href }
+
+	e.base = bases[0]
+	m := alice.schedule(t, `{"accessLevel":"Locked"}`)
+	alice.skip(t)
+	body := fmt.Sprintf(`{"onlineMeetingUri":%q}`, str(t, m, "onlineMeetingUri"))
+	alice.do(req{method: "POST", url: at(0, link(t, alice.communication(t), "joinOnlineMeeting")), body: body}).wantStatus(t, http.StatusCreated)
+	alice.skip(t)
+	r := bob.do(req{method: "POST", url: at(1, link(t, bob.communication(t), "joinOnlineMeeting")), body: body}).wantStatus(t, http.StatusCreated)
+	bobInv := r.Header.Get("Location")
+	wantList(t, "alice, through the first server, sees bob wait", alice.events(t),
+		"conversation: added participant Bob Example", "conversation: added participant Bob Example in lobby")
+	alice.conv = link(t, alice.get(t, link(t, alice.communication(t), "conversations")).FindEmbedded("conversation")[0], "self")
+	lobby := alice.get(t, alice.conv+"/lobby")
+	alice.do(req{method: "POST", url: participantHref(t, lobby, "Bob Example") + "/admit"}).wantStatus(t, http.StatusNoContent)
+
+	e.base = bases[1]
+	got := bob.events(t) // his join and his admission
+	if len(got) == 0 || got[len(got)-1] != "communication: completed onlineMeetingInvitation [Connected] Success" {
+		t.Errorf("bob, through the second server, after his admission: %q", got)
+	}
+	if st := str(t, bob.get(t, link(t, bob.get(t, bobInv), "conversation")), "state"); st != "Conferenced" {
+		t.Errorf("bob's conversation through the second server: %s", st)
+	}
 }
