@@ -22,6 +22,7 @@ type Store interface {
 	ApplicationStore
 	EventStore
 	MeetingStore
+	SignInStore
 	// Close releases the store's connections.
 	Close() error
 }
