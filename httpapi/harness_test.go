@@ -31,6 +31,8 @@ type env struct {
 	hub   *httpapi.Hub
 	srv   *httptest.Server
 	base  string
+	// path is the database file, for a second server on it.
+	path string
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -54,7 +56,8 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 	clk := clock.NewFake(t0)
 	hub := httpapi.NewHub()
 	// No cross-process poll: one server, and the tests count the clock's timers.
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ucwad.db"), sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1})
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +87,7 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 		api.Shutdown()
 		srv.Close()
 	})
-	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL}
+	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, path: path}
 }
 
 // req is one request to send.

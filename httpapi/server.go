@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -44,6 +45,15 @@ type Config struct {
 	// Meetings configures online meetings; zero fields take the values of
 	// DefaultMeetingConfig.
 	Meetings MeetingConfig
+	// SignIn is the schedule of password checks per account; zero fields
+	// take the values of ucwad.DefaultSignInPolicy.
+	SignIn ucwad.SignInPolicy
+	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
+	// address (one IPv6 /64); more answer 429 at once (default 8).
+	MaxSignInsPerAddress int
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// address (see ParseTrustedProxy). Empty: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Policy is one property of the policies resource.
@@ -98,28 +108,38 @@ func (c Config) withDefaults() Config {
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	c.Meetings = c.Meetings.withDefaults()
+	c.SignIn = c.SignIn.WithDefaults()
+	if c.MaxSignInsPerAddress <= 0 {
+		c.MaxSignInsPerAddress = DefaultMaxSignInsPerAddress
+	}
 	return c
 }
 
+// DefaultMaxSignInsPerAddress is Config.MaxSignInsPerAddress's default:
+// twice the default number of password hashes computed at once, so that
+// one address can keep the hashing busy but never queue more than a few
+// hashes ahead of anyone else.
+const DefaultMaxSignInsPerAddress = 8
+
 // Server serves the UCWA API.
 type Server struct {
-	cfg      Config
-	store    ucwad.Store
-	hasher   *auth.Hasher
-	throttle *auth.Throttle
-	clock    clock.Clock
-	log      *slog.Logger
-	hub      *Hub
-	routes   []*route
+	cfg     Config
+	store   ucwad.Store
+	hasher  *auth.Hasher
+	clock   clock.Clock
+	log     *slog.Logger
+	hub     *Hub
+	routes  []*route
+	signIns *addressGate
+	hooks   signInHooks
 }
 
 // Deps are the collaborators a Server uses.
 type Deps struct {
-	Store    ucwad.Store
-	Hasher   *auth.Hasher
-	Throttle *auth.Throttle
-	Clock    clock.Clock
-	Log      *slog.Logger
+	Store  ucwad.Store
+	Hasher *auth.Hasher
+	Clock  clock.Clock
+	Log    *slog.Logger
 	// Hub must be the Notifier the store was opened with, so that held
 	// event requests wake when events commit. nil: a Hub of its own (then
 	// held requests wake only at their timeout).
@@ -127,13 +147,10 @@ type Deps struct {
 }
 
 // New returns a Server. Deps.Store and Deps.Hasher are required; the others
-// default to the real clock, a default Throttle and a discarding logger.
+// default to the real clock and a discarding logger.
 func New(cfg Config, d Deps) *Server {
 	if d.Clock == nil {
 		d.Clock = clock.Real()
-	}
-	if d.Throttle == nil {
-		d.Throttle = auth.NewThrottle(d.Clock, auth.ThrottleConfig{})
 	}
 	if d.Hub == nil {
 		d.Hub = NewHub()
@@ -142,14 +159,14 @@ func New(cfg Config, d Deps) *Server {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:      cfg.withDefaults(),
-		store:    d.Store,
-		hasher:   d.Hasher,
-		throttle: d.Throttle,
-		clock:    d.Clock,
-		log:      d.Log,
-		hub:      d.Hub,
+		cfg:    cfg.withDefaults(),
+		store:  d.Store,
+		hasher: d.Hasher,
+		clock:  d.Clock,
+		log:    d.Log,
+		hub:    d.Hub,
 	}
+	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress)
 	s.routes = s.routeTable()
 	return s
 }
