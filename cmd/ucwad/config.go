@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -30,8 +31,42 @@ type Config struct {
 	TLSSelfSigned bool
 	Sync          string
 	LogLevel      string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (--trusted-proxy, repeatable).
+	TrustedProxies prefixList
 
 	File FileConfig
+}
+
+// prefixList is a repeatable flag of IP addresses and CIDR blocks; one
+// value may also hold several, separated by commas or spaces, which is how
+// the environment variable gives more than one.
+type prefixList []netip.Prefix
+
+func (l *prefixList) String() string {
+	if l == nil {
+		return ""
+	}
+	s := make([]string, len(*l))
+	for i, p := range *l {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *prefixList) Set(v string) error {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(fields) == 0 {
+		return errors.New("want an IP address or CIDR block")
+	}
+	for _, f := range fields {
+		p, err := httpapi.ParseTrustedProxy(f)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, p)
+	}
+	return nil
 }
 
 // FileConfig is the part of the configuration that lives in the JSON file.
@@ -104,6 +139,9 @@ type Limits struct {
 	// PasswordHashConcurrency bounds simultaneous password hash computations
 	// (each takes about 19 MiB of memory).
 	PasswordHashConcurrency int `json:"passwordHashConcurrency"`
+	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
+	// address.
+	MaxSignInsPerAddress int `json:"maxSignInsPerAddress"`
 }
 
 // Duration is a time.Duration written as a string ("8h", "90s") in JSON.
@@ -132,6 +170,7 @@ func DefaultFileConfig() FileConfig {
 			MaxApplicationsPerUser:  100,
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
+			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
 		},
 		Policies: httpapi.DefaultPolicies,
 		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
@@ -150,6 +189,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate created once next to the database")
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Var(&c.TrustedProxies, "trusted-proxy", "IP address or CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable; in UCWAD_TRUSTED_PROXY separate several with commas) (default: none, the peer is the client)")
 }
 
 // envName is the environment variable that sets a flag: --public-url is
@@ -240,6 +280,9 @@ func (c *Config) Validate() error {
 	if l.PasswordHashConcurrency < 1 {
 		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
 	}
+	if l.MaxSignInsPerAddress < 1 {
+		return fmt.Errorf("limits.maxSignInsPerAddress must be at least 1")
+	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)
 	}
@@ -249,8 +292,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. Nothing in it is
 // secret today; a setting that holds one must be masked here.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s public-url=%q tls=%s sync=%s config=%q",
-		c.DB, c.Addr, c.Domain, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile)
+	return fmt.Sprintf("db=%s addr=%s domain=%s public-url=%q tls=%s sync=%s config=%q trusted-proxy=%q",
+		c.DB, c.Addr, c.Domain, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.TrustedProxies.String())
 }
 
 func (c *Config) tlsMode() string {

@@ -117,6 +117,9 @@ func (m *Main) Run(ctx context.Context) error {
 		TokenLifetime: c.File.Limits.TokenLifetime.Duration,
 		Policies:      c.File.Policies,
 		Meetings:      c.File.Meetings.Config(),
+
+		MaxSignInsPerAddress: c.File.Limits.MaxSignInsPerAddress,
+		TrustedProxies:       c.TrustedProxies,
 	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
 	m.API = api
 	sweepCtx, stop := context.WithCancel(context.Background())
