@@ -87,6 +87,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) er
 	} else {
 		err = errTooManyFromAddress
 	}
+	if gone := r.Context().Err(); gone != nil && errors.Is(err, gone) {
+		return nil // the client left: no one to answer, nothing went wrong
+	}
 	var oe *oauthError
 	if rl := (*retryLater)(nil); errors.As(err, &rl) {
 		oe = &rl.oauthError
