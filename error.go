@@ -41,6 +41,7 @@ const (
 	SubResourceNotFound           = "ResourceNotFound"
 	SubDeserializationFailure     = "DeserializationFailure"
 	SubAnonymousNotAllowed        = "AnonymousNotAllowed"
+	SubMakeMeAvailableRequired    = "MakeMeAvailableRequired"
 )
 
 // Error is the one error type the server returns to clients. Anything that

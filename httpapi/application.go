@@ -57,7 +57,7 @@ func (s *Server) handleApplicationCreate(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, c, status, res, "")
+	return s.writeTaggedResource(w, c, status, res)
 }
 
 func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -65,7 +65,7 @@ func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, c, http.StatusOK, res, "")
+	return s.writeTaggedResource(w, c, http.StatusOK, res)
 }
 
 // handleApplicationDelete signs the application (or, for a multi-tab
@@ -119,13 +119,14 @@ func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resour
 func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, c *call) error {
 	res := ucwa.New("policies", c.appHref()+"/policies")
 	for _, p := range s.cfg.Policies {
-		res.Set(p.Name, ucwa.String(p.Value))
+		res.Set(p.Name, p.Value.Value())
 	}
 	return s.writeResource(w, c, http.StatusOK, res, "")
 }
 
 // meResource is the signed-in user. Only links whose targets work here are
-// offered: makeMeAvailable until it succeeded, and reportMyActivity.
+// offered: makeMeAvailable until it succeeded, reportMyActivity after (a
+// Front End offers neither presence nor activity to a lurker).
 func (s *Server) meResource(c *call) *ucwa.Resource {
 	u := c.user
 	res := ucwa.New("me", c.appHref()+"/me")
@@ -134,8 +135,9 @@ func (s *Server) meResource(c *call) *ucwa.Resource {
 	res.Set("emailAddresses", ucwa.Strings([]string{u.SIP}))
 	if !c.app.Available {
 		res.Link("makeMeAvailable", c.appHref()+"/me/makeMeAvailable")
+	} else {
+		res.Link("reportMyActivity", c.appHref()+"/me/reportMyActivity")
 	}
-	res.Link("reportMyActivity", c.appHref()+"/me/reportMyActivity")
 	return res
 }
 
@@ -157,8 +159,13 @@ func (s *Server) handleMakeMeAvailable(w http.ResponseWriter, r *http.Request, c
 }
 
 // handleReportMyActivity records that the user is active; the activity
-// itself was recorded when the router loaded the application.
+// itself was recorded when the router loaded the application. Before
+// makeMeAvailable there is no availability to keep up: 409
+// MakeMeAvailableRequired, as the reference documents.
 func (s *Server) handleReportMyActivity(w http.ResponseWriter, r *http.Request, c *call) error {
+	if !c.app.Available {
+		return &ucwad.Error{Code: ucwad.EConflict, Subcode: ucwad.SubMakeMeAvailableRequired, Message: "Call makeMeAvailable before reporting activity."}
+	}
 	if _, err := s.readInput(w, r); err != nil {
 		return err
 	}

@@ -96,6 +96,17 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) er
 		w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
 	}
 	if oe != nil || errors.As(err, &oe) {
+		c.errCode = oe.code
+		switch {
+		case oe.code == "invalid_grant": // checkPassword logs those, with the user
+		case oe.status == http.StatusTooManyRequests:
+			// Only at debug: a flood of refusals must not become a flood of
+			// log lines. The checks that do run are logged, at most one
+			// per account per step.
+			s.log.Debug("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", s.clientAddr(r).String())
+		default:
+			s.log.Info("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", s.clientAddr(r).String())
+		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
@@ -140,6 +151,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if username == "" || password == "" {
 		return &oauthError{http.StatusBadRequest, "invalid_request", "username and password are required."}
 	}
+	username = s.signInName(username)
 	u, err := s.checkPassword(r, username, password)
 	if err != nil {
 		return err
@@ -166,6 +178,20 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 	return nil
+}
+
+// signInName maps a down-level logon name, NETBIOS\user as on-premises
+// Windows clients send it, to the SIP address user@domain; the NetBIOS name
+// matches in any case. Anything else (user@domain, sip:user@domain, another
+// NetBIOS name) is returned as it is, so that it is looked up and fails
+// like any unknown user, at the same cost. Throttling then counts every
+// spelling of one account as the same account.
+func (s *Server) signInName(name string) string {
+	netbios, user, ok := strings.Cut(name, `\`)
+	if !ok || s.cfg.Domain == "" || user == "" || strings.ContainsAny(user, `\@`) || !strings.EqualFold(netbios, s.cfg.NetBIOSName) {
+		return name
+	}
+	return user + "@" + s.cfg.Domain
 }
 
 // checkPassword verifies a password sign-in when the account's schedule
@@ -208,7 +234,14 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 		return nil, err
 	}
 	if !ok || u == nil {
-		return nil, errBadCredentials // counted when the check was granted
+		// Counted when the check was granted. The operator learns which
+		// it was; the client does not.
+		reason := "wrong password"
+		if u == nil {
+			reason = "unknown user"
+		}
+		s.log.Info("sign-in failed", "user", username, "reason", reason, "remote", s.clientAddr(r).String())
+		return nil, errBadCredentials
 	}
 	if err := s.store.ResetSignIn(context.WithoutCancel(ctx), acct); err != nil {
 		return nil, err

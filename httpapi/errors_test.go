@@ -63,6 +63,10 @@ func TestErrorsAreUCWABodies(t *testing.T) {
 		{"unknown application", req{method: "GET", url: "/ucwa/oauth/v1/applications/nosuchapp"}, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound, ""},
 		{"version too new", req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": "4.0"}}, 404, ucwad.ENotFound, "APIVersionNotSupported", ""},
 		{"version garbage", req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": "two"}}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "X-MS-RequiresMinResourceVersion"},
+		{"version NaN", req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": "NaN"}}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "X-MS-RequiresMinResourceVersion"},
+		{"version -Inf", req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": "-Inf"}}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "X-MS-RequiresMinResourceVersion"},
+		{"version Inf", req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": "+Inf"}}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "X-MS-RequiresMinResourceVersion"},
+		{"version exponent", req{method: "GET", url: s.app.Href, header: map[string]string{"X-MS-RequiresMinResourceVersion": "2e0"}}, 400, ucwad.EBadRequest, ucwad.SubParameterValidationFailure, "X-MS-RequiresMinResourceVersion"},
 	} {
 		for _, accept := range []string{"application/json", "application/xml"} {
 			t.Run(tc.name+"/"+accept, func(t *testing.T) {

@@ -75,6 +75,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 
 	release, held := false, false
 	for {
+		// A request held for minutes is authenticated again before it
+		// releases anything: its token may have been revoked meanwhile.
+		if held {
+			if err := s.stillSignedIn(r.Context(), c); err != nil {
+				return err
+			}
+		}
 		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release)
 		if err != nil {
 			if ucwad.ErrorCode(err) == ucwad.ENotFound {
@@ -83,7 +90,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			return err
 		}
 		if !b.Wait {
-			return s.writeEvents(w, c, self, ack, b)
+			return s.writeEvents(r.Context(), w, c, self, ack, b)
 		}
 		if !held {
 			held = true
@@ -97,7 +104,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			// Answer without a write: thousands of held requests must all
 			// answer within the few seconds a shutdown may take. Nothing
 			// was released, so next asks for the same batch again.
-			return s.writeEvents(w, c, self, ack, &ucwad.Batch{Ack: ack, Wait: true})
+			return s.writeEvents(r.Context(), w, c, self, ack, &ucwad.Batch{Ack: ack, Wait: true})
 		case <-keepAlive:
 			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil {
 				if ucwad.ErrorCode(err) == ucwad.ENotFound {
@@ -157,7 +164,10 @@ func (s *Server) channelOptions(r *http.Request, c *call) (ucwad.ChannelOptions,
 
 // writeEvents answers a P-GET with batch b. A batch still marked Wait
 // (shutdown) is answered empty with next asking for the same batch again.
-func (s *Server) writeEvents(w http.ResponseWriter, c *call, self string, ack int64, b *ucwad.Batch) error {
+func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call, self string, ack int64, b *ucwad.Batch) error {
+	if err := s.refreshForEvents(ctx, c, b); err != nil {
+		return err
+	}
 	ev := &ucwa.Events{Self: self}
 	switch {
 	case b.Resync != 0:
@@ -186,18 +196,44 @@ func (s *Server) writeEvents(w http.ResponseWriter, c *call, self string, ack in
 	return ucwa.EncodeEvents(w, c.format, ev)
 }
 
+// refreshForEvents reloads the call's application when the batch holds
+// events that embed its current state (me, communication): the P-GET may
+// have been held since before the change it reports.
+func (s *Server) refreshForEvents(ctx context.Context, c *call, b *ucwad.Batch) error {
+	for _, e := range b.Events {
+		if e.Subject != ucwad.SubjectMe && e.Subject != ucwad.SubjectCommunication {
+			continue
+		}
+		app, err := s.store.FindApplication(ctx, c.user.ID, c.app.ID, c.instanceID)
+		if err != nil {
+			if ucwad.ErrorCode(err) == ucwad.ENotFound {
+				return appNotFound()
+			}
+			return err
+		}
+		c.app = app
+		return nil
+	}
+	return nil
+}
+
 // renderEvent turns a stored event into its sender and wire event for the
-// receiving application.
+// receiving application. Events about me and communication embed the
+// resource as it is now, as the reference's "Events in UCWA" example does:
+// clients (the C# SDK among them) read the new state from the event
+// instead of fetching it.
 func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.Sender, ucwa.Event, bool) {
 	out := ucwa.Event{Type: string(e.Type)}
 	switch e.Subject {
 	case ucwad.SubjectMe:
 		href := c.appHref() + "/me"
 		out.Link = ucwa.Link{Rel: "me", Href: href}
+		out.Embedded = s.meResource(c)
 		return ucwa.Sender{Rel: "me", Href: href}, out, true
 	case ucwad.SubjectCommunication:
 		href := c.appHref() + "/communication"
 		out.Link = ucwa.Link{Rel: "communication", Href: href}
+		out.Embedded = s.communicationResource(c)
 		return ucwa.Sender{Rel: "communication", Href: href}, out, true
 	}
 	return s.renderMeetingEvent(c, e, out)

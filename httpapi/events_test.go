@@ -78,6 +78,24 @@ func TestEventReachesHeldPGet(t *testing.T) {
 			if !equalStrings(got, want) {
 				t.Fatalf("events %q, want %q", got, want)
 			}
+			// Both events embed their resource as it is now (the request
+			// was held before makeMeAvailable): me without makeMeAvailable.
+			me, comm := ev.Senders[0].Events[0].Embedded, ev.Senders[1].Events[0].Embedded
+			if me == nil || comm == nil {
+				t.Fatalf("embedded me %v, communication %v", me, comm)
+			}
+			if me.Rel != "me" || me.Href != s.app.Href+"/me" || str(t, me, "uri") != "sip:alice@contoso.com" {
+				t.Errorf("embedded me %q %q uri %q", me.Rel, me.Href, str(t, me, "uri"))
+			}
+			if _, ok := me.FindLink("makeMeAvailable"); ok {
+				t.Error("embedded me still offers makeMeAvailable")
+			}
+			if comm.Rel != "communication" || comm.Href != s.app.Href+"/communication" {
+				t.Errorf("embedded communication %q %q", comm.Rel, comm.Href)
+			}
+			if v, ok := comm.Get("supportedMessageFormats"); !ok || !equalStrings(v.StringsVal(), []string{"Plain", "Html"}) {
+				t.Errorf("embedded communication supportedMessageFormats %v", v)
+			}
 		})
 	}
 }
@@ -162,14 +180,32 @@ func TestTimeoutIsClamped(t *testing.T) {
 	s := e.signIn("alice", "clamp")
 	p := s.startPGet(t, link(t, s.app, "events")+"&timeout=1&low=1&medium=99999&priority=1", nil)
 	e.waitTimers(heldTimers)
+	// Advance takes every timer that falls due off the clock before it
+	// returns (their functions run later, in goroutines): counting the
+	// pending timers tells exactly whether the timeout fell due.
 	e.clock.Advance(1 * time.Second)
-	select {
-	case r := <-p.ch:
-		t.Fatalf("answered after 1 s (status %d); the minimum is 2 s", r.StatusCode)
-	default:
+	if n := e.clock.Pending(); n != heldTimers {
+		t.Fatalf("after 1 s %d timers pending, want %d: the 1 s timeout was not raised to the 2 s minimum", n, heldTimers)
 	}
 	e.clock.Advance(1 * time.Second)
-	p.wait().wantStatus(t, 200)
+	if n := e.clock.Pending(); n != heldTimers-1 {
+		t.Fatalf("after 2 s %d timers pending, want %d: the timeout is not the 2 s minimum", n, heldTimers-1)
+	}
+	if ev := p.wait().wantStatus(t, 200).events(t); len(ev.Senders) != 0 || ackOf(t, ev.Next) != 2 {
+		t.Fatalf("timeout answer: next %q, %d senders", ev.Next, len(ev.Senders))
+	}
+	// The low and medium windows were clamped too, and kept for the channel.
+	u, err := e.store.FindUserBySIP(t.Context(), "alice@contoso.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := e.store.FindApplication(t.Context(), u.ID, str(t, s.app, "id"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := app.Channel.Options, (ucwad.ChannelOptions{Timeout: 2, Low: 5, Medium: 1800}); got != want {
+		t.Errorf("channel options %+v, want %+v", got, want)
+	}
 }
 
 func TestPGetReplaced(t *testing.T) {
@@ -360,11 +396,30 @@ func TestRegisteringAgainKeepsAlive(t *testing.T) {
 
 // TestReportMyActivityKeepsAlive: reportMyActivity is activity like any
 // request on the application.
+// TestReportMyActivityNeedsAvailability: before makeMeAvailable,
+// reportMyActivity answers 409 MakeMeAvailableRequired as the reference
+// documents, in JSON and XML; after it, 204.
+func TestReportMyActivityNeedsAvailability(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "lurker")
+	me := embedded(t, s.app, "me")
+	href := me.Href + "/reportMyActivity"
+	for _, accept := range []string{"application/json", "application/xml"} {
+		s.do(req{method: "POST", url: href, header: map[string]string{"Accept": accept}}).
+			wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubMakeMeAvailableRequired)
+	}
+	s.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, 204)
+	s.do(req{method: "POST", url: href}).wantStatus(t, http.StatusNoContent)
+}
+
 func TestReportMyActivityKeepsAlive(t *testing.T) {
 	e := newEnv(t)
 	s := e.signIn("alice", "active")
+	me := embedded(t, s.app, "me")
+	s.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, 204)
+	me = s.do(req{method: "GET", url: me.Href}).wantStatus(t, 200).resource(t)
 	e.clock.Advance(14 * time.Minute)
-	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "reportMyActivity")}).wantStatus(t, 204)
+	s.do(req{method: "POST", url: link(t, me, "reportMyActivity")}).wantStatus(t, 204)
 	e.clock.Advance(2 * time.Minute)
 	if err := e.api.Sweep(t.Context()); err != nil {
 		t.Fatal(err)

@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,8 +33,67 @@ type env struct {
 	hub   *httpapi.Hub
 	srv   *httptest.Server
 	base  string
+	logs  *logBuffer // everything the server logged, at debug level and up
 	// path is the database file, for a second server on it.
 	path string
+}
+
+// logBuffer collects a server's log as JSON lines, safe for concurrent use.
+type logBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed and replaced at every write
+}
+
+func newLogBuffer() *logBuffer { return &logBuffer{changed: make(chan struct{})} }
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.changed)
+	b.changed = make(chan struct{})
+	return b.buf.Write(p)
+}
+
+// wait blocks until the log has a line with message msg and returns the
+// first. The real-time limit is only a watchdog, as in waitTimers.
+func (b *logBuffer) wait(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	watchdog := time.After(20 * time.Second)
+	for {
+		b.mu.Lock()
+		ch := b.changed
+		b.mu.Unlock()
+		if recs := b.records(t, msg); len(recs) > 0 {
+			return recs[0]
+		}
+		select {
+		case <-ch:
+		case <-watchdog:
+			t.Fatalf("the server never logged %q", msg)
+		}
+	}
+}
+
+// records returns the log lines with message msg, decoded.
+func (b *logBuffer) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(b.buf.Bytes()), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("log line %s: %v", line, err)
+		}
+		if rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -76,7 +137,9 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	api := httpapi.New(cfg, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub})
+	logs := newLogBuffer()
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	api := httpapi.New(cfg, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub, Log: log})
 	var srv *httptest.Server
 	if tls {
 		srv = httptest.NewTLSServer(api.Handler())
@@ -87,7 +150,7 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 		api.Shutdown()
 		srv.Close()
 	})
-	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, path: path}
+	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, logs: logs, path: path}
 }
 
 // req is one request to send.

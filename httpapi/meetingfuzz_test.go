@@ -97,6 +97,7 @@ func FuzzMeetingInput(f *testing.F) {
 	f.Add("application/json", `{"subject":"s","accessLevel":"Locked","attendees":["bob@contoso.com"],"expirationTime":"\/Date(1772384400000)\/"}`)
 	f.Add("application/xml", `<input xmlns="http://schemas.microsoft.com/rtc/2012/03/ucwa"><property name="ETAG">x</property><property name="">y</property></input>`)
 	f.Add("application/json", `{"id":"\u0000","type":"Undefined"}`)
+	f.Add("application/json", `{"id":"h","Self":"/x","PGuid":"y","ETag":"1","n\u0085":"v","k\ud800":"v"}`)
 	f.Add("text/plain", `{}`)
 	s := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, contentType, body string) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/ucwa"
@@ -127,10 +128,13 @@ func extensionResource(c *call, x *ucwad.Extension) *ucwa.Resource {
 	res := ucwa.New(relExtension, c.extensionHref(x.MeetingID, x.ID))
 	res.Set("id", ucwa.String(x.ID))
 	res.Set("type", ucwa.String(x.Type))
+	sentinel := extensionSentinel(x.MeetingID, x.ID)
 	for _, p := range x.Properties {
-		res.Set(p.Name, ucwa.String(p.Value))
+		if !housekeeping(p.Name, sentinel) {
+			res.Set(p.Name, ucwa.String(p.Value))
+		}
 	}
-	res.Set(extensionSentinel(x.MeetingID, x.ID), ucwa.String(ucwa.PutSentinel))
+	res.Set(sentinel, ucwa.String(ucwa.PutSentinel))
 	res.Set("etag", ucwa.String(x.ETag))
 	return res
 }
@@ -351,22 +355,32 @@ func (s *Server) handleExtensionDelete(w http.ResponseWriter, r *http.Request, c
 	return nil
 }
 
+// maxIfMatchTags bounds the entity tags of one If-Match header: each one
+// may cost an update transaction, and a client holds one ETag per resource
+// (a few, if it retries with older ones).
+const maxIfMatchTags = 64
+
 // ifMatch returns the entity tags of the If-Match header without quotes and
 // W/ prefixes; "*" becomes "" (any). Without the header a PUT is refused
-// with 428, as PayloadFormat.md requires.
+// with 428, as PayloadFormat.md requires; with more than maxIfMatchTags
+// tags, with 400.
 func ifMatch(r *http.Request) ([]string, error) {
 	var tags []string
 	for _, v := range r.Header.Values("If-Match") {
-		for _, t := range strings.Split(v, ",") {
+		for t := range strings.SplitSeq(v, ",") {
 			t = strings.TrimSpace(t)
 			t = strings.TrimPrefix(t, "W/")
 			t = strings.Trim(t, `"`)
 			if t == "*" {
 				return []string{""}, nil
 			}
-			if t != "" {
-				tags = append(tags, t)
+			if t == "" {
+				continue
 			}
+			if len(tags) == maxIfMatchTags {
+				return nil, ucwad.InvalidParameter("If-Match", "If-Match may name at most %d entity tags.", maxIfMatchTags)
+			}
+			tags = append(tags, t)
 		}
 	}
 	if len(tags) == 0 {
@@ -487,15 +501,17 @@ func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSett
 }
 
 // parseExtension reads an extension's id, type and own properties into x.
-// Every string member is a property but id, type, etag, the resource's
-// sentinel (and any member holding the sentinel text, so that a body
-// copied from another extension does not store its sentinel as data).
+// Every string member is a property but id, type and the housekeeping
+// members (see housekeeping), and any member holding the sentinel text, so
+// that a body copied from another extension does not store its sentinel as
+// data. A property name with a control character (C0, DEL or C1, U+0085
+// among them) is refused: XML would carry it altered or not at all.
 func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string) error {
 	id, _, err := stringMember(in, "id")
 	if err != nil {
 		return err
 	}
-	if len(id) > maxExtensionID || id == "." || id == ".." || strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if len(id) > maxExtensionID || id == "." || id == ".." || strings.ContainsFunc(id, unicode.IsControl) {
 		return ucwad.InvalidParameter("id", "id must be at most %d characters, not \".\" or \"..\", without control characters.", maxExtensionID)
 	}
 	x.ID = id
@@ -513,16 +529,31 @@ func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string) error {
 	}
 	x.Properties = []ucwad.ExtensionProperty{}
 	for _, m := range in.Members() {
-		if m.Kind != ucwa.MemberString || m.Name == "" || m.Text == ucwa.PutSentinel {
-			continue
+		if strings.ContainsFunc(m.Name, unicode.IsControl) {
+			return ucwad.InvalidParameter(m.Name, "The property name %q holds a control character.", m.Name)
 		}
-		switch strings.ToLower(m.Name) {
-		case "id", "type", "etag", strings.ToLower(sentinel):
+		if m.Kind != ucwa.MemberString || m.Name == "" || m.Text == ucwa.PutSentinel ||
+			strings.EqualFold(m.Name, "id") || strings.EqualFold(m.Name, "type") || housekeeping(m.Name, sentinel) {
 			continue
 		}
 		x.Properties = append(x.Properties, ucwad.ExtensionProperty{Name: m.Name, Value: m.Text})
 	}
 	return nil
+}
+
+// housekeeping reports the members that describe a resource rather than
+// hold its data, in any casing: UCWA's rel, href, self and etag, the PUT
+// sentinel of the resource, and PGuid, where SDKs put the sentinel's name
+// when they send a resource back. They are never stored as extension
+// properties, and never shown as ones (extensions stored before this rule
+// lose them at their next PUT).
+func housekeeping(name, sentinel string) bool {
+	for _, h := range [...]string{"rel", "href", "self", "etag", "pguid"} {
+		if strings.EqualFold(name, h) {
+			return true
+		}
+	}
+	return sentinel != "" && strings.EqualFold(name, sentinel)
 }
 
 // renderMeetingEvent renders events about meetings and extensions for the

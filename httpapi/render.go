@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"net/http"
 	"strconv"
@@ -17,6 +19,25 @@ func (s *Server) writeResource(w http.ResponseWriter, c *call, status int, res *
 	if err != nil {
 		return err
 	}
+	writeBody(w, c, status, body, etag)
+	return nil
+}
+
+// writeTaggedResource writes res with an ETag derived from the
+// representation itself, for resources without a stored version (the
+// application): the tag changes exactly when what the client would GET
+// changes, so a client comparing ETags learns whether to re-read.
+func (s *Server) writeTaggedResource(w http.ResponseWriter, c *call, status int, res *ucwa.Resource) error {
+	body, err := ucwa.Marshal(c.format, res)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	writeBody(w, c, status, body, strconv.FormatUint(binary.BigEndian.Uint64(sum[:8]), 10))
+	return nil
+}
+
+func writeBody(w http.ResponseWriter, c *call, status int, body []byte, etag string) {
 	h := w.Header()
 	h.Set("Content-Type", c.contentType)
 	noCache(h)
@@ -26,7 +47,6 @@ func (s *Server) writeResource(w http.ResponseWriter, c *call, status int, res *
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body) // a failed write is a client that went away; nothing to do
-	return nil
 }
 
 // writeNoContent answers 204.

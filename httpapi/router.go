@@ -43,8 +43,13 @@ type call struct {
 	params      map[string]string
 	base        string // absolute scheme://host of the server as the client sees it
 	user        *ucwad.User
+	tokenHash   []byte // the hash of the caller's access token
 	app         *ucwad.Application
 	instanceID  string // the multi-tab instanceId the request named, if any
+	// errCode and errSubcode are the error the request was answered with,
+	// for the request log; handlers that answer errors of their own (the
+	// token endpoint's OAuth errors) set errCode themselves.
+	errCode, errSubcode string
 }
 
 func newCall(r *http.Request) *call {
@@ -180,13 +185,36 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	err := s.serve(sw, r, c)
 	if err != nil && r.Context().Err() != nil {
-		// The client went away mid-request: nobody to answer, nothing to log.
+		// The client went away mid-request: nobody to answer.
 		err = nil
 	}
 	if err != nil {
+		c.errCode, c.errSubcode = string(ucwad.EServiceFailure), ""
+		var e *ucwad.Error
+		if errors.As(err, &e) {
+			c.errCode, c.errSubcode = string(e.Code), e.Subcode
+		}
 		s.renderError(sw, r, c, err)
 	}
-	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", s.clock.Now().Sub(start))
+	duration := s.clock.Now().Sub(start)
+	if sw.status == 0 && r.Context().Err() != nil {
+		// Nothing was answered because the client left (a P-GET it gave
+		// up, a connection it closed): not a status, an event of its own.
+		s.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "duration", duration)
+		return
+	}
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status}
+	if status >= 400 && c.errCode != "" {
+		attrs = append(attrs, "error", c.errCode)
+		if c.errSubcode != "" {
+			attrs = append(attrs, "subcode", c.errSubcode)
+		}
+	}
+	s.log.Debug("request", append(attrs, "duration", duration)...)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -229,19 +257,32 @@ const supportedRevision = 2
 
 // checkVersion honours X-MS-RequiresMinResourceVersion: "2" and "2.0" (and
 // anything lower) are served; a higher revision is refused as UCWA does.
+// A revision is a plain decimal number: NaN, infinities, exponents and hex
+// floats, which ParseFloat would take, are not revisions (NaN compares as
+// lower than everything and would be served).
 func checkVersion(r *http.Request) error {
 	v := strings.TrimSpace(r.Header.Get("X-MS-RequiresMinResourceVersion"))
 	if v == "" {
 		return nil
 	}
 	n, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	if err != nil || !plainDecimal(v) {
 		return ucwad.InvalidParameter("X-MS-RequiresMinResourceVersion", "The header X-MS-RequiresMinResourceVersion must be a number such as 2.0.")
 	}
 	if n > supportedRevision {
 		return ucwad.Errorf(ucwad.ENotFound, "APIVersionNotSupported", "This server serves resource revision %d.", supportedRevision)
 	}
 	return nil
+}
+
+// plainDecimal reports whether s is digits with at most one decimal point
+// between digits, such as "2" or "2.0".
+func plainDecimal(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	digits := func(d string) bool {
+		return d != "" && strings.Trim(d, "0123456789") == ""
+	}
+	return digits(whole) && (!dot || digits(frac))
 }
 
 // authenticate resolves the bearer token to its user or fails with
@@ -251,7 +292,8 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 	if !ok {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
-	_, u, err := s.store.FindToken(r.Context(), auth.HashToken(value))
+	hash := auth.HashToken(value)
+	_, u, err := s.store.FindToken(r.Context(), hash)
 	if ucwad.ErrorCode(err) == ucwad.ENotFound {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
@@ -259,7 +301,20 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 		return err
 	}
 	c.user = u
+	c.tokenHash = hash
 	return nil
+}
+
+// stillSignedIn checks again that the call's token is valid, for requests
+// that outlive their authentication (a held P-GET): a password change or
+// the user's removal, possibly by another process, revokes the token, and
+// the token may expire meanwhile. Fails with EUnauthorized then.
+func (s *Server) stillSignedIn(ctx context.Context, c *call) error {
+	_, _, err := s.store.FindToken(ctx, c.tokenHash)
+	if ucwad.ErrorCode(err) == ucwad.ENotFound {
+		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
+	}
+	return err
 }
 
 // requestDeadline bounds how long one ordinary request may take to send its

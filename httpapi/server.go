@@ -54,26 +54,14 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// address (see ParseTrustedProxy). Empty: the peer is the client.
 	TrustedProxies []netip.Prefix
-}
-
-// Policy is one property of the policies resource.
-type Policy struct{ Name, Value string }
-
-// DefaultPolicies is what a new installation reports on the policies
-// resource: everything a UCWA client can honour here switched on, the
-// client-side archiving and logging switches off.
-var DefaultPolicies = []Policy{
-	{"emoticons", "Enabled"},
-	{"htmlMessaging", "Enabled"},
-	{"logging", "Disabled"},
-	{"messageArchiving", "Disabled"},
-	{"callLogArchiving", "Disabled"},
-	{"messagingUrls", "Enabled"},
-	{"photos", "Disabled"},
-	{"exchangeUnifiedMessaging", "Disabled"},
-	{"customerExperienceImprovementProgram", "Disabled"},
-	{"softwareQualityMetrics", "Disabled"},
-	{"telephonyMode", "Uc"},
+	// Domain is the SIP domain that down-level logon names
+	// (NETBIOS\user) sign in to: user@Domain. Empty: down-level names are
+	// not accepted.
+	Domain string
+	// NetBIOSName is the NetBIOS domain name of down-level logon names,
+	// matched in any case. Empty: the first label of Domain, upper-cased
+	// and cut to the 15 characters NetBIOS allows, as Windows derives it.
+	NetBIOSName string
 }
 
 func (c Config) withDefaults() Config {
@@ -107,6 +95,9 @@ func (c Config) withDefaults() Config {
 		c.Policies = DefaultPolicies
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.NetBIOSName == "" {
+		c.NetBIOSName = DefaultNetBIOSName(c.Domain)
+	}
 	c.Meetings = c.Meetings.withDefaults()
 	c.SignIn = c.SignIn.WithDefaults()
 	if c.MaxSignInsPerAddress <= 0 {
@@ -120,6 +111,18 @@ func (c Config) withDefaults() Config {
 // one address can keep the hashing busy but never queue more than a few
 // hashes ahead of anyone else.
 const DefaultMaxSignInsPerAddress = 8
+
+// DefaultNetBIOSName is the NetBIOS name Windows gives a domain by default:
+// its first label, upper-cased, at most 15 characters ("CONTOSO" for
+// contoso.com).
+func DefaultNetBIOSName(domain string) string {
+	label, _, _ := strings.Cut(domain, ".")
+	label = strings.ToUpper(label)
+	if len(label) > 15 {
+		label = label[:15]
+	}
+	return label
+}
 
 // Server serves the UCWA API.
 type Server struct {
@@ -173,7 +176,24 @@ func New(cfg Config, d Deps) *Server {
 
 // Handler returns the server's root HTTP handler with all middleware.
 func (s *Server) Handler() http.Handler {
-	return s.recoverer(gzipper(http.HandlerFunc(s.dispatch)))
+	return versioned(s.recoverer(gzipper(http.HandlerFunc(s.dispatch))))
+}
+
+// ucwaVersion is the resource revision this server serves (supportedRevision), as the
+// X-MS-UcwaVersion header of every answer names it (Versioning.md: "All
+// UCWA responses include the header"). It is written as a decimal like the
+// revisions clients send in X-MS-RequiresMinResourceVersion and compare as
+// floats.
+const ucwaVersion = "2.0"
+
+// versioned names the served revision on every answer, errors and the
+// token endpoint included; it sets the header before anything else runs so
+// that no path can answer without it.
+func versioned(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-MS-UcwaVersion", ucwaVersion)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Run runs the background sweeps until ctx ends.

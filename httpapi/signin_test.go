@@ -157,7 +157,9 @@ func checkApplication(t *testing.T, app *ucwa.Resource, userAgent, endpointID, c
 		t.Error("me has no emailAddresses")
 	}
 	link(t, me, "makeMeAvailable")
-	link(t, me, "reportMyActivity")
+	if _, ok := me.FindLink("reportMyActivity"); ok {
+		t.Error("me offers reportMyActivity before makeMeAvailable")
+	}
 	for _, rel := range []string{"people", "onlineMeetings", "communication"} {
 		em := embedded(t, app, rel)
 		if em.Rel != rel || !strings.HasPrefix(em.Href, app.Href+"/") {

@@ -93,6 +93,22 @@ func TestEventsShape(t *testing.T) {
 	compareJSON(t, encodeEvents(t, JSON, done), []byte(wantDone))
 }
 
+// TestEmptyEventsCarrySender checks that an answer without events (a P-GET
+// that timed out, a resync) still has "sender" as an empty array: clients
+// index it without checking.
+func TestEmptyEventsCarrySender(t *testing.T) {
+	for _, ev := range []*Events{{Self: "/e?ack=5", Next: "/e?ack=6"}, {Self: "/e?ack=99", Resync: "/e?ack=4"}} {
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(encodeEvents(t, JSON, ev), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var senders []json.RawMessage
+		if err := json.Unmarshal(doc["sender"], &senders); err != nil || senders == nil || len(senders) != 0 {
+			t.Errorf("sender of %+v is %s, want []", ev, doc["sender"])
+		}
+	}
+}
+
 // TestEventsXMLShape compares with the XML form shown in events.md §3.
 func TestEventsXMLShape(t *testing.T) {
 	const app = "/ucwa/oauth/v1/applications/102"

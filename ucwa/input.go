@@ -121,6 +121,10 @@ type Input struct {
 // <resource> and unknown elements are skipped, as are the properties named
 // like the skipped JSON members.
 //
+// A kept member whose name or text is not valid UTF-8 (including lone
+// surrogate escapes in JSON) or holds a character XML cannot carry is
+// refused: an *InputError with Refused set, naming the member.
+//
 // A failure is always an *InputError; read errors from body are wrapped in
 // it. A leading UTF-8 byte order mark is ignored.
 func ReadInput(body io.Reader, contentType string) (*Input, error) {
@@ -168,18 +172,32 @@ func ReadInput(body io.Reader, contentType string) (*Input, error) {
 	return in, nil
 }
 
-// checkText refuses a member whose text XML cannot carry (control
-// characters other than tab, line feed and carriage return, and the
-// non-characters U+FFFE and U+FFFF): a value accepted in JSON would
-// otherwise come back altered in XML, and an XML client's GET→PUT would
-// change it.
+// checkText refuses a member whose name or text is not valid UTF-8 (JSON
+// strings with invalid bytes or lone surrogate escapes) or holds a character
+// XML cannot carry (control characters other than tab, line feed and
+// carriage return, and the non-characters U+FFFE and U+FFFF): a member
+// accepted in JSON would otherwise come back altered, as U+FFFD, in XML (or
+// in JSON), and a client's GET→PUT would rename or change it.
 func (in *Input) checkText() error {
 	for _, m := range in.members {
+		if err := checkString(m.Name, m.Name, "name"); err != nil {
+			return err
+		}
 		for _, text := range append([]string{m.Text}, m.List...) {
-			if i := strings.IndexFunc(text, notXMLChar); i >= 0 {
-				return &InputError{Refused: true, Member: m.Name, Msg: fmt.Sprintf("member %q holds the character %U, which UCWA cannot carry", m.Name, []rune(text[i:])[0])}
+			if err := checkString(m.Name, text, "value"); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+func checkString(member, s, what string) error {
+	if !utf8.ValidString(s) {
+		return &InputError{Refused: true, Member: member, Msg: fmt.Sprintf("the %s of member %q is not valid UTF-8", what, member)}
+	}
+	if i := strings.IndexFunc(s, notXMLChar); i >= 0 {
+		return &InputError{Refused: true, Member: member, Msg: fmt.Sprintf("the %s of member %q holds the character %U, which UCWA cannot carry", what, member, []rune(s[i:])[0])}
 	}
 	return nil
 }
@@ -203,7 +221,7 @@ func reservedMember(name string) bool {
 }
 
 func (in *Input) readJSON(data []byte) error {
-	p := jsonParser{data: data}
+	p := jsonParser{data: data, raw: true}
 	if err := p.inputMembers(reservedMember, in.put); err != nil {
 		if err == errNotObject {
 			return &InputError{Msg: err.Error()}

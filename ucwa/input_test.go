@@ -57,9 +57,8 @@ func TestReadInput(t *testing.T) {
 		{"duplicates keep first position and last value", "application/json",
 			`{"subject":"a","x":1,"Subject":"b","x":{"ignored":true}}`,
 			[]Member{str("Subject", "b"), num("x", "1")}},
-		{"escapes", "application/json", `{"s":"a\"\\\/\n\r\t\u00e9\ud83d\ude00\ud800x"}`,
-			[]Member{str("s", "a\"\\/\n\r\t\u00e9\U0001F600\uFFFDx")}},
-		{"invalid utf-8 replaced", "application/json", "{\"s\":\"a\xffb\"}", []Member{str("s", "a\uFFFDb")}},
+		{"escapes", "application/json", `{"s":"a\"\\\/\n\r\t\u00e9\ud83d\ude00x\ufffd"}`,
+			[]Member{str("s", "a\"\\/\n\r\t\u00e9\U0001F600x\uFFFD")}},
 		{"bom", "application/json", "\xef\xbb\xbf{\"a\":\"b\"}", []Member{str("a", "b")}},
 		{"empty object", "application/json", ` { } `, nil},
 		{"sniffed json", "", ` {"a":"b"}`, []Member{str("a", "b")}},
@@ -470,19 +469,29 @@ func TestLargeBodiesStayLinear(t *testing.T) {
 }
 
 // TestReadInputRefusesWhatXMLCannotCarry: a control character accepted
-// from JSON would come back altered in XML, so it is refused, naming the
-// member.
+// from JSON would come back altered in XML, and invalid UTF-8 would come
+// back as U+FFFD, so either is refused, in a value or in a member's name,
+// naming the member.
 func TestReadInputRefusesWhatXMLCannotCarry(t *testing.T) {
-	for _, body := range []string{
-		`{"subject":"a\u0001b"}`,
-		`{"attendees":["sip:a@b.c","x\u001fy"]}`,
-		`{"subject":"\ufffe"}`,
-		`{"s":"\b\f"}`,
+	for _, tc := range []struct{ body, member string }{
+		{`{"subject":"a\u0001b"}`, "subject"},
+		{`{"attendees":["sip:a@b.c","x\u001fy"]}`, "attendees"},
+		{`{"subject":"\ufffe"}`, "subject"},
+		{`{"s":"\b\f"}`, "s"},
+		{"{\"s\":\"a\xffb\"}", "s"},
+		{`{"s":"a\ud800x"}`, "s"},
+		{`{"s":"\udc00"}`, "s"},
+		{`{"a\u0000b":"v"}`, "a\x00b"},
+		{`{"a\u0001":"v"}`, "a\x01"},
+		{"{\"a\xffb\":\"v\"}", "a\xffb"},
+		{`{"a\ud800":"v"}`, "a\xed\xa0\x80"},
+		{`{"\uffff":"v"}`, "\uffff"},
+		{`{"ok":"v","\u001f":["x"]}`, "\x1f"},
 	} {
-		_, err := ReadInput(strings.NewReader(body), "application/json")
+		_, err := ReadInput(strings.NewReader(tc.body), "application/json")
 		var ie *InputError
-		if !errors.As(err, &ie) || !ie.Refused || ie.Member == "" || ie.Unsupported {
-			t.Errorf("%s: error %v, want an InputError naming the member", body, err)
+		if !errors.As(err, &ie) || !ie.Refused || ie.Member != tc.member || ie.Unsupported {
+			t.Errorf("%q: error %v, want an InputError naming the member %q", tc.body, err, tc.member)
 		}
 	}
 	in, err := ReadInput(strings.NewReader(`{"subject":"tab\tnew\nline\r é 😀"}`), "application/json")

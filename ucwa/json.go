@@ -11,7 +11,8 @@ import (
 // members in order (duplicates included), tolerates the trailing commas real
 // clients send, and bounds nesting. Strings are unquoted exactly as
 // encoding/json does (invalid UTF-8 and lone surrogates become U+FFFD), so
-// that what encoding/json accepts we read the same way.
+// that what encoding/json accepts we read the same way; only request input
+// keeps them, to refuse them.
 
 // maxDepth bounds object/array nesting in everything this package decodes.
 // A resource embedding costs three levels, so this is far beyond any real
@@ -69,6 +70,11 @@ type jsonParser struct {
 	data  []byte
 	pos   int
 	depth int
+	// raw keeps invalid UTF-8 and lone surrogate escapes in strings as
+	// invalid UTF-8 instead of turning them into U+FFFD, so that input
+	// checks can refuse what the client really sent rather than silently
+	// store something else.
+	raw bool
 }
 
 // parseJSON parses data, which must hold exactly one JSON value with
@@ -350,6 +356,12 @@ func (p *jsonParser) str() (string, error) {
 							}
 						}
 					}
+					if p.raw {
+						// The three bytes UTF-8 would give the surrogate:
+						// invalid UTF-8, which input checks refuse.
+						b = append(b, 0xE0|byte(r>>12), 0x80|byte(r>>6&0x3F), 0x80|byte(r&0x3F))
+						continue
+					}
 					r = utf8.RuneError
 				}
 				b = utf8.AppendRune(b, r)
@@ -362,7 +374,7 @@ func (p *jsonParser) str() (string, error) {
 			i++
 		default:
 			r, size := utf8.DecodeRune(d[i:])
-			if r == utf8.RuneError && size == 1 {
+			if r == utf8.RuneError && size == 1 && !p.raw {
 				b = utf8.AppendRune(b, utf8.RuneError)
 			} else {
 				b = append(b, d[i:i+size]...)

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type Config struct {
 	DB            string
 	Addr          string
 	Domain        string
+	NetBIOSName   string
 	PublicURL     string
 	ConfigFile    string
 	TLSCert       string
@@ -172,7 +174,9 @@ func DefaultFileConfig() FileConfig {
 			PasswordHashConcurrency: 4,
 			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
 		},
-		Policies: httpapi.DefaultPolicies,
+		// A copy: decoding the file's list reuses the slice it decodes
+		// into, which must not be the transport's defaults.
+		Policies: slices.Clone(httpapi.DefaultPolicies),
 		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
 	}
 }
@@ -182,6 +186,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DB, "db", "ucwad.db", "SQLite database file (created if missing)")
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	fs.StringVar(&c.Domain, "domain", "example.com", "SIP domain of the users (the demo user is demo@DOMAIN)")
+	fs.StringVar(&c.NetBIOSName, "netbios-name", "", "NetBIOS domain name of down-level logon names: NAME\\user signs in as user@DOMAIN (default: the first label of --domain, e.g. CONTOSO)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "absolute URL clients reach the server at, e.g. https://lyncweb.contoso.com (default: from each request)")
 	fs.StringVar(&c.ConfigFile, "config", "", "JSON file with limits, policies and online-meeting settings (optional; see docs/configuration.md)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); needs --tls-key")
@@ -247,6 +252,9 @@ func (c *Config) Validate() error {
 	if c.Domain == "" || strings.ContainsAny(c.Domain, "@/ ") {
 		return fmt.Errorf("--domain %q is not a domain name", c.Domain)
 	}
+	if c.NetBIOSName == "" || len(c.NetBIOSName) > 15 || strings.ContainsAny(c.NetBIOSName, `\/:*?"<>|@. `) {
+		return fmt.Errorf("--netbios-name %q is not a NetBIOS name (at most 15 characters, none of \\/:*?\"<>|@. or space)", c.NetBIOSName)
+	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
@@ -283,6 +291,9 @@ func (c *Config) Validate() error {
 	if l.MaxSignInsPerAddress < 1 {
 		return fmt.Errorf("limits.maxSignInsPerAddress must be at least 1")
 	}
+	if err := httpapi.ValidatePolicies(c.File.Policies); err != nil {
+		return fmt.Errorf("policies: %w", err)
+	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)
 	}
@@ -292,8 +303,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. Nothing in it is
 // secret today; a setting that holds one must be masked here.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s public-url=%q tls=%s sync=%s config=%q trusted-proxy=%q",
-		c.DB, c.Addr, c.Domain, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.TrustedProxies.String())
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q trusted-proxy=%q",
+		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.TrustedProxies.String())
 }
 
 func (c *Config) tlsMode() string {

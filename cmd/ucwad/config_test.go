@@ -107,3 +107,46 @@ func TestConfigurationDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestPoliciesConfig: the file gives each policy its documented type
+// (emergencyNumbers a list, locationRefreshInterval a number) and is
+// refused when it gives another type, an undocumented name or a name twice.
+func TestPoliciesConfig(t *testing.T) {
+	m, err := parseWithFile(t, `{"policies":[
+		{"name":"emergencyNumbers","value":["911;555","112"]},
+		{"name":"locationRefreshInterval","value":6},
+		{"name":"emoticons","value":"Disabled"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []httpapi.Policy{
+		{Name: "emergencyNumbers", Value: httpapi.PolicyList("911;555", "112")},
+		{Name: "locationRefreshInterval", Value: httpapi.PolicyNumber(6)},
+		{Name: "emoticons", Value: httpapi.PolicyText("Disabled")},
+	}
+	if !reflect.DeepEqual(m.Config.File.Policies, want) {
+		t.Errorf("policies from the file:\ngot  %+v\nwant %+v", m.Config.File.Policies, want)
+	}
+	if n := len(DefaultFileConfig().Policies); n != 33 {
+		t.Errorf("%d default policies, want the 33 documented", n)
+	}
+	for _, tc := range []struct{ name, policies, wantErr string }{
+		{"list as a string", `[{"name":"emergencyNumbers","value":"911"}]`, "emergencyNumbers"},
+		{"number as a string", `[{"name":"locationRefreshInterval","value":"4"}]`, "locationRefreshInterval"},
+		{"string as a number", `[{"name":"emoticons","value":1}]`, "emoticons"},
+		{"fraction", `[{"name":"locationRefreshInterval","value":4.5}]`, "whole number"},
+		{"out of range", `[{"name":"locationRefreshInterval","value":0}]`, "locationRefreshInterval"},
+		{"list of numbers", `[{"name":"emergencyNumbers","value":[911]}]`, "strings"},
+		{"boolean", `[{"name":"photos","value":true}]`, "whole number"},
+		{"undocumented", `[{"name":"emoticon","value":"Enabled"}]`, "emoticon"},
+		{"twice", `[{"name":"photos","value":"Enabled"},{"name":"photos","value":"Disabled"}]`, "twice"},
+		{"misspelt member", `[{"name":"photos","valeu":"Enabled"}]`, "valeu"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseWithFile(t, `{"policies":`+tc.policies+`}`)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -14,8 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
@@ -66,6 +68,16 @@ func TestServeSignIn(t *testing.T) {
 		t.Fatalf("no demo user printed:\n%s", out)
 	}
 	signIn(t, http.DefaultClient, m.URL, match[1], match[2])
+	// The down-level logon name of the demo user, with the NetBIOS name
+	// derived from --domain.
+	res, err := http.PostForm(m.URL+"/WebTicket/oauthtoken", url.Values{"grant_type": {"password"}, "username": {`example\demo`}, "password": {match[2]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf(`token for example\demo: %d`, res.StatusCode)
+	}
 }
 
 func signIn(t *testing.T, c *http.Client, base, user, password string) {
@@ -211,6 +223,18 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if c.Domain != "contoso.com" || c.Addr != "127.0.0.1:7777" || c.PublicURL != "https://lyncweb.contoso.com" || c.DB != "ucwad.db" {
 		t.Fatalf("config %+v", c)
 	}
+	if c.NetBIOSName != "CONTOSO" {
+		t.Errorf("default NetBIOS name %q for contoso.com, want CONTOSO", c.NetBIOSName)
+	}
+	env, _, _ = testEnv("", map[string]string{"UCWAD_DOMAIN": "averyveryverylongname.contoso.com", "UCWAD_NETBIOS_NAME": "corp"})
+	m = NewMain(env)
+	if err := m.ParseFlags(nil); err != nil || m.Config.NetBIOSName != "corp" {
+		t.Errorf("NetBIOS name from the environment: %q %v", m.Config.NetBIOSName, err)
+	}
+	m = NewMain(env)
+	if err := m.ParseFlags([]string{"--netbios-name", ""}); err != nil || m.Config.NetBIOSName != "AVERYVERYVERYLO" {
+		t.Errorf("default NetBIOS name of a long first label: %q %v", m.Config.NetBIOSName, err)
+	}
 	for _, args := range [][]string{
 		{"--addr", "nonsense"},
 		{"--public-url", "lyncweb.contoso.com"},
@@ -219,6 +243,8 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		{"--sync", "sometimes"},
 		{"--domain", "a b"},
 		{"--log-level", "loud"},
+		{"--netbios-name", "CON.TOSO"},
+		{"--netbios-name", "MUCHTOOLONGFORNETBIOS"},
 		{"--config", filepath.Join(t.TempDir(), "missing.json")},
 		{"stray"},
 	} {
@@ -256,5 +282,69 @@ func TestHelp(t *testing.T) {
 	env, _, _ := testEnv("", nil)
 	if err := Run(context.Background(), []string{"frobnicate"}, env); exitCode(err) != 2 {
 		t.Errorf("unknown command: exit %d", exitCode(err))
+	}
+}
+
+// bannerLine returns the line of the start-up output that starts with
+// prefix, without the prefix.
+func bannerLine(t *testing.T, out *bytes.Buffer, prefix string) string {
+	t.Helper()
+	for _, line := range strings.Split(out.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
+			return rest
+		}
+	}
+	t.Fatalf("no line starting with %q in:\n%s", prefix, out)
+	return ""
+}
+
+// TestBannerPublicURL: a --public-url ending with "/" gives the
+// autodiscover URL with one slash before Autodiscover.
+func TestBannerPublicURL(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "ucwad.db")
+	_, out := startMain(t, []string{"--db", db, "--public-url", "https://lyncweb.contoso.com/"}, nil)
+	if got := bannerLine(t, out, "Autodiscover: "); got != "https://lyncweb.contoso.com/Autodiscover/AutodiscoverService.svc/root" {
+		t.Errorf("autodiscover URL %q", got)
+	}
+}
+
+// TestBannerCertificateNames: with TLS the start-up output names what the
+// certificate covers and the names SDKs look the server up by, and warns
+// when the certificate lacks them.
+func TestBannerCertificateNames(t *testing.T) {
+	dir := t.TempDir()
+	_, out := startMain(t, []string{"--db", filepath.Join(dir, "a.db"), "--tls-self-signed", "--domain", "contoso.com"}, nil)
+	covers := strings.Split(bannerLine(t, out, "TLS certificate covers: "), ", ")
+	for _, name := range []string{"localhost", "lyncdiscover.contoso.com", "lyncdiscoverinternal.contoso.com", "127.0.0.1"} {
+		if !slices.Contains(covers, name) {
+			t.Errorf("covered names %q lack %s", covers, name)
+		}
+	}
+	if sdk := bannerLine(t, out, "UCWA SDKs look the server up at "); !strings.HasPrefix(sdk, "https://lyncdiscoverinternal.contoso.com,") {
+		t.Errorf("SDK line %q", sdk)
+	}
+	if strings.Contains(out.String(), "Warning:") {
+		t.Errorf("a warning for a certificate that covers every name:\n%s", out)
+	}
+
+	// An operator's certificate for localhost only.
+	certDir := filepath.Join(dir, "own")
+	cert, key := filepath.Join(certDir, "cert.pem"), filepath.Join(certDir, "key.pem")
+	if err := writeSelfSigned(certDir, cert, key, []string{"localhost"}, nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, out = startMain(t, []string{"--db", filepath.Join(dir, "b.db"), "--tls-cert", cert, "--tls-key", key, "--domain", "contoso.com"}, nil)
+	if got := bannerLine(t, out, "TLS certificate covers: "); got != "localhost" {
+		t.Errorf("covered names %q, want localhost", got)
+	}
+	var warned []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Warning: the TLS certificate does not cover "); ok {
+			name, _, _ := strings.Cut(rest, ";")
+			warned = append(warned, name)
+		}
+	}
+	if !slices.Equal(warned, []string{"lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"}) {
+		t.Errorf("warnings for %q", warned)
 	}
 }

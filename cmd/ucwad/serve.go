@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -69,6 +70,9 @@ func (m *Main) ParseFlags(args []string) error {
 		return err
 	}
 	m.Config.File = fc
+	if m.Config.NetBIOSName == "" {
+		m.Config.NetBIOSName = httpapi.DefaultNetBIOSName(m.Config.Domain)
+	}
 	return m.Config.Validate()
 }
 
@@ -113,6 +117,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	api := httpapi.New(httpapi.Config{
 		PublicURL:     c.PublicURL,
+		Domain:        c.Domain,
+		NetBIOSName:   c.NetBIOSName,
 		MaxBodyBytes:  c.File.Limits.MaxBodyBytes,
 		TokenLifetime: c.File.Limits.TokenLifetime.Duration,
 		Policies:      c.File.Policies,
@@ -141,6 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if certFile != "" {
 			fmt.Fprintf(m.Env.Stdout, "TLS certificate: %s (self-signed: make clients trust this file)\n", certFile)
 		}
+		m.printCertificateNames(cfg)
 		ln = tls.NewListener(ln, cfg)
 		scheme = "https"
 	}
@@ -161,7 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	base := m.URL
 	if c.PublicURL != "" {
-		base = c.PublicURL
+		base = strings.TrimRight(c.PublicURL, "/")
 	}
 	fmt.Fprintf(m.Env.Stdout, "ucwad is listening on %s\nAutodiscover: %s/Autodiscover/AutodiscoverService.svc/root\n", m.URL, base)
 	return nil

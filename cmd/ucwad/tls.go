@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,40 @@ func (m *Main) tlsConfig(addr net.Addr) (cfg *tls.Config, certFile string, err e
 		return nil, "", fmt.Errorf("loading TLS certificate: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, certFile, nil
+}
+
+// printCertificateNames tells the operator which host names and addresses
+// the served certificate covers, and the names UCWA SDKs look the server up
+// by, warning when the certificate does not cover them: a client that
+// finds the server under a name the certificate lacks refuses it, and the
+// cause is hard to see from the client side.
+func (m *Main) printCertificateNames(cfg *tls.Config) {
+	out := m.Env.Stdout
+	if len(cfg.Certificates) == 0 || len(cfg.Certificates[0].Certificate) == 0 {
+		return
+	}
+	leaf := cfg.Certificates[0].Leaf
+	if leaf == nil {
+		var err error
+		if leaf, err = x509.ParseCertificate(cfg.Certificates[0].Certificate[0]); err != nil {
+			return
+		}
+	}
+	covered := slices.Clone(leaf.DNSNames)
+	for _, ip := range leaf.IPAddresses {
+		covered = append(covered, ip.String())
+	}
+	if len(covered) == 0 {
+		covered = []string{"no host names (clients will refuse it)"}
+	}
+	fmt.Fprintf(out, "TLS certificate covers: %s\n", strings.Join(covered, ", "))
+	domain := m.Config.Domain
+	fmt.Fprintf(out, "UCWA SDKs look the server up at https://lyncdiscoverinternal.%s, then https://lyncdiscover.%s: point those names at this server.\n", domain, domain)
+	for _, name := range []string{"lyncdiscoverinternal." + domain, "lyncdiscover." + domain} {
+		if leaf.VerifyHostname(name) != nil {
+			fmt.Fprintf(out, "Warning: the TLS certificate does not cover %s; clients that discover the server under that name will refuse it.\n", name)
+		}
+	}
 }
 
 // certNames are the host names and addresses the self-signed certificate
