@@ -423,3 +423,23 @@ func TestTwoServersShareSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestThrottleSpellings: every spelling of one account, down-level logon
+// names included, follows the account's one schedule.
+func TestThrottleSpellings(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) { c.Domain = "contoso.com" })
+	for i, name := range []string{`CONTOSO\alice`, "sip:ALICE@contoso.com", `contoso\Alice`, "Alice@Contoso.com", "alice@contoso.com"} {
+		if got := outcomeOf(t, e.signInFrom("", name, "wrong")); got != checkedWrong {
+			t.Fatalf("failure %d as %s: %s", i+1, name, got)
+		}
+	}
+	for _, name := range []string{`CONTOSO\alice`, "sip:alice@contoso.com", "alice@contoso.com"} {
+		if got := outcomeOf(t, e.signInFrom("", name, "secret-alice")); got != notTried {
+			t.Errorf("sixth attempt as %s: %s", name, got)
+		}
+	}
+	e.clock.Advance(250 * time.Millisecond)
+	if got := outcomeOf(t, e.signInFrom("", `CONTOSO\alice`, "secret-alice")); got != signedIn {
+		t.Errorf("the owner at the next step: %s", got)
+	}
+}
