@@ -137,6 +137,20 @@ func TestSignInThrottle(t *testing.T) {
 	if got := outcomeOf(t, e.signInFrom("", "NOBODY@contoso.com", "wrong")); got != notTried {
 		t.Fatalf("unknown user, sixth attempt: %s", got)
 	}
+	// Refusals are logged at debug only, so that a flood of them is not a
+	// flood of log lines; the checks that ran are logged at info.
+	refused := e.logs.records(t, "sign-in refused")
+	if len(refused) != 4 {
+		t.Errorf("%d sign-in refused lines, want one per 429 (4)", len(refused))
+	}
+	for _, r := range refused {
+		if r["level"] != "DEBUG" || r["error"] != "temporarily_unavailable" || r["remote"] != "127.0.0.1" {
+			t.Errorf("refusal logged as %v, want debug, temporarily_unavailable, remote 127.0.0.1", r)
+		}
+	}
+	if n := len(e.logs.records(t, "sign-in failed")); n != 16 {
+		t.Errorf("%d sign-in failed lines, want one per checked wrong password (16)", n)
+	}
 }
 
 // guessRound sends n wrong passwords for user at once, each from its own
