@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ucwad/ucwad/clock"
 )
 
 func TestParseTrustedProxy(t *testing.T) {
@@ -87,27 +92,76 @@ func TestAddressKey(t *testing.T) {
 	}
 }
 
+// TestAddressGate: beyond its bound an address waits for a place, first
+// come first served, and gives up when its time is up or its client leaves;
+// other addresses are not held up, and nothing is left behind.
 func TestAddressGate(t *testing.T) {
-	g := newAddressGate(2)
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	g := newAddressGate(2, 5*time.Second, clk)
+	ctx := context.Background()
 	a, b := netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("192.0.2.2/32")
-	if !g.enter(a) || !g.enter(a) {
-		t.Fatal("the first two places refused")
+	enter := func(ctx context.Context, k netip.Prefix) (bool, error) {
+		t.Helper()
+		ok, err := g.enter(ctx, k)
+		return ok, err
 	}
-	if g.enter(a) {
-		t.Fatal("a third place granted")
+	type result struct {
+		ok  bool
+		err error
 	}
-	if !g.enter(b) {
-		t.Fatal("another address refused")
+	wait := func(ctx context.Context, k netip.Prefix) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			ok, err := g.enter(ctx, k)
+			ch <- result{ok, err}
+		}()
+		return ch
+	}
+	for range 2 {
+		if ok, err := enter(ctx, a); !ok || err != nil {
+			t.Fatalf("a free place: %v, %v", ok, err)
+		}
+	}
+	if ok, err := enter(ctx, b); !ok || err != nil {
+		t.Fatalf("another address while the first is full: %v, %v", ok, err)
+	}
+
+	// A waiter gets the first place given back.
+	w := wait(ctx, a)
+	clk.WaitForTimers(1)
+	g.leave(a)
+	if r := <-w; !r.ok || r.err != nil {
+		t.Fatalf("the waiter after a leave: %+v", r)
+	}
+
+	// A waiter whose time is up is refused.
+	w = wait(ctx, a)
+	clk.WaitForTimers(1)
+	clk.Advance(5 * time.Second)
+	if r := <-w; r.ok || r.err != nil {
+		t.Fatalf("the waiter after its time: %+v, want refused", r)
+	}
+
+	// A waiter whose client leaves is dropped with ctx's error, and takes
+	// no place afterwards.
+	cctx, cancel := context.WithCancel(ctx)
+	w = wait(cctx, a)
+	clk.WaitForTimers(1)
+	cancel()
+	if r := <-w; r.ok || !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("the waiter whose client left: %+v", r)
+	}
+	if n := clk.Pending(); n != 0 {
+		t.Errorf("%d timers left behind", n)
 	}
 	g.leave(a)
-	if !g.enter(a) {
-		t.Fatal("a place given back was not granted again")
+	g.leave(a)
+	g.leave(b)
+	if len(g.m) != 0 {
+		t.Errorf("entries left after every leave: %v", g.m)
 	}
-	for _, k := range []netip.Prefix{a, a, b} {
-		g.leave(k)
-	}
-	if len(g.n) != 0 {
-		t.Errorf("entries left after every leave: %v", g.n)
+	if ok, err := enter(ctx, a); !ok || err != nil {
+		t.Fatalf("a place after all left: %v, %v", ok, err)
 	}
 }
 

@@ -74,19 +74,11 @@ func (e *oauthError) Error() string { return e.code + ": " + e.diag }
 // password grant answers with a bearer token. Its errors are OAuth JSON, not
 // UCWA error bodies, as OAuth clients expect.
 //
-// At most MaxSignInsPerAddress sign-ins from one client address are in
-// flight at once; one more answers 429 before its body is even read.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	if s.hooks.done != nil {
 		defer s.hooks.done()
 	}
-	var err error
-	if addr := addressKey(s.clientAddr(r)); s.signIns.enter(addr) {
-		defer s.signIns.leave(addr)
-		err = s.issueToken(w, r)
-	} else {
-		err = errTooManyFromAddress
-	}
+	err := s.issueToken(w, r)
 	if gone := r.Context().Err(); gone != nil && errors.Is(err, gone) {
 		return nil // the client left: no one to answer, nothing went wrong
 	}
@@ -202,8 +194,22 @@ func (s *Server) signInName(name string) string {
 // moment its check is granted until its password proves right; one whose
 // client leaves before the check runs is given back. Unknown users follow
 // the same schedule and cost the same work as known ones.
+//
+// At most MaxSignInsPerAddress password sign-ins from one client address
+// are in flight at once; one more waits for a place (its form read, so that
+// a client leaving is noticed) and answers 429 if none frees within
+// MaxSignInWait.
 func (s *Server) checkPassword(r *http.Request, username, password string) (*ucwad.User, error) {
 	ctx := r.Context()
+	addr := addressKey(s.clientAddr(r))
+	entered, err := s.signIns.enter(ctx, addr)
+	if !entered {
+		if err == nil {
+			err = errTooManyFromAddress
+		}
+		return nil, err
+	}
+	defer s.signIns.leave(addr)
 	acct := ucwad.SignInAccount{Name: username}
 	u, err := s.store.FindUserBySIP(ctx, username)
 	encoded := ""

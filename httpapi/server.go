@@ -49,8 +49,11 @@ type Config struct {
 	// take the values of ucwad.DefaultSignInPolicy.
 	SignIn ucwad.SignInPolicy
 	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
-	// address (one IPv6 /64); more answer 429 at once (default 8).
+	// address (one IPv6 /64) (default 8); more wait for a place.
 	MaxSignInsPerAddress int
+	// MaxSignInWait is how long a sign-in waits for a place before it
+	// answers 429 (default 5 s).
+	MaxSignInWait time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// address (see ParseTrustedProxy). Empty: the peer is the client.
 	TrustedProxies []netip.Prefix
@@ -103,6 +106,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxSignInsPerAddress <= 0 {
 		c.MaxSignInsPerAddress = DefaultMaxSignInsPerAddress
 	}
+	if c.MaxSignInWait <= 0 {
+		c.MaxSignInWait = DefaultMaxSignInWait
+	}
 	return c
 }
 
@@ -111,6 +117,11 @@ func (c Config) withDefaults() Config {
 // one address can keep the hashing busy but never queue more than a few
 // hashes ahead of anyone else.
 const DefaultMaxSignInsPerAddress = 8
+
+// DefaultMaxSignInWait is Config.MaxSignInWait's default: long enough for
+// a burst from one office behind one address to be served rather than
+// refused, short enough that a client is not left hanging.
+const DefaultMaxSignInWait = 5 * time.Second
 
 // DefaultNetBIOSName is the NetBIOS name Windows gives a domain by default:
 // its first label, upper-cased, at most 15 characters ("CONTOSO" for
@@ -169,7 +180,7 @@ func New(cfg Config, d Deps) *Server {
 		log:    d.Log,
 		hub:    d.Hub,
 	}
-	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress)
+	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress, s.cfg.MaxSignInWait, s.clock)
 	s.routes = s.routeTable()
 	return s
 }

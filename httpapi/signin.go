@@ -7,43 +7,89 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/ucwad/ucwad/clock"
 )
 
 // addressGate bounds the sign-ins in flight per client address, so that one
 // address's flood holds a few places in the password-hashing queue instead
 // of all of them, and everyone else's sign-in waits behind a few hashes at
-// most. It holds an entry only for addresses with a sign-in in flight, so
-// its size is bounded by the requests being served.
+// most. A sign-in beyond the bound waits, parked, for one of its address's
+// places, first come first served, up to a time limit: refusing it at once
+// would let a flooder's connections spin, each answer inviting the next
+// request, and the spinning alone would starve the password hashing of
+// CPU. A waiter costs what the connection it arrived on costs anyway. The
+// gate holds an entry only for addresses with sign-ins in flight or
+// waiting, so its size is bounded by the requests being served.
 type addressGate struct {
 	limit int
-	mu    sync.Mutex
-	n     map[netip.Prefix]int
+	wait  time.Duration
+	clock clock.Clock
+
+	mu sync.Mutex
+	m  map[netip.Prefix]*addressPlaces
 }
 
-func newAddressGate(limit int) *addressGate {
-	return &addressGate{limit: limit, n: make(map[netip.Prefix]int)}
+// addressPlaces are one address's places: a token in places for each
+// sign-in in flight, and refs counting those and the waiters.
+type addressPlaces struct {
+	places chan struct{}
+	refs   int
 }
 
-// enter takes a place for the address key k, reporting false when k already
-// has limit sign-ins in flight. Each true must be followed by one leave.
-func (g *addressGate) enter(k netip.Prefix) bool {
+func newAddressGate(limit int, wait time.Duration, clk clock.Clock) *addressGate {
+	return &addressGate{limit: limit, wait: wait, clock: clk, m: make(map[netip.Prefix]*addressPlaces)}
+}
+
+// enter takes one of the places of the address key k, waiting up to the
+// gate's time limit for one to free. It reports false when none did, and
+// returns ctx.Err() when ctx ends first (the client left; it is dropped
+// from the queue). Each true must be followed by one leave.
+func (g *addressGate) enter(ctx context.Context, k netip.Prefix) (bool, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.n[k] >= g.limit {
-		return false
+	e := g.m[k]
+	if e == nil {
+		e = &addressPlaces{places: make(chan struct{}, g.limit)}
+		g.m[k] = e
 	}
-	g.n[k]++
-	return true
+	e.refs++
+	g.mu.Unlock()
+	select {
+	case e.places <- struct{}{}:
+		return true, nil
+	default:
+	}
+	expired := make(chan struct{})
+	t := g.clock.AfterFunc(g.wait, func() { close(expired) })
+	defer t.Stop()
+	select {
+	case e.places <- struct{}{}:
+		return true, nil
+	case <-expired:
+		g.unref(k, e)
+		return false, nil
+	case <-ctx.Done():
+		g.unref(k, e)
+		return false, ctx.Err()
+	}
 }
 
+// leave gives back a place taken by enter; the longest waiter, if any,
+// takes it.
 func (g *addressGate) leave(k netip.Prefix) {
 	g.mu.Lock()
+	e := g.m[k]
+	g.mu.Unlock()
+	<-e.places
+	g.unref(k, e)
+}
+
+func (g *addressGate) unref(k netip.Prefix, e *addressPlaces) {
+	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.n[k] <= 1 {
-		delete(g.n, k)
-		return
+	if e.refs--; e.refs == 0 {
+		delete(g.m, k)
 	}
-	g.n[k]--
 }
 
 // retryLater is a 429 answer of the token endpoint: an OAuth error with a
@@ -54,8 +100,8 @@ type retryLater struct {
 }
 
 // errTooManyFromAddress is the token endpoint's answer when the client's
-// address has MaxSignInsPerAddress sign-ins in flight already. One second
-// is long enough for a few hashes to finish.
+// address had MaxSignInsPerAddress sign-ins in flight for as long as the
+// sign-in waited. One second is long enough for a few hashes to finish.
 var errTooManyFromAddress = &retryLater{oauthError{http.StatusTooManyRequests, "temporarily_unavailable",
 	"Too many sign-ins in progress from this address."}, 1}
 

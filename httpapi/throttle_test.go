@@ -296,8 +296,9 @@ func TestAbandonedSignInDropped(t *testing.T) {
 	}
 }
 
-// TestFloodFromOneAddress: an address with sign-ins stuck in flight gets
-// 429 for more at once, and another address signs in meanwhile.
+// TestFloodFromOneAddress: an address with its sign-ins stuck in flight
+// has its further ones wait, and then refused, while another address signs
+// in at once.
 func TestFloodFromOneAddress(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -341,26 +342,42 @@ func TestFloodFromOneAddress(t *testing.T) {
 				}
 				go func() { answers <- outcomeOf(t, e.signInFrom(from, fmt.Sprintf("flood%d@contoso.com", i), "x")) }()
 			}
-			for range httpapi.DefaultMaxSignInsPerAddress {
+			const held = httpapi.DefaultMaxSignInsPerAddress
+			for range held {
 				recv(t, entered, "the flood to fill its address's places")
 			}
-			// Every other attempt of the flood is refused at once, while
-			// the first ones are still stuck.
-			for range flood - httpapi.DefaultMaxSignInsPerAddress {
+			// The rest wait, parked, for a place: a timer each on the clock.
+			e.waitTimers(flood - held)
+			var other chan outcome
+			if !tc.shares {
+				// Another client signs in meanwhile, without waiting.
+				if got := outcomeOf(t, e.signInFrom(tc.other, "alice@contoso.com", "secret-alice")); got != signedIn {
+					t.Errorf("another client during the flood: %s", got)
+				}
+			} else {
+				other = make(chan outcome, 1)
+				go func() { other <- outcomeOf(t, e.signInFrom(tc.other, "alice@contoso.com", "secret-alice")) }()
+				e.waitTimers(flood - held + 1) // queued behind the flood
+			}
+			select {
+			case got := <-answers:
+				t.Fatalf("a flood attempt answered while all were stuck or waiting: %s", got)
+			default:
+			}
+			// Waiters whose time is up are refused; the stuck ones stay.
+			e.clock.Advance(httpapi.DefaultMaxSignInWait)
+			for range flood - held {
 				if got := recv(t, answers, "the flood's refusals"); got != addressBusy {
-					t.Fatalf("a flood attempt beyond the bound: %s", got)
+					t.Fatalf("a flood attempt that waited in vain: %s", got)
 				}
 			}
-			r := e.signInFrom(tc.other, "alice@contoso.com", "secret-alice")
-			want := signedIn
-			if tc.shares {
-				want = addressBusy
-			}
-			if got := outcomeOf(t, r); got != want {
-				t.Errorf("another client during the flood: %s, want %s", got, want)
+			if other != nil {
+				if got := recv(t, other, "the other client's refusal"); got != addressBusy {
+					t.Errorf("a client sharing the flood's address: %s", got)
+				}
 			}
 			free()
-			for range httpapi.DefaultMaxSignInsPerAddress {
+			for range held {
 				if got := recv(t, answers, "the flood's held attempts"); got != checkedWrong {
 					t.Errorf("a flood attempt let through: %s", got)
 				}
@@ -370,6 +387,63 @@ func TestFloodFromOneAddress(t *testing.T) {
 				t.Errorf("the flooding address after its flood: %s", got)
 			}
 		})
+	}
+}
+
+// TestQueuedSignInDropped: a sign-in waiting for its address's place
+// whose client leaves is dropped from the queue and takes no place later.
+func TestQueuedSignInDropped(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) { c.MaxSignInsPerAddress = 1 })
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	entered := make(chan struct{}, 1)
+	finished := make(chan struct{}, 4)
+	httpapi.SetSignInHooks(e.api, func(ctx context.Context, username string) error {
+		if username == "held@contoso.com" {
+			entered <- struct{}{}
+			<-release
+		}
+		return nil
+	}, func() { finished <- struct{}{} })
+
+	first := make(chan outcome, 1)
+	go func() { first <- outcomeOf(t, e.signInFrom("", "held@contoso.com", "x")) }()
+	recv(t, entered, "the first sign-in to hold the place")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	form := url.Values{"grant_type": {"password"}, "username": {"alice@contoso.com"}, "password": {"secret-alice"}}
+	hr, _ := http.NewRequestWithContext(ctx, "POST", e.base+"/WebTicket/oauthtoken", strings.NewReader(form.Encode()))
+	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	queued := make(chan error, 1)
+	go func() {
+		res, err := e.srv.Client().Do(hr)
+		if err == nil {
+			res.Body.Close()
+		}
+		queued <- err
+	}()
+	e.waitTimers(1) // it waits for the place
+	cancel()
+	if err := recv(t, queued, "the cancelled request to return"); err == nil {
+		t.Fatal("the cancelled request got an answer")
+	}
+	recv(t, finished, "the server to drop the waiting request")
+	if n := e.clock.Pending(); n != 0 {
+		t.Errorf("%d timers left by the dropped request", n)
+	}
+
+	free()
+	if got := recv(t, first, "the held sign-in"); got != checkedWrong {
+		t.Fatalf("the held sign-in: %s", got)
+	}
+	// The place is free: the next sign-in does not wait.
+	next := make(chan outcome, 1)
+	go func() { next <- outcomeOf(t, e.signInFrom("", "alice@contoso.com", "secret-alice")) }()
+	if got := recv(t, next, "a sign-in after the queue emptied"); got != signedIn {
+		t.Fatalf("a sign-in after the queue emptied: %s", got)
 	}
 }
 

@@ -1,18 +1,18 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"net"
+	"bytes"
+	"context"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/httpapi"
 )
 
@@ -78,89 +78,72 @@ func TestTrustedProxyFlag(t *testing.T) {
 	}
 }
 
-// TestSignInsPerAddressServed: the binary bounds sign-ins in flight per
-// client address, taking the address from X-Forwarded-For only when told to
-// trust the proxy. A sign-in whose body has not arrived holds its
-// address's one place (limits.maxSignInsPerAddress 1); the server's
-// "100 Continue" says that it is reading the body, so past the bound.
-func TestSignInsPerAddressServed(t *testing.T) {
-	for _, trusted := range []bool{true, false} {
-		t.Run("trusted="+strconv.FormatBool(trusted), func(t *testing.T) {
-			dir := t.TempDir()
-			cfg := filepath.Join(dir, "ucwad.json")
-			if err := os.WriteFile(cfg, []byte(`{"limits":{"maxSignInsPerAddress":1}}`), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			args := []string{"--db", filepath.Join(dir, "ucwad.db"), "--config", cfg}
-			if trusted {
-				args = append(args, "--trusted-proxy", "127.0.0.1")
-			}
-			m, out := startMain(t, args, nil)
-			match := demoLine.FindStringSubmatch(out.String())
-			if match == nil {
-				t.Fatalf("no demo user printed:\n%s", out)
-			}
-			user, password := match[1], match[2]
+// syncBuffer is a bytes.Buffer the server's logger may write while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
 
-			// A sign-in from 203.0.113.1 that waits for its body.
-			conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL, "http://"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			body := url.Values{"grant_type": {"password"}, "username": {user}, "password": {"wrong"}}.Encode()
-			head := "POST /WebTicket/oauthtoken HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.1\r\n" +
-				"Content-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-			if _, err := conn.Write([]byte(head)); err != nil {
-				t.Fatal(err)
-			}
-			br := bufio.NewReader(conn)
-			line, err := br.ReadString('\n')
-			if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
-				t.Fatalf("waiting for 100 Continue: %q, %v", line, err)
-			}
-			br.ReadString('\n') // the empty line after it
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
 
-			post := func(from string) (int, string) {
-				t.Helper()
-				req, _ := http.NewRequest("POST", m.URL+"/WebTicket/oauthtoken",
-					strings.NewReader(url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Forwarded-For", from)
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				var ans struct{ Error string }
-				json.NewDecoder(res.Body).Decode(&ans)
-				return res.StatusCode, res.Header.Get("Retry-After")
-			}
-			if code, retry := post("203.0.113.1"); code != 429 || retry != "1" {
-				t.Errorf("a second sign-in from the same address: %d, Retry-After %q; want 429 and 1", code, retry)
-			}
-			wantOther := 200
-			if !trusted {
-				wantOther = 429 // everyone is the proxy
-			}
-			if code, _ := post("203.0.113.2"); code != wantOther {
-				t.Errorf("a sign-in from another address: %d, want %d", code, wantOther)
-			}
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
-			// The held sign-in completes (a wrong password), freeing its place.
-			if _, err := conn.Write([]byte(body)); err != nil {
+// TestTrustedProxyServed: the binary takes the client address from
+// X-Forwarded-For only when told to trust the peer, as the log of a failed
+// sign-in shows.
+func TestTrustedProxyServed(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "remote=127.0.0.1"},
+		{[]string{"--trusted-proxy", "127.0.0.1"}, "remote=203.0.113.1"},
+		{[]string{"--trusted-proxy", "10.0.0.0/8"}, "remote=127.0.0.1"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			env, _, _ := testEnv("", nil)
+			logs := &syncBuffer{}
+			env.Stderr = logs
+			m := NewMain(env)
+			m.HashParams = auth.TestParams
+			args := append([]string{"--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "ucwad.db")}, tc.args...)
+			if err := m.ParseFlags(args); err != nil {
 				t.Fatal(err)
 			}
-			res, err := http.ReadResponse(br, nil)
+			if err := m.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			req, _ := http.NewRequest("POST", m.URL+"/WebTicket/oauthtoken",
+				strings.NewReader(url.Values{"grant_type": {"password"}, "username": {"nobody@example.com"}, "password": {"x"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", "203.0.113.1")
+			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			res.Body.Close()
 			if res.StatusCode != 400 {
-				t.Fatalf("the held sign-in: %d, want 400", res.StatusCode)
+				t.Fatalf("sign-in: %d", res.StatusCode)
 			}
-			if code, _ := post("203.0.113.1"); code != 200 {
-				t.Errorf("the address after its sign-in finished: %d, want 200", code)
+			// The line is written before the answer.
+			var line string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "sign-in failed") {
+					line = l
+				}
+			}
+			if !slices.Contains(strings.Fields(line), tc.want) {
+				t.Errorf("sign-in failed line %q, want %s", line, tc.want)
 			}
 		})
 	}
