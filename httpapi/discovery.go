@@ -73,7 +73,6 @@ func (e *oauthError) Error() string { return e.code + ": " + e.diag }
 // handleToken is the WebTicket token endpoint: a form-encoded POST whose
 // password grant answers with a bearer token. Its errors are OAuth JSON, not
 // UCWA error bodies, as OAuth clients expect.
-//
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	if s.hooks.done != nil {
 		defer s.hooks.done()

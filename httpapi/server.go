@@ -49,7 +49,7 @@ type Config struct {
 	// take the values of ucwad.DefaultSignInPolicy.
 	SignIn ucwad.SignInPolicy
 	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
-	// address (one IPv6 /64) (default 8); more wait for a place.
+	// address (one IPv6 /64) (default 2); more wait for a place.
 	MaxSignInsPerAddress int
 	// MaxSignInWait is how long a sign-in waits for a place before it
 	// answers 429 (default 5 s).
@@ -113,10 +113,11 @@ func (c Config) withDefaults() Config {
 }
 
 // DefaultMaxSignInsPerAddress is Config.MaxSignInsPerAddress's default:
-// twice the default number of password hashes computed at once, so that
-// one address can keep the hashing busy but never queue more than a few
-// hashes ahead of anyone else.
-const DefaultMaxSignInsPerAddress = 8
+// half the default number of password hashes computed at once (4), so that
+// one address, however hard it floods, leaves hashing slots free for
+// everyone else. More sign-ins from one address wait rather than fail, so
+// an office behind one address is slowed, not refused, in a burst.
+const DefaultMaxSignInsPerAddress = 2
 
 // DefaultMaxSignInWait is Config.MaxSignInWait's default: long enough for
 // a burst from one office behind one address to be served rather than
