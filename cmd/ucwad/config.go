@@ -144,6 +144,9 @@ type Limits struct {
 	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
 	// address.
 	MaxSignInsPerAddress int `json:"maxSignInsPerAddress"`
+	// MaxSignInWait is how long a sign-in beyond that bound waits for a
+	// place before it is refused, e.g. "5s".
+	MaxSignInWait Duration `json:"maxSignInWait"`
 }
 
 // Duration is a time.Duration written as a string ("8h", "90s") in JSON.
@@ -173,6 +176,7 @@ func DefaultFileConfig() FileConfig {
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
 			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
+			MaxSignInWait:           Duration{httpapi.DefaultMaxSignInWait},
 		},
 		// A copy: decoding the file's list reuses the slice it decodes
 		// into, which must not be the transport's defaults.
@@ -290,6 +294,9 @@ func (c *Config) Validate() error {
 	}
 	if l.MaxSignInsPerAddress < 1 {
 		return fmt.Errorf("limits.maxSignInsPerAddress must be at least 1")
+	}
+	if l.MaxSignInWait.Duration < time.Millisecond || l.MaxSignInWait.Duration > time.Minute {
+		return fmt.Errorf("limits.maxSignInWait must be from 1ms to 1m")
 	}
 	if err := httpapi.ValidatePolicies(c.File.Policies); err != nil {
 		return fmt.Errorf("policies: %w", err)

@@ -125,6 +125,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Meetings:      c.File.Meetings.Config(),
 
 		MaxSignInsPerAddress: c.File.Limits.MaxSignInsPerAddress,
+		MaxSignInWait:        c.File.Limits.MaxSignInWait.Duration,
 		TrustedProxies:       c.TrustedProxies,
 	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
 	m.API = api

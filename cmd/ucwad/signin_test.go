@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/httpapi"
@@ -69,8 +70,18 @@ func TestTrustedProxyFlag(t *testing.T) {
 			t.Errorf("ParseFlags(%q, %v): %v (exit %d), want a usage error naming what is wanted", tc.args, tc.vars, err, exitCode(err))
 		}
 	}
-	if _, err := parseWithFile(t, `{"limits":{"maxSignInsPerAddress":0}}`); err == nil || !strings.Contains(err.Error(), "maxSignInsPerAddress") {
-		t.Errorf("maxSignInsPerAddress 0: %v", err)
+	for _, tc := range []struct{ limits, wantErr string }{
+		{`{"maxSignInsPerAddress":0}`, "maxSignInsPerAddress"},
+		{`{"maxSignInWait":"0s"}`, "maxSignInWait"},
+		{`{"maxSignInWait":"2m"}`, "maxSignInWait"},
+	} {
+		if _, err := parseWithFile(t, `{"limits":`+tc.limits+`}`); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("limits %s: %v, want an error naming %s", tc.limits, err, tc.wantErr)
+		}
+	}
+	if m, err := parseWithFile(t, `{"limits":{"maxSignInsPerAddress":3,"maxSignInWait":"250ms"}}`); err != nil ||
+		m.Config.File.Limits.MaxSignInsPerAddress != 3 || m.Config.File.Limits.MaxSignInWait.Duration != 250*time.Millisecond {
+		t.Errorf("limits from the file: %+v, %v", m.Config.File.Limits, err)
 	}
 	m, _ := parse([]string{"--trusted-proxy", "10.0.0.5"}, nil)
 	if s := m.Config.String(); !strings.Contains(s, `trusted-proxy="10.0.0.5/32"`) {
