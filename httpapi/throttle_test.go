@@ -531,3 +531,19 @@ func TestThrottleSpellings(t *testing.T) {
 		t.Errorf("the owner at the next step: %s", got)
 	}
 }
+
+// TestSweepForgetsSignIns: the background sweep purges schedules whose
+// window has passed, so that the tables hold only recent guessing.
+func TestSweepForgetsSignIns(t *testing.T) {
+	e := newEnv(t)
+	outcomeOf(t, e.signInFrom("", "alice@contoso.com", "wrong"))
+	outcomeOf(t, e.signInFrom("", "nobody@contoso.com", "wrong"))
+	e.clock.Advance(15 * time.Minute)
+	if err := e.api.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing is left for another sweep to forget.
+	if n, err := e.store.DeleteExpiredSignIns(t.Context(), 15*time.Minute); err != nil || n != 0 {
+		t.Errorf("after the sweep, %d schedules were still there (%v)", n, err)
+	}
+}
