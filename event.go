@@ -7,12 +7,17 @@ import (
 // EventStore keeps each event channel's log and implements UCWA's ack
 // protocol. Events are appended by the store itself, in the transaction of
 // the change that causes them, so nothing is published that did not commit.
+// The store bounds what the logs hold: events per channel, and the bytes of
+// a user's events (each change counted once, however many channels hold
+// it). Over a bound the oldest events go and the channels that lost some
+// answer their next read with Resync; a change is never refused for it.
 type EventStore interface {
 	// ReadBatch serves "GET events?ack=N" on a channel, in one transaction:
 	//   - N names a batch already released and not yet acknowledged: that
 	//     batch again (nothing is lost when an answer dies on the wire);
 	//   - N is the next batch and events are waiting: they are frozen into
-	//     batch N and returned;
+	//     batch N and returned (the oldest of them, as many as the store's
+	//     batch size allows, at least one: the rest wait for batch N+1);
 	//   - N is the next batch and nothing waits: an empty Batch with Wait set,
 	//     unless release is true (the request timed out), in which case an
 	//     empty batch N is frozen and returned;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -15,8 +16,9 @@ import (
 // as one that does not exist. Every change a client asks for appends an
 // event (added, updated or deleted; subject SubjectMeeting or
 // SubjectExtension, with the value at commit as JSON in Data for added and
-// updated) to every channel of every application of the organizer, in the
-// same transaction.
+// updated: a meeting with its extensions' identities, an extension whole)
+// to every channel of every application of the organizer, in the same
+// transaction.
 type MeetingStore interface {
 	// CreateMeeting schedules m for m.UserID with m's settings and sets
 	// m.ID, m.ConferenceID, m.Rel (MeetingRelScheduled), m.ETag,
@@ -31,16 +33,26 @@ type MeetingStore interface {
 	// whom it has always been there. Returns ENotFound if userID names no
 	// user.
 	AssignedMeeting(ctx context.Context, userID int64, s MeetingSettings) (*OnlineMeeting, error)
-	// FindMeeting returns the meeting with its extensions.
-	// Returns ENotFound if the user has no meeting with that ID.
+	// FindMeeting returns the meeting with the identities of its
+	// extensions (see OnlineMeeting.Extensions); ListExtensions reads them
+	// whole. Returns ENotFound if the user has no meeting with that ID.
 	FindMeeting(ctx context.Context, userID int64, id string) (*OnlineMeeting, error)
-	// ListMeetings returns every meeting of the user, assigned and
-	// scheduled, in the order they were created, each with its extensions.
-	ListMeetings(ctx context.Context, userID int64) ([]*OnlineMeeting, error)
+	// ListMeetings yields the user's meetings of rel (MeetingRelScheduled
+	// or MeetingRelAssigned) in the order they were created, each with the
+	// identities of its extensions. It reads them a page at a time and
+	// holds nothing of the store while the caller handles a page, so that
+	// a list of any length costs the memory of a page; a meeting created or
+	// deleted meanwhile may or may not be yielded. A failure is yielded as
+	// the last element, with a nil meeting.
+	ListMeetings(ctx context.Context, userID int64, rel string) iter.Seq2[*OnlineMeeting, error]
+	// ListExtensions yields the extensions of the user's meeting, whole,
+	// in the order they were added, a page at a time as ListMeetings does.
+	// A meeting the user does not have (any longer) yields none.
+	ListExtensions(ctx context.Context, userID int64, meetingID string) iter.Seq2[*Extension, error]
 	// UpdateMeeting replaces the settings of the meeting with s (a zero
 	// s.ExpirationTime keeps the stored one) and gives it a new ETag, if
 	// its ETag is ifMatch ("" matches any). It returns the meeting as
-	// committed. Returns ENotFound if the user has no such meeting and
+	// committed, with its extensions' identities. Returns ENotFound if the user has no such meeting and
 	// EPreconditionFailed if the ETag is not ifMatch.
 	UpdateMeeting(ctx context.Context, userID int64, id string, s MeetingSettings, ifMatch string) (*OnlineMeeting, error)
 	// DeleteMeeting removes a scheduled meeting with its extensions. The
@@ -95,7 +107,9 @@ type OnlineMeeting struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Extensions are the meeting's extensions in the order they were
-	// added; never nil on a meeting the store returns.
+	// added; never nil on a meeting the store returns. The store returns
+	// them as identities only (Properties nil), so that a meeting costs
+	// the same whatever its extensions hold.
 	Extensions []*Extension
 }
 
@@ -128,7 +142,8 @@ type Extension struct {
 	Type string
 	// Properties are the programmer-defined members, in the order the
 	// client sent them, each name once; never nil on an extension the store
-	// returns.
+	// returns whole (FindExtension, ListExtensions, CreateExtension,
+	// UpdateExtension), nil on an identity (the extensions of a meeting).
 	Properties []ExtensionProperty
 	ETag       string
 	CreatedAt  time.Time

@@ -75,7 +75,10 @@ type ApplicationStore interface {
 	// channel (""); the returned application's Channel is the one for
 	// instanceID, created if new.
 	// Returns EGone (subcode TooManyApplications) when the user already holds
-	// the maximum number of applications.
+	// the maximum number of applications, and EConflict (subcode
+	// LimitExceeded, the message naming the limit) when a channel it needs
+	// would exceed the channels an application or a user may have;
+	// registering on channels that exist always works.
 	CreateApplication(ctx context.Context, a *Application, instanceID string) (app *Application, created bool, err error)
 	// FindApplication returns the application with that id if it belongs to
 	// userID, with Channel set for instanceID. Returns ENotFound (subcode

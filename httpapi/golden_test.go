@@ -37,6 +37,7 @@ func TestMeetingRepresentations(t *testing.T) {
 
 	for _, tc := range []struct{ name, href string }{
 		{"myOnlineMeeting", m.Href},
+		{"myOnlineMeetings", link(t, d, "myOnlineMeetings")},
 		{"onlineMeetingExtension", x.Href},
 		{"onlineMeetingExtensions", link(t, m, "onlineMeetingExtensions")},
 		{"onlineMeetings", d.Href},

@@ -28,6 +28,10 @@ type MeetingConfig struct {
 	// MaxExtensionsPerMeeting bounds a meeting's extensions; beyond it POST
 	// answers 409 LimitExceeded.
 	MaxExtensionsPerMeeting int
+	// MaxExtensionBytes bounds one extension: its id, type, property names
+	// and values together, in bytes. A larger one is refused with 400
+	// ParameterValidationFailure naming its largest member.
+	MaxExtensionBytes int
 	// ExpiryGrace is how long a meeting stays after its expirationTime
 	// before the sweep deletes it.
 	ExpiryGrace time.Duration
@@ -107,6 +111,13 @@ type DialInRegion struct {
 	Languages []string `json:"languages"`
 }
 
+// The range MeetingConfig.MaxExtensionBytes may take: room for an id and
+// a few properties at least, and at most what a request body can carry.
+const (
+	MinExtensionBytes = 1 << 10
+	MaxExtensionBytes = 1 << 20
+)
+
 // Assigned-meeting policy values.
 const (
 	PolicyEnabled  = "Enabled"
@@ -122,6 +133,7 @@ func DefaultMeetingConfig() MeetingConfig {
 	return MeetingConfig{
 		MaxMeetingsPerUser:      1000,
 		MaxExtensionsPerMeeting: 100,
+		MaxExtensionBytes:       64 << 10,
 		ExpiryGrace:             14 * 24 * time.Hour,
 		AssignedMeeting:         PolicyEnabled,
 		Defaults: MeetingDefaults{
@@ -169,6 +181,7 @@ func (m MeetingConfig) withDefaults() MeetingConfig {
 	}
 	setInt(&m.MaxMeetingsPerUser, d.MaxMeetingsPerUser)
 	setInt(&m.MaxExtensionsPerMeeting, d.MaxExtensionsPerMeeting)
+	setInt(&m.MaxExtensionBytes, d.MaxExtensionBytes)
 	if m.ExpiryGrace <= 0 {
 		m.ExpiryGrace = d.ExpiryGrace
 	}
@@ -229,7 +242,8 @@ func (m *MeetingConfig) phoneUserAdmissions() []string {
 func (m MeetingConfig) Validate() error {
 	for name, v := range map[string]int64{
 		"maxMeetingsPerUser": int64(m.MaxMeetingsPerUser), "maxExtensionsPerMeeting": int64(m.MaxExtensionsPerMeeting),
-		"expiryGrace": int64(m.ExpiryGrace), "defaultValues.participantsWarningThreshold": int64(m.Defaults.ParticipantsWarningThreshold),
+		"maxExtensionBytes": int64(m.MaxExtensionBytes),
+		"expiryGrace":       int64(m.ExpiryGrace), "defaultValues.participantsWarningThreshold": int64(m.Defaults.ParticipantsWarningThreshold),
 		"policies.meetingSize": int64(m.Policies.MeetingSize),
 	} {
 		if v < 0 {
@@ -237,6 +251,9 @@ func (m MeetingConfig) Validate() error {
 		}
 	}
 	m = m.withDefaults()
+	if m.MaxExtensionBytes < MinExtensionBytes || m.MaxExtensionBytes > MaxExtensionBytes {
+		return fmt.Errorf("maxExtensionBytes %d: want %d to %d", m.MaxExtensionBytes, MinExtensionBytes, MaxExtensionBytes)
+	}
 	if m.JoinBaseURL != "" {
 		u, err := url.Parse(m.JoinBaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/ucwa"
@@ -53,6 +55,33 @@ const (
 // of an href.
 const maxExtensionID = 256
 
+// Sizes of what a client may store in a meeting and its extensions, so that
+// what one user can make the server store and send is bounded (the
+// extension total is MeetingConfig.MaxExtensionBytes). Text is counted in
+// characters, the extension total in bytes of UTF-8.
+const (
+	// maxSubject is the reference's maximum for a subject (of a
+	// conversation and an invitation; it gives none for meetings).
+	maxSubject = 250
+	// maxDescription leaves room for an agenda of a few pages.
+	maxDescription = 8192
+	// maxParticipants bounds attendees and leaders each: Skype for
+	// Business's largest meetings hold 1,000 people.
+	maxParticipants = 1000
+	// maxParticipantBytes bounds the addresses of attendees and leaders
+	// each, in bytes: room for 1,000 addresses of ordinary length (each
+	// may be up to ucwad.MaxSIPURI), so that the largest meeting stays
+	// near 100 KB, and so does every write and event that carries it.
+	maxParticipantBytes = 32 << 10
+	// maxPropertyName bounds the name of an extension's own property, as
+	// maxExtensionID bounds its id.
+	maxPropertyName = 256
+	// maxProperties bounds how many properties an extension has, so that
+	// their per-property cost (in memory and on the wire) stays small
+	// beside the byte total.
+	maxProperties = 256
+)
+
 // meetingRel is the resource name of m: myOnlineMeeting or
 // myAssignedOnlineMeeting.
 func meetingRel(m *ucwad.OnlineMeeting) string {
@@ -93,8 +122,10 @@ func (s *Server) joinURL(u *ucwad.User, id string) string {
 	return base + "/" + url.PathEscape(strings.ToLower(alias)) + "/" + url.PathEscape(id)
 }
 
-// meetingResource is a meeting as GET shows it, with its extensions
-// embedded. The organizer is the caller: nobody else sees a meeting.
+// meetingResource is a meeting as GET shows it but without its extensions,
+// which every caller embeds after it: whole as the meeting's own answer
+// (writeMeeting), as identities in lists and events (meetingSummary). The
+// organizer is the caller: nobody else sees a meeting.
 func (s *Server) meetingResource(c *call, m *ucwad.OnlineMeeting) *ucwa.Resource {
 	uri := onlineMeetingURI(c.user, m.ID)
 	res := ucwa.New(meetingRel(m), c.meetingHref(m.ID))
@@ -118,8 +149,50 @@ func (s *Server) meetingResource(c *call, m *ucwad.OnlineMeeting) *ucwa.Resource
 	res.Set(meetingSentinel(m.ID), ucwa.String(ucwa.PutSentinel))
 	res.Set("etag", ucwa.String(m.ETag))
 	res.Link(relExtensions, c.extensionsHref(m.ID))
-	res.EmbedArray(relExtension, extensionResources(c, m.Extensions))
 	return res
+}
+
+// meetingSummary is the meeting as lists (myOnlineMeetings) and events
+// embed it: its extensions reduced to their identity and links (rel, id,
+// type, etag, self), without their own properties, so that a list or an
+// event costs what the meetings cost whatever their extensions hold.
+func (s *Server) meetingSummary(c *call, m *ucwad.OnlineMeeting) *ucwa.Resource {
+	res := s.meetingResource(c, m)
+	ids := make([]*ucwa.Resource, len(m.Extensions))
+	for i, x := range m.Extensions {
+		ids[i] = extensionIdentity(c, x)
+	}
+	res.EmbedArray(relExtension, ids)
+	return res
+}
+
+// writeMeeting answers with m as its GET shows it: its extensions embedded
+// whole, each read from the store and written as it comes.
+func (s *Server) writeMeeting(w http.ResponseWriter, r *http.Request, c *call, status int, m *ucwad.OnlineMeeting) error {
+	return s.writeStream(w, r, c, status, s.meetingResource(c, m), m.ETag, relExtension, s.extensionItems(r.Context(), c, m.ID))
+}
+
+// extensionItems are the meeting's extensions, whole, as the store yields
+// them.
+func (s *Server) extensionItems(ctx context.Context, c *call, meetingID string) iter.Seq2[*ucwa.Resource, error] {
+	return resources(s.store.ListExtensions(ctx, c.user.ID, meetingID), func(x *ucwad.Extension) *ucwa.Resource {
+		return extensionResource(c, x)
+	})
+}
+
+// resources renders each element of seq with render, passing errors on.
+func resources[T any](seq iter.Seq2[T, error], render func(T) *ucwa.Resource) iter.Seq2[*ucwa.Resource, error] {
+	return func(yield func(*ucwa.Resource, error) bool) {
+		for v, err := range seq {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(render(v), nil) {
+				return
+			}
+		}
+	}
 }
 
 // extensionResource is an extension: id, type, its own properties, the PUT
@@ -139,12 +212,16 @@ func extensionResource(c *call, x *ucwad.Extension) *ucwa.Resource {
 	return res
 }
 
-func extensionResources(c *call, xs []*ucwad.Extension) []*ucwa.Resource {
-	out := make([]*ucwa.Resource, len(xs))
-	for i, x := range xs {
-		out[i] = extensionResource(c, x)
-	}
-	return out
+// extensionIdentity is an extension as a meeting in a list or an event
+// embeds it: rel, id, type, etag and self. It carries no PUT sentinel: a
+// client that PUTs it back would wipe the properties it never saw, so such
+// a PUT is refused for the missing sentinel instead.
+func extensionIdentity(c *call, x *ucwad.Extension) *ucwa.Resource {
+	res := ucwa.New(relExtension, c.extensionHref(x.MeetingID, x.ID))
+	res.Set("id", ucwa.String(x.ID))
+	res.Set("type", ucwa.String(x.Type))
+	res.Set("etag", ucwa.String(x.ETag))
+	return res
 }
 
 // assignedMeeting returns the caller's assigned meeting, creating it with
@@ -178,29 +255,27 @@ func (s *Server) defaultSettings() ucwad.MeetingSettings {
 	}
 }
 
-// handleMyMeetings lists the caller's meetings, embedded (with their
-// extensions) as the documentation's example shows; both arrays are always
-// present, empty or not.
+// handleMyMeetings lists the caller's meetings, embedded as the
+// documentation's example shows, each with its extensions' identities
+// (meetingSummary); both arrays are always present, empty or not. The
+// scheduled meetings are read and written a page at a time, so the list's
+// length costs no memory.
 func (s *Server) handleMyMeetings(w http.ResponseWriter, r *http.Request, c *call) error {
 	if _, err := s.assignedMeeting(r.Context(), c); err != nil {
 		return err
 	}
-	ms, err := s.store.ListMeetings(r.Context(), c.user.ID)
-	if err != nil {
-		return err
-	}
-	assigned, scheduled := []*ucwa.Resource{}, []*ucwa.Resource{}
-	for _, m := range ms {
-		if m.Rel == ucwad.MeetingRelAssigned {
-			assigned = append(assigned, s.meetingResource(c, m))
-		} else {
-			scheduled = append(scheduled, s.meetingResource(c, m))
+	summary := func(m *ucwad.OnlineMeeting) *ucwa.Resource { return s.meetingSummary(c, m) }
+	assigned := []*ucwa.Resource{}
+	for m, err := range resources(s.store.ListMeetings(r.Context(), c.user.ID, ucwad.MeetingRelAssigned), summary) {
+		if err != nil {
+			return err
 		}
+		assigned = append(assigned, m)
 	}
 	res := ucwa.New(ucwad.MeetingRelScheduled, c.myMeetingsHref())
 	res.EmbedArray(ucwad.MeetingRelAssigned, assigned)
-	res.EmbedArray(relMyOnlineMeeting, scheduled)
-	return s.writeResource(w, c, http.StatusOK, res, "")
+	return s.writeStream(w, r, c, http.StatusOK, res, "", relMyOnlineMeeting,
+		resources(s.store.ListMeetings(r.Context(), c.user.ID, ucwad.MeetingRelScheduled), summary))
 }
 
 // handleMeetingCreate schedules a meeting: 201 with the meeting and its
@@ -218,7 +293,10 @@ func (s *Server) handleMeetingCreate(w http.ResponseWriter, r *http.Request, c *
 	if err := s.store.CreateMeeting(r.Context(), m, s.cfg.Meetings.MaxMeetingsPerUser); err != nil {
 		return err
 	}
-	return s.writeResource(w, c, http.StatusCreated, s.meetingResource(c, m), m.ETag)
+	// A new meeting has no extensions.
+	res := s.meetingResource(c, m)
+	res.EmbedArray(relExtension, nil)
+	return s.writeResource(w, c, http.StatusCreated, res, m.ETag)
 }
 
 func (s *Server) handleMeetingGet(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -226,7 +304,7 @@ func (s *Server) handleMeetingGet(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, c, http.StatusOK, s.meetingResource(c, m), m.ETag)
+	return s.writeMeeting(w, r, c, http.StatusOK, m)
 }
 
 // handleMeetingUpdate replaces the meeting's settings (PUT). The meeting is
@@ -261,7 +339,7 @@ func (s *Server) handleMeetingUpdate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, c, http.StatusOK, s.meetingResource(c, m), m.ETag)
+	return s.writeMeeting(w, r, c, http.StatusOK, m)
 }
 
 // handleMeetingDelete deletes a scheduled meeting with its extensions, or
@@ -274,16 +352,15 @@ func (s *Server) handleMeetingDelete(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
-// handleExtensions lists a meeting's extensions; an empty array when there
-// are none.
+// handleExtensions lists a meeting's extensions, whole, read and written a
+// page at a time; an empty array when there are none.
 func (s *Server) handleExtensions(w http.ResponseWriter, r *http.Request, c *call) error {
 	m, err := s.store.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
 	if err != nil {
 		return err
 	}
 	res := ucwa.New(relExtensions, c.extensionsHref(m.ID))
-	res.EmbedArray(relExtension, extensionResources(c, m.Extensions))
-	return s.writeResource(w, c, http.StatusOK, res, "")
+	return s.writeStream(w, r, c, http.StatusOK, res, "", relExtension, s.extensionItems(r.Context(), c, m.ID))
 }
 
 // handleExtensionCreate adds an extension: 201, ETag and the extension, as
@@ -294,7 +371,7 @@ func (s *Server) handleExtensionCreate(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	x := &ucwad.Extension{MeetingID: c.params["meeting"]}
-	if err := parseExtension(in, x, ""); err != nil {
+	if err := parseExtension(in, x, "", s.cfg.Meetings.MaxExtensionBytes); err != nil {
 		return err
 	}
 	if err := s.store.CreateExtension(r.Context(), c.user.ID, x, s.cfg.Meetings.MaxExtensionsPerMeeting); err != nil {
@@ -331,7 +408,7 @@ func (s *Server) handleExtensionUpdate(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	x := &ucwad.Extension{MeetingID: meetingID}
-	if err := parseExtension(in, x, sentinel); err != nil {
+	if err := parseExtension(in, x, sentinel, s.cfg.Meetings.MaxExtensionBytes); err != nil {
 		return err
 	}
 	if x.ID != "" && x.ID != id {
@@ -435,9 +512,13 @@ func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSett
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"subject", &st.Subject}, {"description", &st.Description}} {
+		max  int
+	}{{"subject", &st.Subject, maxSubject}, {"description", &st.Description, maxDescription}} {
 		if *f.dst, _, err = stringMember(in, f.name); err != nil {
 			return st, err
+		}
+		if n := utf8.RuneCountInString(*f.dst); n > f.max {
+			return st, ucwad.InvalidParameter(f.name, "%s must be at most %d characters (it has %d).", f.name, f.max, n)
 		}
 	}
 	for _, f := range []struct {
@@ -475,10 +556,17 @@ func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSett
 		dst  *[]string
 	}{{"attendees", &st.Attendees}, {"leaders", &st.Leaders}} {
 		list, _ := in.Strings(f.name)
+		if len(list) > maxParticipants {
+			return st, ucwad.InvalidParameter(f.name, "%s may name at most %d addresses (it has %d).", f.name, maxParticipants, len(list))
+		}
+		size := 0
 		for _, a := range list {
 			uri, ok := ucwad.NormalizeSIPURI(strings.TrimSpace(a))
 			if !ok {
 				return st, ucwad.InvalidParameter(f.name, "%s: %q is not a SIP URI such as sip:alice@contoso.com.", f.name, a)
+			}
+			if size += len(uri); size > maxParticipantBytes {
+				return st, ucwad.InvalidParameter(f.name, "%s may hold at most %d bytes of addresses.", f.name, maxParticipantBytes)
 			}
 			*f.dst = append(*f.dst, uri)
 		}
@@ -500,13 +588,25 @@ func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSett
 	return st, nil
 }
 
+// shortName names a member in an error by its beginning when it is longer
+// than a property name may be: an error answer does not echo a megabyte.
+func shortName(name string) string {
+	if utf8.RuneCountInString(name) <= maxPropertyName {
+		return name
+	}
+	return string([]rune(name)[:maxPropertyName]) + "…"
+}
+
 // parseExtension reads an extension's id, type and own properties into x.
 // Every string member is a property but id, type and the housekeeping
 // members (see housekeeping), and any member holding the sentinel text, so
 // that a body copied from another extension does not store its sentinel as
 // data. A property name with a control character (C0, DEL or C1, U+0085
 // among them) is refused: XML would carry it altered or not at all.
-func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string) error {
+// Property names are at most maxPropertyName characters, there are at most
+// maxProperties of them, and id, type, names and values add up to at most
+// maxBytes bytes.
+func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string, maxBytes int) error {
 	id, _, err := stringMember(in, "id")
 	if err != nil {
 		return err
@@ -530,15 +630,40 @@ func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string) error {
 	x.Properties = []ucwad.ExtensionProperty{}
 	for _, m := range in.Members() {
 		if strings.ContainsFunc(m.Name, unicode.IsControl) {
-			return ucwad.InvalidParameter(m.Name, "The property name %q holds a control character.", m.Name)
+			return ucwad.InvalidParameter(shortName(m.Name), "The property name %q holds a control character.", shortName(m.Name))
 		}
 		if m.Kind != ucwa.MemberString || m.Name == "" || m.Text == ucwa.PutSentinel ||
 			strings.EqualFold(m.Name, "id") || strings.EqualFold(m.Name, "type") || housekeeping(m.Name, sentinel) {
 			continue
 		}
+		if n := utf8.RuneCountInString(m.Name); n > maxPropertyName {
+			return ucwad.InvalidParameter(shortName(m.Name), "The name of a property is at most %d characters (this one has %d).", maxPropertyName, n)
+		}
+		if len(x.Properties) == maxProperties {
+			return ucwad.InvalidParameter(m.Name, "An extension has at most %d properties of its own.", maxProperties)
+		}
 		x.Properties = append(x.Properties, ucwad.ExtensionProperty{Name: m.Name, Value: m.Text})
 	}
-	return nil
+	return checkExtensionSize(x, maxBytes)
+}
+
+// checkExtensionSize fails when the extension's id, type, property names
+// and values add up to more than max bytes, naming its largest member: the
+// one to make smaller.
+func checkExtensionSize(x *ucwad.Extension, max int) error {
+	total := len(x.ID) + len(x.Type)
+	largest, largestSize := "id", len(x.ID)
+	for _, p := range x.Properties {
+		n := len(p.Name) + len(p.Value)
+		total += n
+		if n > largestSize {
+			largest, largestSize = p.Name, n
+		}
+	}
+	if total <= max {
+		return nil
+	}
+	return ucwad.InvalidParameter(largest, "An extension holds at most %d bytes (its id, type, property names and values add up to %d); %s is the largest member, with %d.", max, total, largest, largestSize)
 }
 
 // housekeeping reports the members that describe a resource rather than
@@ -572,7 +697,7 @@ func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.Event) (ucw
 				return sender, out, false
 			}
 			out.Link.Rel = meetingRel(&m)
-			out.Embedded = s.meetingResource(c, &m)
+			out.Embedded = s.meetingSummary(c, &m)
 		}
 	case ucwad.SubjectExtension:
 		out.Link = ucwa.Link{Rel: relExtension, Href: c.extensionHref(e.MeetingID, e.ExtensionID)}

@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/ucwa"
@@ -47,6 +49,51 @@ func writeBody(w http.ResponseWriter, c *call, status int, body []byte, etag str
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body) // a failed write is a client that went away; nothing to do
+}
+
+// writeStream answers with res and the resources items yields embedded
+// under rel, each encoded as it comes (ucwa.EncodeStream), so that a
+// collection of any length costs the memory of one member and a buffer.
+// The answer has no Content-Length. The status goes out with the first
+// bytes, so a failure before them is an ordinary error answer; a failure
+// after them cannot be one, and the connection is dropped instead (the
+// client sees a broken answer, never a short list that looks whole). Each
+// write may take the request's deadline afresh: a large answer to a client
+// that keeps reading is not cut, a client that stops reading is.
+func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, c *call, status int, res *ucwa.Resource, etag, rel string, items iter.Seq2[*ucwa.Resource, error]) error {
+	h := w.Header()
+	h.Set("Content-Type", c.contentType)
+	noCache(h)
+	if etag != "" {
+		h.Set("ETag", `"`+etag+`"`)
+	}
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w), status: status}
+	err := ucwa.EncodeStream(sw, c.format, res, rel, items)
+	if err == nil || !sw.started {
+		return err
+	}
+	if r.Context().Err() == nil {
+		s.log.Error("answer abandoned midway", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// streamWriter sends the status with the first bytes and renews the write
+// deadline before each write.
+type streamWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	status  int
+	started bool
+}
+
+func (sw *streamWriter) Write(b []byte) (int, error) {
+	if !sw.started {
+		sw.started = true
+		sw.w.WriteHeader(sw.status)
+	}
+	sw.rc.SetWriteDeadline(time.Now().Add(requestDeadline))
+	return sw.w.Write(b)
 }
 
 // writeNoContent answers 204.

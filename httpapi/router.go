@@ -238,6 +238,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := checkVersion(r); err != nil {
 		return err
 	}
+	if c.user != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		release, err := s.writes.acquire(r.Context(), c.user.ID)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	if rt.auth == inApp {
 		if err := s.loadApplication(r, c); err != nil {
 			return err

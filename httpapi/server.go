@@ -65,6 +65,10 @@ type Config struct {
 	// matched in any case. Empty: the first label of Domain, upper-cased
 	// and cut to the 15 characters NetBIOS allows, as Windows derives it.
 	NetBIOSName string
+	// MaxConcurrentWritesPerUser bounds the write requests (POST, PUT,
+	// DELETE) one user has in progress at once; more wait their turn
+	// (default 1).
+	MaxConcurrentWritesPerUser int
 }
 
 func (c Config) withDefaults() Config {
@@ -109,6 +113,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxSignInWait <= 0 {
 		c.MaxSignInWait = DefaultMaxSignInWait
 	}
+	if c.MaxConcurrentWritesPerUser <= 0 {
+		c.MaxConcurrentWritesPerUser = 1
+	}
 	return c
 }
 
@@ -145,6 +152,7 @@ type Server struct {
 	log     *slog.Logger
 	hub     *Hub
 	routes  []*route
+	writes  *userGates
 	signIns *addressGate
 	hooks   signInHooks
 }
@@ -183,6 +191,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress, s.cfg.MaxSignInWait, s.clock)
 	s.routes = s.routeTable()
+	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
 	return s
 }
 

@@ -62,7 +62,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 	newID := ucwad.NewID()
 	var app *ucwad.Application
 	var created bool
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(a.UserID), func(tx *writeTx) error {
 		// One statement decides between "already registered" (the unique
 		// key), "over the limit" (the count) and "new", so two racing
 		// requests cannot both create and the limit binds only new ones.
@@ -100,11 +100,18 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 				return err
 			}
 		}
+		if err := db.checkChannels(ctx, tx, a.UserID, id, instanceID); err != nil {
+			return err
+		}
 		// Every application has its default channel, whatever tabs it
-		// also has, so its default events link always works.
+		// also has, so its default events link always works. A new
+		// channel starts at the end of the log: it hears of what happens
+		// from now on.
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO channels (application_id, instance_id, created_at) VALUES (?, '', ?), (?, ?, ?)
-			ON CONFLICT DO NOTHING`, id, now, id, instanceID, now); err != nil {
+			INSERT INTO channels (application_id, instance_id, created_at, cursor)
+			SELECT ?1, i.value, ?2, (SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'events')
+			FROM json_each(json_array('', ?3)) i WHERE true
+			ON CONFLICT DO NOTHING`, id, now, instanceID); err != nil {
 			return err
 		}
 		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+`a.id = ?3`,
@@ -119,6 +126,33 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 		app = a
 	}
 	return app, created, nil
+}
+
+// checkChannels fails with EConflict (subcode LimitExceeded) when
+// registering application appID on instanceID needs channels beyond the
+// application's or the user's limit. Channels that exist already cost
+// nothing: registering again always works.
+func (db *DB) checkChannels(ctx context.Context, tx *writeTx, userID int64, appID, instanceID string) error {
+	var missing, appChannels, userChannels int
+	if err := tx.QueryRowContext(ctx, `
+		SELECT (SELECT COUNT(*) FROM (SELECT '' AS i UNION SELECT ?2) n
+		        WHERE NOT EXISTS (SELECT 1 FROM channels WHERE application_id = ?1 AND instance_id = n.i)),
+		       (SELECT COUNT(*) FROM channels WHERE application_id = ?1),
+		       (SELECT COUNT(*) FROM channels c JOIN applications a ON a.id = c.application_id WHERE a.user_id = ?3)`,
+		appID, instanceID, userID).Scan(&missing, &appChannels, &userChannels); err != nil {
+		return err
+	}
+	switch {
+	case missing == 0:
+		return nil
+	case appChannels+missing > db.maxAppChannels:
+		return ucwad.Errorf(ucwad.EConflict, ucwad.SubLimitExceeded,
+			"The application already has the maximum of %d event channels (maxChannelsPerApplication): delete one (DELETE on the application with its instanceId) or reuse an instanceId.", db.maxAppChannels)
+	case userChannels+missing > db.maxUserChannels:
+		return ucwad.Errorf(ucwad.EConflict, ucwad.SubLimitExceeded,
+			"Your applications already have the maximum of %d event channels (maxChannelsPerUser): delete an application or one of its instances first.", db.maxUserChannels)
+	}
+	return nil
 }
 
 // FindApplication returns the application with that id if it belongs to
@@ -143,7 +177,7 @@ func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID 
 // Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 func (db *DB) TouchApplication(ctx context.Context, id string) error {
 	now := millis(db.clock.Now())
-	return wrap("touch application", db.inWriteTx(ctx, func(tx *writeTx) error {
+	return wrap("touch application", db.inWriteTxFor(ctx, appLane(id), func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ? WHERE id = ?`, now, id))
 		if err != nil {
 			return err
@@ -163,7 +197,7 @@ func (db *DB) TouchApplication(ctx context.Context, id string) error {
 // application.
 func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id string) error {
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var available bool
 		err := tx.QueryRowContext(ctx, `SELECT available FROM applications WHERE id = ? AND user_id = ?`, id, userID).Scan(&available)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -176,7 +210,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 			return err
 		}
 		for _, subject := range []string{ucwad.SubjectMe, ucwad.SubjectCommunication} {
-			apps, err := db.appendEvent(ctx, tx, "a.id = ?", id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
+			apps, err := db.appendEvent(ctx, tx, userID, id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
 			if err != nil {
 				return err
 			}
@@ -196,7 +230,7 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 // only that channel. Returns ENotFound (subcode ApplicationNotFound) if
 // userID has no such application or it has no channel instanceID.
 func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
-	err := wrap("delete application", db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := wrap("delete application", db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var n int64
 		var err error
 		if instanceID == "" {
@@ -211,7 +245,11 @@ func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceI
 		if err == nil && n == 0 {
 			err = errApplicationNotFound()
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// Events only the deleted channels still waited for go with them.
+		return dropPassedEvents(ctx, tx, userID)
 	}))
 	if err == nil {
 		// A P-GET held on what was deleted must answer now.

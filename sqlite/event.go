@@ -5,22 +5,40 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/ucwad/ucwad"
 )
 
-// eventColumns are the columns scanEvent reads.
-const eventColumns = `seq, type, subject, meeting_id, extension_id, data`
+// The event store keeps one log per user (the events table): a change's
+// event is appended once, whatever the number of channels that receive it,
+// and each channel reads the log from its own position. A channel's state
+// is its cursor (every event up to it is acknowledged or was dropped), and
+// the one batch it may have released and not had acknowledged: the events
+// in (cursor, batch_end], numbered acked_below, with next_batch one past it
+// (UCWA's ack protocol never has more than one such batch: asking for the
+// next acknowledges it). An event goes once every channel of its user has
+// passed it, or when the user's log is over its bounds.
 
-func scanEvent(row scanner) (ucwad.Event, error) {
+// eventColumns are the columns scanEvent reads.
+const eventColumns = `seq, type, subject, meeting_id, extension_id, data, size`
+
+func scanEvent(row scanner) (ucwad.Event, int64, error) {
 	var e ucwad.Event
 	var typ string
-	err := row.Scan(&e.Seq, &typ, &e.Subject, &e.MeetingID, &e.ExtensionID, &e.Data)
+	var size int64
+	err := row.Scan(&e.Seq, &typ, &e.Subject, &e.MeetingID, &e.ExtensionID, &e.Data, &size)
 	e.Type = ucwad.EventType(typ)
-	return e, err
+	return e, size, err
 }
+
+// channelEvents selects the events of user ?1 for application ?2 after
+// seq ?3 and up to seq ?4, in order.
+const channelEvents = `SELECT ` + eventColumns + ` FROM events
+	WHERE user_id = ?1 AND seq > ?3 AND seq <= ?4 AND (application_id IS NULL OR application_id = ?2)
+	ORDER BY seq`
 
 // ReadBatch serves "GET events?ack=N" on a channel; see ucwad.EventStore.
 // It also records activity on the application: a P-GET is the client
@@ -28,12 +46,13 @@ func scanEvent(row scanner) (ucwad.Event, error) {
 func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool) (*ucwad.Batch, error) {
 	now := millis(db.clock.Now())
 	var b *ucwad.Batch
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
-		var next, ackedBelow int64
+	err := db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
+		var next, ackedBelow, cursor, batchEnd, userID int64
 		var lost bool
 		err := tx.QueryRowContext(ctx, `
-			SELECT next_batch, acked_below, lost FROM channels
-			WHERE application_id = ? AND instance_id = ?`, appID, instanceID).Scan(&next, &ackedBelow, &lost)
+			SELECT c.next_batch, c.acked_below, c.lost, c.cursor, c.batch_end, a.user_id
+			FROM channels c JOIN applications a ON a.id = c.application_id
+			WHERE c.application_id = ? AND c.instance_id = ?`, appID, instanceID).Scan(&next, &ackedBelow, &lost, &cursor, &batchEnd, &userID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errApplicationNotFound()
 		}
@@ -53,27 +72,28 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 			return nil
 		}
 		if ack > ackedBelow {
-			// Asking for N proves the client has every batch before N.
-			n, err := changed(tx.ExecContext(ctx, `
-				DELETE FROM events WHERE application_id = ? AND instance_id = ? AND batch < ?`,
-				appID, instanceID, ack))
-			if err != nil {
+			// Asking for the next batch acknowledges the released one (there
+			// is never more than one): the cursor moves past it, and events
+			// every channel of the user has passed go.
+			cursor, ackedBelow = batchEnd, ack
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE channels SET acked_below = ?, cursor = ? WHERE application_id = ? AND instance_id = ?`,
+				ackedBelow, cursor, appID, instanceID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE channels SET acked_below = ?, queued = queued - ? WHERE application_id = ? AND instance_id = ?`,
-				ack, n, appID, instanceID); err != nil {
+			if err := dropPassedEvents(ctx, tx, userID); err != nil {
 				return err
 			}
 		}
 		if ack < next {
-			evs, err := queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM events
-				WHERE application_id = ? AND instance_id = ? AND batch = ? ORDER BY seq`, appID, instanceID, ack)
+			evs, err := queryEvents(ctx, tx, 0, channelEvents, userID, appID, cursor, batchEnd)
 			b = &ucwad.Batch{Ack: ack, Events: evs}
 			return err
 		}
-		evs, err := queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM events
-			WHERE application_id = ? AND instance_id = ? AND batch IS NULL ORDER BY seq`, appID, instanceID)
+		// A batch takes the waiting events up to the byte budget (at least
+		// one): the rest wait for the next batch, which the client asks for
+		// at once.
+		evs, err := queryEvents(ctx, tx, db.maxBatchBytes, channelEvents, userID, appID, cursor, int64(math.MaxInt64))
 		if err != nil {
 			return err
 		}
@@ -81,16 +101,13 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 			b = &ucwad.Batch{Ack: ack, Wait: true}
 			return nil
 		}
+		end := cursor
 		if len(evs) > 0 {
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE events SET batch = ? WHERE application_id = ? AND instance_id = ? AND batch IS NULL AND seq <= ?`,
-				ack, appID, instanceID, evs[len(evs)-1].Seq); err != nil {
-				return err
-			}
+			end = evs[len(evs)-1].Seq
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE channels SET next_batch = ? WHERE application_id = ? AND instance_id = ?`,
-			ack+1, appID, instanceID); err != nil {
+			UPDATE channels SET next_batch = ?, batch_end = ? WHERE application_id = ? AND instance_id = ?`,
+			ack+1, end, appID, instanceID); err != nil {
 			return err
 		}
 		b = &ucwad.Batch{Ack: ack, Events: evs}
@@ -102,19 +119,37 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 	return b, nil
 }
 
-func queryEvents(ctx context.Context, tx *writeTx, query string, args ...any) ([]ucwad.Event, error) {
+// dropPassedEvents deletes the user's events that every channel of the
+// user has passed (all of them when the user has no channel left).
+func dropPassedEvents(ctx context.Context, tx *writeTx, userID int64) error {
+	_, err := tx.ExecContext(ctx, `
+		DELETE FROM events WHERE user_id = ?1 AND seq <= COALESCE(
+		  (SELECT MIN(c.cursor) FROM channels c JOIN applications a ON a.id = c.application_id WHERE a.user_id = ?1),
+		  9223372036854775807)`, userID)
+	return err
+}
+
+// queryEvents reads the events query selects. With budget > 0 it stops
+// after the event that brings their sizes to budget or beyond, so that a
+// batch holds at least one event and at most budget bytes more than its
+// last one.
+func queryEvents(ctx context.Context, tx *writeTx, budget int64, query string, args ...any) ([]ucwad.Event, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var evs []ucwad.Event
+	var total int64
 	for rows.Next() {
-		e, err := scanEvent(rows)
+		e, size, err := scanEvent(rows)
 		if err != nil {
 			return nil, err
 		}
 		evs = append(evs, e)
+		if total += size; budget > 0 && total >= budget {
+			break
+		}
 	}
 	return evs, rows.Err()
 }
@@ -122,7 +157,7 @@ func queryEvents(ctx context.Context, tx *writeTx, query string, args ...any) ([
 // SetChannelOptions stores the channel's sticky P-GET settings.
 // Returns ENotFound (subcode ApplicationNotFound) if there is no channel.
 func (db *DB) SetChannelOptions(ctx context.Context, appID, instanceID string, o ucwad.ChannelOptions) error {
-	return wrap("set channel options", db.inWriteTx(ctx, func(tx *writeTx) error {
+	return wrap("set channel options", db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
 			UPDATE channels SET timeout = ?, low = ?, medium = ? WHERE application_id = ? AND instance_id = ?`,
 			o.Timeout, o.Low, o.Medium, appID, instanceID))
@@ -148,19 +183,31 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 		rows, err := tx.QueryContext(ctx, `
 			DELETE FROM applications
 			WHERE last_active_at < ? AND id NOT IN (SELECT value FROM json_each(?))
-			RETURNING id`, millis(cutoff), string(keepJSON))
+			RETURNING id, user_id`, millis(cutoff), string(keepJSON))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		users := map[int64]bool{}
 		for rows.Next() {
 			var id string
-			if err := rows.Scan(&id); err != nil {
+			var user int64
+			if err := rows.Scan(&id, &user); err != nil {
+				rows.Close()
 				return err
 			}
 			ids = append(ids, id)
+			users[user] = true
 		}
-		return rows.Err()
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		// Events only the expired channels still waited for go with them.
+		for user := range users {
+			if err := dropPassedEvents(ctx, tx, user); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("expire applications", err)
@@ -169,91 +216,114 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 	return ids, nil
 }
 
-// appendEvent adds ev, in transaction tx, to every channel of the
-// applications that where selects ("a.id = ?" or "a.user_id = ?", with
-// arg), and returns those applications' ids for notification after commit.
-// A channel whose log is over the limit loses its oldest events and is
-// marked for resync.
-func (db *DB) appendEvent(ctx context.Context, tx *writeTx, where string, arg any, ev ucwad.Event) ([]string, error) {
-	now := millis(db.clock.Now())
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO events (application_id, instance_id, type, subject, meeting_id, extension_id, data, created_at)
-		SELECT c.application_id, c.instance_id, ?, ?, ?, ?, ?, ?
-		FROM channels c JOIN applications a ON a.id = c.application_id
-		WHERE `+where,
-		string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, ev.Data, now, arg); err != nil {
+// eventOverhead is what an event counts against its user's byte bound
+// beyond its data and identifiers: roughly what its row costs, so that
+// events without data count too.
+const eventOverhead = 64
+
+// appendEvent appends ev, in transaction tx, to the log of user userID for
+// every application of the user (appID "") or for appID only, and returns
+// those applications' ids for notification after commit. Nothing is
+// appended when there is no such application. The event is stored once
+// whatever the number of channels. When the user's log goes over its
+// bounds (events, bytes) its oldest events go, and every channel of the
+// user that had not passed them is marked for resync; the change itself is
+// never refused.
+func (db *DB) appendEvent(ctx context.Context, tx *writeTx, userID int64, appID string, ev ucwad.Event) ([]string, error) {
+	apps, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? AND (? = '' OR id = ?) ORDER BY id`, userID, appID, appID)
+	if err != nil || len(apps) == 0 {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `
-		UPDATE channels SET queued = queued + 1
-		WHERE application_id IN (SELECT a.id FROM applications a WHERE `+where+`)
-		RETURNING application_id, instance_id, queued`, arg)
-	if err != nil {
+	var target any // NULL: every application of the user
+	if appID != "" {
+		target = appID
+	}
+	size := int64(len(ev.Data) + len(ev.MeetingID) + len(ev.ExtensionID) + eventOverhead)
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `
+		INSERT INTO events (user_id, application_id, size, type, subject, meeting_id, extension_id, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		userID, target, size, string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, millis(db.clock.Now()), ev.Data).Scan(&seq); err != nil {
 		return nil, err
 	}
-	type chanKey struct {
-		app, instance string
-		queued        int
-	}
-	var full []chanKey
-	var apps []string
-	seen := map[string]bool{}
-	for rows.Next() {
-		var k chanKey
-		if err := rows.Scan(&k.app, &k.instance, &k.queued); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if !seen[k.app] {
-			seen[k.app] = true
-			apps = append(apps, k.app)
-		}
-		if k.queued > db.maxEvents {
-			full = append(full, k)
-		}
-	}
-	if err := rows.Close(); err != nil {
+	var bytes, count int64
+	if err := tx.QueryRowContext(ctx, `
+		UPDATE users SET event_bytes = event_bytes + ?, event_count = event_count + 1 WHERE id = ?
+		RETURNING event_bytes, event_count`, size, userID).Scan(&bytes, &count); err != nil {
 		return nil, err
 	}
-	for _, k := range full {
-		if err := db.capChannel(ctx, tx, k.app, k.instance, k.queued); err != nil {
+	if bytes > db.maxUserEventBytes || count > int64(db.maxEvents) {
+		if err := db.trimLog(ctx, tx, userID, bytes-db.maxUserEventBytes, count-int64(db.maxEvents), seq); err != nil {
 			return nil, err
 		}
 	}
 	return apps, nil
 }
 
-// capChannel brings a channel whose log went over db.maxEvents back within
-// it (appendEvent calls it when the channel's queued count says so): it drops
-// the oldest events and every released-but-unacknowledged batch (a batch
-// must be re-delivered whole or not at all) and marks the channel so that
-// the next P-GET is told to resync.
-func (db *DB) capChannel(ctx context.Context, tx *writeTx, appID, instanceID string, queued int) error {
-	released, err := changed(tx.ExecContext(ctx, `
-		DELETE FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NOT NULL`,
-		appID, instanceID))
+// trimLog drops the user's oldest events until at least excessBytes bytes
+// and excessCount events are gone, never the event keep (the one just
+// appended), and marks for resync every channel of the user that had not
+// passed them. Such a channel also loses its released batch (a batch goes
+// whole or not at all).
+func (db *DB) trimLog(ctx context.Context, tx *writeTx, userID, excessBytes, excessCount, keep int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, size, application_id FROM events WHERE user_id = ? AND seq < ? ORDER BY seq`, userID, keep)
 	if err != nil {
 		return err
 	}
-	// The oldest waiting events, as few as needed: the index walks them
-	// first, so this costs the excess, not the log's length.
-	excess := int64(queued-db.maxEvents) - released
-	var dropped int64
-	if excess > 0 {
-		dropped, err = changed(tx.ExecContext(ctx, `
-			DELETE FROM events WHERE seq IN (
-			  SELECT seq FROM events WHERE application_id = ? AND instance_id = ? AND batch IS NULL
-			  ORDER BY seq LIMIT ?)`,
-			appID, instanceID, excess))
-		if err != nil {
+	var upTo, bytes, count int64
+	every := false        // an event for every application went
+	targets := []string{} // the applications the others were for
+	for (bytes < excessBytes || count < excessCount) && rows.Next() {
+		var size int64
+		var app sql.Null[string]
+		if err := rows.Scan(&upTo, &size, &app); err != nil {
+			rows.Close()
 			return err
 		}
+		bytes, count = bytes+size, count+1
+		if !app.Valid {
+			every = true
+		} else {
+			targets = append(targets, app.V)
+		}
 	}
+	if err := rows.Close(); err != nil || count == 0 {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE user_id = ? AND seq <= ?`, userID, upTo); err != nil {
+		return err
+	}
+	// Channels only some of the dropped events were for lose nothing of
+	// the others': events meant for one application (availability) do not
+	// make the user's other applications resync. A channel marked already
+	// is left alone: it resyncs anyway, and reads only what is left, so a
+	// user whose channels never read costs this nothing after the first
+	// time.
 	_, err = tx.ExecContext(ctx, `
-		UPDATE channels SET lost = 1, acked_below = next_batch, queued = queued - ?
-		WHERE application_id = ? AND instance_id = ?`,
-		released+dropped, appID, instanceID)
+		UPDATE channels SET lost = 1, acked_below = next_batch,
+		       cursor = max(?1, CASE WHEN next_batch > acked_below THEN batch_end ELSE 0 END)
+		WHERE cursor < ?1 AND NOT lost AND application_id IN (
+		  SELECT id FROM applications WHERE user_id = ?2 AND (?3 OR id IN (SELECT value FROM json_each(?4))))`,
+		upTo, userID, every, marshalList(targets))
 	return err
+}
+
+// queryStrings reads a one-column query of strings.
+func queryStrings(ctx context.Context, tx *writeTx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // notify tells the notifier, after commit, which applications changed.
@@ -295,7 +365,9 @@ func (db *DB) pollEvents(ctx context.Context) {
 	w := db.watcher
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, application_id FROM events WHERE seq > ? ORDER BY seq`, w.last)
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT e.seq, a.id FROM events e LEFT JOIN applications a ON a.user_id = e.user_id AND (e.application_id IS NULL OR e.application_id = a.id)
+		WHERE e.seq > ? ORDER BY e.seq`, w.last)
 	if err != nil {
 		return
 	}
@@ -304,14 +376,14 @@ func (db *DB) pollEvents(ctx context.Context) {
 	var apps []string
 	for rows.Next() {
 		var seq int64
-		var app string
+		var app sql.Null[string]
 		if rows.Scan(&seq, &app) != nil {
 			return
 		}
 		w.last = seq
-		if !seen[app] {
-			seen[app] = true
-			apps = append(apps, app)
+		if app.Valid && !seen[app.V] {
+			seen[app.V] = true
+			apps = append(apps, app.V)
 		}
 	}
 	db.notify(apps)

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -23,67 +26,96 @@ func errStale(what string) error {
 	return ucwad.Errorf(ucwad.EPreconditionFailed, "", "The %s changed since the entity tag in If-Match; get it again.", what)
 }
 
-// selectMeetings reads meetings LEFT JOINed with their extensions: one row
-// per extension, or one row with NULL extension columns. The caller appends
-// the condition and meetingOrder.
-const selectMeetings = `
-	SELECT m.id, m.user_id, m.rel, m.conference_id, m.subject, m.description, m.access_level,
-	       m.automatic_leader_assignment, m.entry_exit_announcement, m.lobby_bypass_for_phone_users,
-	       m.phone_user_admission, m.attendees, m.leaders, m.expiration_time, m.etag, m.created_at, m.updated_at,
-	       x.id, x.type, x.properties, x.etag, x.created_at, x.updated_at
-	FROM meetings m LEFT JOIN extensions x ON x.meeting_id = m.id
-	WHERE `
+// meetingColumns are the columns scanMeeting reads, the rowid last (for
+// paging).
+const meetingColumns = `
+	m.id, m.user_id, m.rel, m.conference_id, m.subject, m.description, m.access_level,
+	m.automatic_leader_assignment, m.entry_exit_announcement, m.lobby_bypass_for_phone_users,
+	m.phone_user_admission, m.attendees, m.leaders, m.expiration_time, m.etag, m.created_at, m.updated_at, m.rowid`
 
-// meetingOrder lists meetings in creation order and each one's extensions
-// in insertion order, which scanMeetings relies on to group them.
-const meetingOrder = ` ORDER BY m.created_at, m.rowid, x.seq`
+// meetingKey is where a meeting stands in a user's list: creation time,
+// then rowid.
+type meetingKey struct{ created, row int64 }
 
-// scanMeetings groups the rows of selectMeetings into meetings and closes
-// rows. One statement reads a meeting and its extensions, so they are
-// always from the same snapshot.
-func scanMeetings(rows *sql.Rows, err error) ([]*ucwad.OnlineMeeting, error) {
+func scanMeeting(row scanner) (*ucwad.OnlineMeeting, meetingKey, error) {
+	var m ucwad.OnlineMeeting
+	var attendees, leaders string
+	var expires, updated int64
+	var k meetingKey
+	if err := row.Scan(&m.ID, &m.UserID, &m.Rel, &m.ConferenceID, &m.Subject, &m.Description, &m.AccessLevel,
+		&m.AutomaticLeaderAssignment, &m.EntryExitAnnouncement, &m.LobbyBypassForPhoneUsers,
+		&m.PhoneUserAdmission, &attendees, &leaders, &expires, &m.ETag, &k.created, &updated, &k.row); err != nil {
+		return nil, k, err
+	}
+	if err := unmarshalList(attendees, &m.Attendees); err != nil {
+		return nil, k, err
+	}
+	if err := unmarshalList(leaders, &m.Leaders); err != nil {
+		return nil, k, err
+	}
+	m.ExpirationTime, m.CreatedAt, m.UpdatedAt = fromMillis(expires), fromMillis(k.created), fromMillis(updated)
+	m.Extensions = []*ucwad.Extension{}
+	return &m, k, nil
+}
+
+// querier runs a query in a transaction: a *writeTx or a *readTx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readMeetings reads the meetings that cond selects (a condition on m, with
+// args), in creation order, at most limit of them (0: all), each with the
+// identities of its extensions (their properties nil: they are never read,
+// so that a list of meetings costs what the meetings cost). It returns the
+// key of the last meeting read.
+func readMeetings(ctx context.Context, q querier, cond string, limit int, args ...any) ([]*ucwad.OnlineMeeting, meetingKey, error) {
+	query := `SELECT ` + meetingColumns + ` FROM meetings m WHERE ` + cond + ` ORDER BY m.created_at, m.rowid`
+	if limit > 0 {
+		query += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	var last meetingKey
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, last, err
+	}
+	ms := []*ucwad.OnlineMeeting{}
+	byID := map[string]*ucwad.OnlineMeeting{}
+	var ids []string
+	for rows.Next() {
+		m, k, err := scanMeeting(rows)
+		if err != nil {
+			rows.Close()
+			return nil, last, err
+		}
+		ms, last = append(ms, m), k
+		byID[m.ID] = m
+		ids = append(ids, m.ID)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, last, err
+	}
+	if len(ms) == 0 {
+		return ms, last, nil
+	}
+	rows, err = q.QueryContext(ctx, `
+		SELECT x.meeting_id, x.id, x.type, x.etag, x.created_at, x.updated_at FROM extensions x
+		WHERE x.meeting_id IN (SELECT value FROM json_each(?)) ORDER BY x.seq`, marshalList(ids))
+	if err != nil {
+		return nil, last, err
 	}
 	defer rows.Close()
-	ms := []*ucwad.OnlineMeeting{}
 	for rows.Next() {
-		var m ucwad.OnlineMeeting
-		var attendees, leaders string
-		var expires, created, updated int64
-		var xID, xType, xProps, xETag sql.Null[string]
-		var xCreated, xUpdated sql.Null[int64]
-		if err := rows.Scan(&m.ID, &m.UserID, &m.Rel, &m.ConferenceID, &m.Subject, &m.Description, &m.AccessLevel,
-			&m.AutomaticLeaderAssignment, &m.EntryExitAnnouncement, &m.LobbyBypassForPhoneUsers,
-			&m.PhoneUserAdmission, &attendees, &leaders, &expires, &m.ETag, &created, &updated,
-			&xID, &xType, &xProps, &xETag, &xCreated, &xUpdated); err != nil {
-			return nil, err
+		x := &ucwad.Extension{}
+		var created, updated int64
+		if err := rows.Scan(&x.MeetingID, &x.ID, &x.Type, &x.ETag, &created, &updated); err != nil {
+			return nil, last, err
 		}
-		cur := &m
-		if n := len(ms); n > 0 && ms[n-1].ID == m.ID {
-			cur = ms[n-1]
-		} else {
-			if err := unmarshalList(attendees, &m.Attendees); err != nil {
-				return nil, err
-			}
-			if err := unmarshalList(leaders, &m.Leaders); err != nil {
-				return nil, err
-			}
-			m.ExpirationTime, m.CreatedAt, m.UpdatedAt = fromMillis(expires), fromMillis(created), fromMillis(updated)
-			m.Extensions = []*ucwad.Extension{}
-			ms = append(ms, &m)
+		x.CreatedAt, x.UpdatedAt = fromMillis(created), fromMillis(updated)
+		if m := byID[x.MeetingID]; m != nil {
+			m.Extensions = append(m.Extensions, x)
 		}
-		if !xID.Valid {
-			continue
-		}
-		x := &ucwad.Extension{MeetingID: cur.ID, ID: xID.V, Type: xType.V, ETag: xETag.V,
-			CreatedAt: fromMillis(xCreated.V), UpdatedAt: fromMillis(xUpdated.V)}
-		if err := unmarshalList(xProps.V, &x.Properties); err != nil {
-			return nil, err
-		}
-		cur.Extensions = append(cur.Extensions, x)
 	}
-	return ms, rows.Err()
+	return ms, last, rows.Err()
 }
 
 // marshalList stores a list as JSON; nil is stored as [] so that it reads
@@ -109,18 +141,6 @@ func unmarshalList[T any](s string, dst *[]T) error {
 	return nil
 }
 
-// loadMeeting reads one meeting of the user inside tx.
-func loadMeeting(ctx context.Context, tx *writeTx, userID int64, id string) (*ucwad.OnlineMeeting, error) {
-	ms, err := scanMeetings(tx.QueryContext(ctx, selectMeetings+`m.user_id = ? AND m.id = ?`+meetingOrder, userID, id))
-	if err != nil {
-		return nil, err
-	}
-	if len(ms) == 0 {
-		return nil, errMeetingNotFound()
-	}
-	return ms[0], nil
-}
-
 // event builds the event for a change, with v as its data.
 func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) ucwad.Event {
 	e := ucwad.Event{Type: typ, Subject: subject, MeetingID: meetingID, ExtensionID: extensionID}
@@ -136,7 +156,7 @@ func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) u
 
 // appendUserEvent appends e for every application of the user.
 func (db *DB) appendUserEvent(ctx context.Context, tx *writeTx, userID int64, e ucwad.Event) ([]string, error) {
-	return db.appendEvent(ctx, tx, "a.user_id = ?", userID, e)
+	return db.appendEvent(ctx, tx, userID, "", e)
 }
 
 // maxIDDraws bounds how often a new meeting draws fresh random ids after a
@@ -215,7 +235,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int
 	etag := ucwad.NewETag()
 	var created *ucwad.OnlineMeeting
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(m.UserID), func(tx *writeTx) error {
 		var err error
 		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, max, etag, now)
 		if err != nil {
@@ -232,26 +252,40 @@ func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int
 	return nil
 }
 
+// readMeeting reads, in a read transaction, the one meeting of the user
+// that cond selects (with args), or nil.
+func (db *DB) readMeeting(ctx context.Context, cond string, args ...any) (*ucwad.OnlineMeeting, error) {
+	var ms []*ucwad.OnlineMeeting
+	err := db.inReadTx(ctx, func(tx *readTx) error {
+		var err error
+		ms, _, err = readMeetings(ctx, tx, cond, 1, args...)
+		return err
+	})
+	if err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	return ms[0], nil
+}
+
 // AssignedMeeting returns the user's assigned meeting, creating it with
 // settings s the first time; see ucwad.MeetingStore.
 func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.MeetingSettings) (*ucwad.OnlineMeeting, error) {
-	ms, err := scanMeetings(db.query(ctx, selectMeetings+`m.user_id = ? AND m.rel = ?`+meetingOrder, userID, ucwad.MeetingRelAssigned))
+	m, err := db.readMeeting(ctx, `m.user_id = ? AND m.rel = ?`, userID, ucwad.MeetingRelAssigned)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: assigned meeting: %w", err)
 	}
-	if len(ms) > 0 {
-		return ms[0], nil
+	if m != nil {
+		return m, nil
 	}
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
-	var m *ucwad.OnlineMeeting
-	err = db.inWriteTx(ctx, func(tx *writeTx) error {
+	err = db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var err error
 		if m, err = insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, 0, etag, now); err != nil || m != nil {
 			return err
 		}
 		// Another request created it since we looked.
-		ms, err := scanMeetings(tx.QueryContext(ctx, selectMeetings+`m.user_id = ? AND m.rel = ?`+meetingOrder, userID, ucwad.MeetingRelAssigned))
+		ms, _, err := readMeetings(ctx, tx, `m.user_id = ? AND m.rel = ?`, 1, userID, ucwad.MeetingRelAssigned)
 		if err == nil && len(ms) == 1 {
 			m = ms[0]
 		}
@@ -266,44 +300,169 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 	return m, nil
 }
 
-// FindMeeting returns the meeting with its extensions; see ucwad.MeetingStore.
+// FindMeeting returns the meeting with its extensions' identities; see
+// ucwad.MeetingStore.
 func (db *DB) FindMeeting(ctx context.Context, userID int64, id string) (*ucwad.OnlineMeeting, error) {
-	ms, err := scanMeetings(db.query(ctx, selectMeetings+`m.user_id = ? AND m.id = ?`+meetingOrder, userID, id))
+	m, err := db.readMeeting(ctx, `m.user_id = ? AND m.id = ?`, userID, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find meeting: %w", err)
 	}
-	if len(ms) == 0 {
+	if m == nil {
 		return nil, errMeetingNotFound()
 	}
-	return ms[0], nil
+	return m, nil
 }
 
-// ListMeetings returns every meeting of the user; see ucwad.MeetingStore.
-func (db *DB) ListMeetings(ctx context.Context, userID int64) ([]*ucwad.OnlineMeeting, error) {
-	ms, err := scanMeetings(db.query(ctx, selectMeetings+`m.user_id = ?`+meetingOrder, userID))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list meetings: %w", err)
+// Pages of ListMeetings and ListExtensions: what one read holds in memory.
+// A meeting is at most a few hundred KiB (its attendees and leaders) plus
+// its extensions' identities; an extension at most the extension limit.
+const (
+	meetingPage   = 8
+	extensionPage = 16
+)
+
+// ListMeetings yields the user's meetings of rel, a page at a time; see
+// ucwad.MeetingStore.
+func (db *DB) ListMeetings(ctx context.Context, userID int64, rel string) iter.Seq2[*ucwad.OnlineMeeting, error] {
+	return func(yield func(*ucwad.OnlineMeeting, error) bool) {
+		after := meetingKey{created: math.MinInt64}
+		for {
+			var page []*ucwad.OnlineMeeting
+			err := db.inReadTx(ctx, func(tx *readTx) error {
+				var err error
+				page, after, err = readMeetings(ctx, tx, `m.user_id = ? AND m.rel = ? AND (m.created_at, m.rowid) > (?, ?)`,
+					meetingPage, userID, rel, after.created, after.row)
+				return err
+			})
+			if err != nil {
+				yield(nil, fmt.Errorf("sqlite: list meetings: %w", err))
+				return
+			}
+			for _, m := range page {
+				if !yield(m, nil) {
+					return
+				}
+			}
+			if len(page) < meetingPage {
+				return
+			}
+		}
 	}
-	return ms, nil
+}
+
+// ListExtensions yields the extensions of the user's meeting, a page at a
+// time; see ucwad.MeetingStore.
+func (db *DB) ListExtensions(ctx context.Context, userID int64, meetingID string) iter.Seq2[*ucwad.Extension, error] {
+	return func(yield func(*ucwad.Extension, error) bool) {
+		after := int64(math.MinInt64)
+		for {
+			var page []*ucwad.Extension
+			rows, err := db.query(ctx, `
+				SELECT x.seq, x.id, x.type, x.etag, x.created_at, x.updated_at, x.properties
+				FROM extensions x
+				WHERE x.meeting_id = ? AND x.seq > ? AND EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)
+				ORDER BY x.seq LIMIT `+strconv.Itoa(extensionPage), meetingID, after, meetingID, userID)
+			if err == nil {
+				page, after, err = scanExtensionPage(rows, meetingID, after)
+			}
+			if err != nil {
+				yield(nil, fmt.Errorf("sqlite: list extensions: %w", err))
+				return
+			}
+			for _, x := range page {
+				if !yield(x, nil) {
+					return
+				}
+			}
+			if len(page) < extensionPage {
+				return
+			}
+		}
+	}
+}
+
+// scanExtensionPage reads the rows of a ListExtensions page and closes
+// them; it returns the seq of the last one (after when there is none).
+func scanExtensionPage(rows *sql.Rows, meetingID string, after int64) ([]*ucwad.Extension, int64, error) {
+	defer rows.Close()
+	var page []*ucwad.Extension
+	for rows.Next() {
+		x := &ucwad.Extension{MeetingID: meetingID}
+		var props string
+		var created, updated int64
+		if err := rows.Scan(&after, &x.ID, &x.Type, &x.ETag, &created, &updated, &props); err != nil {
+			return nil, after, err
+		}
+		x.CreatedAt, x.UpdatedAt = fromMillis(created), fromMillis(updated)
+		if err := unmarshalList(props, &x.Properties); err != nil {
+			return nil, after, err
+		}
+		page = append(page, x)
+	}
+	return page, after, rows.Err()
 }
 
 // setMeeting writes settings s over the meeting if its ETag is ifMatch
-// ("" matches any) and reports whether it did. A zero s.ExpirationTime
-// keeps the stored one.
-func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *ucwad.MeetingSettings, ifMatch, etag string, now int64) (bool, error) {
-	n, err := changed(tx.ExecContext(ctx, `
+// ("" matches any) and returns the meeting as committed, with its
+// extensions' identities, or nil when nothing matched. A zero
+// s.ExpirationTime keeps the stored one. The meeting is built from s and
+// the few columns the update returns rather than read back: reading back
+// its attendees and leaders would cost more than writing them.
+func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *ucwad.MeetingSettings, ifMatch, etag string, now int64) (*ucwad.OnlineMeeting, error) {
+	m := &ucwad.OnlineMeeting{ID: id, UserID: userID, MeetingSettings: *s, ETag: etag, UpdatedAt: fromMillis(now)}
+	var expires, created int64
+	err := tx.QueryRowContext(ctx, `
 		UPDATE meetings SET subject = ?, description = ?, access_level = ?, automatic_leader_assignment = ?,
 		       entry_exit_announcement = ?, lobby_bypass_for_phone_users = ?, phone_user_admission = ?,
 		       attendees = ?, leaders = ?,
 		       expiration_time = CASE WHEN ? THEN expiration_time ELSE ? END,
 		       etag = ?, updated_at = ?
-		WHERE id = ? AND user_id = ? AND (? = '' OR etag = ?)`,
+		WHERE id = ? AND user_id = ? AND (? = '' OR etag = ?)
+		RETURNING rel, conference_id, expiration_time, created_at`,
 		s.Subject, s.Description, s.AccessLevel, s.AutomaticLeaderAssignment,
 		s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers, s.PhoneUserAdmission,
 		marshalList(s.Attendees), marshalList(s.Leaders),
 		s.ExpirationTime.IsZero(), millis(s.ExpirationTime),
-		etag, now, id, userID, ifMatch, ifMatch))
-	return n == 1, err
+		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &expires, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.ExpirationTime, m.CreatedAt = fromMillis(expires), fromMillis(created)
+	if m.Attendees == nil {
+		m.Attendees = []string{}
+	}
+	if m.Leaders == nil {
+		m.Leaders = []string{}
+	}
+	if m.Extensions, err = extensionIdentities(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// extensionIdentities reads the identities of the meeting's extensions.
+func extensionIdentities(ctx context.Context, q querier, meetingID string) ([]*ucwad.Extension, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT x.id, x.type, x.etag, x.created_at, x.updated_at FROM extensions x
+		WHERE x.meeting_id = ? ORDER BY x.seq`, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	xs := []*ucwad.Extension{}
+	for rows.Next() {
+		x := &ucwad.Extension{MeetingID: meetingID}
+		var created, updated int64
+		if err := rows.Scan(&x.ID, &x.Type, &x.ETag, &created, &updated); err != nil {
+			return nil, err
+		}
+		x.CreatedAt, x.UpdatedAt = fromMillis(created), fromMillis(updated)
+		xs = append(xs, x)
+	}
+	return xs, rows.Err()
 }
 
 // UpdateMeeting replaces the meeting's settings if its ETag matches; see
@@ -313,12 +472,12 @@ func (db *DB) UpdateMeeting(ctx context.Context, userID int64, id string, s ucwa
 	etag := ucwad.NewETag()
 	var m *ucwad.OnlineMeeting
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
-		ok, err := setMeeting(ctx, tx, userID, id, &s, ifMatch, etag, now)
-		if err != nil {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
+		var err error
+		if m, err = setMeeting(ctx, tx, userID, id, &s, ifMatch, etag, now); err != nil {
 			return err
 		}
-		if !ok {
+		if m == nil {
 			var exists bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)`,
 				id, userID).Scan(&exists); err != nil {
@@ -328,9 +487,6 @@ func (db *DB) UpdateMeeting(ctx context.Context, userID int64, id string, s ucwa
 				return errStale("online meeting")
 			}
 			return errMeetingNotFound()
-		}
-		if m, err = loadMeeting(ctx, tx, userID, id); err != nil {
-			return err
 		}
 		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectMeeting, id, "", m))
 		return err
@@ -349,7 +505,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var rel string
 		err := tx.QueryRowContext(ctx, `SELECT rel FROM meetings WHERE id = ? AND user_id = ?`, id, userID).Scan(&rel)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -365,13 +521,10 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 			notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, id, "", nil))
 			return err
 		}
-		if _, err := setMeeting(ctx, tx, userID, id, &reset, "", etag, now); err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM extensions WHERE meeting_id = ?`, id); err != nil {
 			return err
 		}
-		m, err := loadMeeting(ctx, tx, userID, id)
+		m, err := setMeeting(ctx, tx, userID, id, &reset, "", etag, now)
 		if err != nil {
 			return err
 		}
@@ -385,9 +538,28 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 	return nil
 }
 
+// expiryChunk is how many meetings one expiry transaction deletes: a
+// meeting may hold megabytes of extensions, and the sweep must not hold the
+// writer for long.
+const expiryChunk = 8
+
 // ExpireMeetings removes the scheduled meetings that expired before cutoff;
-// see ucwad.MeetingStore.
+// see ucwad.MeetingStore. It works in transactions of a few meetings each,
+// so that other writes interleave with a large sweep.
 func (db *DB) ExpireMeetings(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := db.expireMeetings(ctx, cutoff)
+		total += n
+		if err != nil || n < expiryChunk {
+			return total, err
+		}
+	}
+}
+
+// expireMeetings removes up to expiryChunk expired meetings in one
+// transaction.
+func (db *DB) expireMeetings(ctx context.Context, cutoff time.Time) (int, error) {
 	type gone struct {
 		id     string
 		userID int64
@@ -395,9 +567,11 @@ func (db *DB) ExpireMeetings(ctx context.Context, cutoff time.Time) (int, error)
 	var removed []gone
 	var notify []string
 	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+		// The rel is written out so that the partial index on expiry serves.
 		rows, err := tx.QueryContext(ctx, `
-			DELETE FROM meetings WHERE rel = ? AND expiration_time < ?
-			RETURNING id, user_id`, ucwad.MeetingRelScheduled, millis(cutoff))
+			DELETE FROM meetings WHERE rowid IN (
+			  SELECT rowid FROM meetings WHERE rel = 'myOnlineMeetings' AND expiration_time < ? LIMIT ?)
+			RETURNING id, user_id`, millis(cutoff), expiryChunk)
 		if err != nil {
 			return err
 		}
@@ -462,7 +636,7 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 	}
 	id := stored.ID
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		// One statement checks ownership and the limit and inserts; the
 		// unique key decides duplicates.
 		n, err := changed(tx.ExecContext(ctx, `
@@ -527,7 +701,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 		stored.Properties = []ucwad.ExtensionProperty{}
 	}
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `
 			UPDATE extensions SET type = ?, properties = ?, etag = ?, updated_at = ?
@@ -564,7 +738,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 // DeleteExtension removes one extension; see ucwad.MeetingStore.
 func (db *DB) DeleteExtension(ctx context.Context, userID int64, meetingID, id string) error {
 	var notify []string
-	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
 			DELETE FROM extensions WHERE meeting_id = ? AND id = ?
 			  AND EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)`,

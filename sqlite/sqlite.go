@@ -1,9 +1,10 @@
 // Package sqlite implements ucwad.Store on SQLite through the pure-Go
 // modernc.org/sqlite driver.
 //
-// All writes go through one connection, so they queue in Go rather than
-// fight over SQLite's single write lock; reads use a separate small pool
-// that WAL lets run alongside the writer.
+// All writes go through one connection, so they queue in Go (taking turns
+// per user) rather than fight over SQLite's single write lock; reads use a
+// separate small pool that WAL lets run alongside the writer, and so do
+// checkpoints.
 package sqlite
 
 import (
@@ -36,15 +37,45 @@ type Options struct {
 	// Notifier is told after each commit which applications got events (or
 	// went away). nil: nobody is told.
 	Notifier ucwad.Notifier
-	// MaxEventsPerChannel bounds each event channel's log; on overflow the
-	// oldest events go and the client is told to resync. 0 means
+	// MaxEventsPerChannel bounds each event channel's log, by bounding the
+	// log of its user that every channel of the user reads (each change
+	// counted once); on overflow the oldest events go and the channels that
+	// had not read them are told to resync. 0 means
 	// DefaultMaxEventsPerChannel.
 	MaxEventsPerChannel int
 	// PollInterval is how often the store looks for events written by other
 	// processes sharing the file; 0 means DefaultPollInterval, negative
 	// disables the poll (a single process needs none).
 	PollInterval time.Duration
+	// MaxChannelsPerApplication and MaxChannelsPerUser bound the event
+	// channels (the default one and one per instanceId) of one application
+	// and of all of a user's applications together; a registration that
+	// would need one more fails with EConflict, subcode LimitExceeded. 0
+	// means DefaultMaxChannelsPerApplication and DefaultMaxChannelsPerUser.
+	MaxChannelsPerApplication, MaxChannelsPerUser int
+	// MaxEventBytesPerUser bounds the bytes of a user's events (each change
+	// stored and counted once, however many channels receive it: its data,
+	// identifiers and 64 bytes); over it, the user's oldest events go and
+	// the channels that had not read them are told to resync. A change is
+	// never refused for it. 0 means DefaultMaxEventBytesPerUser.
+	MaxEventBytesPerUser int64
+	// MaxBatchBytes is the event bytes (counted as for
+	// MaxEventBytesPerUser) one event batch takes beyond its first event;
+	// the rest wait for the next batch. 0 means DefaultMaxBatchBytes.
+	MaxBatchBytes int64
+
+	// checkpointed, when set, is called after each background checkpoint
+	// (for tests).
+	checkpointed func()
 }
+
+// Defaults of the per-user event channel bounds.
+const (
+	DefaultMaxChannelsPerApplication = 16
+	DefaultMaxChannelsPerUser        = 200
+	DefaultMaxEventBytesPerUser      = 4 << 20
+	DefaultMaxBatchBytes             = 64 << 10
+)
 
 // DefaultMaxEventsPerChannel is the event log limit used when
 // Options.MaxEventsPerChannel is 0.
@@ -88,6 +119,26 @@ type DB struct {
 	maxEvents int
 	notifier  ucwad.Notifier
 	watcher   *watcher
+
+	maxAppChannels, maxUserChannels  int
+	maxUserEventBytes, maxBatchBytes int64
+
+	queue        writeQueue
+	checkpointed func()
+	// checkpoint is signalled after writes (nil for ":memory:", which has
+	// no WAL); see checkpointLoop.
+	checkpoint chan struct{}
+	stopped    chan struct{}
+	closeOnce  sync.Once
+	loops      sync.WaitGroup
+}
+
+// orDefault is v, or def when v is zero.
+func orDefault[T int | int64](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 var _ ucwad.Store = (*DB)(nil)
@@ -131,8 +182,22 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if maxEvents <= 0 {
 		maxEvents = DefaultMaxEventsPerChannel
 	}
+	for _, o := range []struct {
+		name string
+		v    int64
+	}{{"MaxChannelsPerApplication", int64(opts.MaxChannelsPerApplication)}, {"MaxChannelsPerUser", int64(opts.MaxChannelsPerUser)},
+		{"MaxEventBytesPerUser", opts.MaxEventBytesPerUser}, {"MaxBatchBytes", opts.MaxBatchBytes}} {
+		if o.v < 0 {
+			return nil, fmt.Errorf("sqlite: negative %s %d", o.name, o.v)
+		}
+	}
 	db := &DB{clock: clk, maxApps: maxApps, maxEvents: maxEvents, notifier: opts.Notifier,
-		watcher: &watcher{stop: make(chan struct{})}}
+		maxAppChannels:    orDefault(opts.MaxChannelsPerApplication, DefaultMaxChannelsPerApplication),
+		maxUserChannels:   orDefault(opts.MaxChannelsPerUser, DefaultMaxChannelsPerUser),
+		maxUserEventBytes: orDefault(opts.MaxEventBytesPerUser, DefaultMaxEventBytesPerUser),
+		maxBatchBytes:     orDefault(opts.MaxBatchBytes, DefaultMaxBatchBytes),
+		checkpointed:      opts.checkpointed,
+		watcher:           &watcher{stop: make(chan struct{})}}
 	var err error
 	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
 	if err != nil {
@@ -159,6 +224,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.stopped = make(chan struct{})
 	if path == ":memory:" {
 		db.read = db.write
 		return db, nil
@@ -174,6 +240,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.checkpoint = make(chan struct{}, 1)
+	db.loops.Go(db.checkpointLoop)
 	// Only a file can be shared with another process.
 	poll := opts.PollInterval
 	if poll == 0 {
@@ -230,6 +298,8 @@ func dsn(path, synchronous string, writer bool) string {
 		"synchronous(" + synchronous + ")",
 	}
 	if writer {
+		// Checkpoints run beside the writer (checkpointLoop), not in it.
+		q["_pragma"] = append(q["_pragma"], "wal_autocheckpoint(0)")
 		// BEGIN IMMEDIATE takes the write lock when the transaction starts,
 		// so a transaction that reads then writes can never fail with
 		// SQLITE_BUSY trying to upgrade its lock.
@@ -248,9 +318,52 @@ func dsn(path, synchronous string, writer bool) string {
 	return "file:" + r.Replace(path) + "?" + q.Encode()
 }
 
+// checkpointInterval is the least time between two checkpoints: a burst
+// of writes is copied into the database file in one go.
+const checkpointInterval = 100 * time.Millisecond
+
+// checkpointLoop copies the WAL into the database file (a passive
+// checkpoint, on a connection of the read pool) after writes, at most every
+// checkpointInterval, until Close. The writer connection never checkpoints
+// itself (wal_autocheckpoint is off): a checkpoint there would hold the
+// writer, and every user's writes with it, for the copy and its fsyncs.
+func (db *DB) checkpointLoop() {
+	ctx := context.Background()
+	for {
+		select {
+		case <-db.stopped:
+			return
+		case <-db.checkpoint:
+		}
+		// A failure (a reader holding the WAL, a disk error) leaves the WAL
+		// to the next checkpoint; nothing is lost.
+		db.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		if db.checkpointed != nil {
+			db.checkpointed()
+		}
+		t := time.NewTimer(checkpointInterval)
+		select {
+		case <-db.stopped:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// wrote tells the checkpoint loop that the WAL grew.
+func (db *DB) wrote() {
+	select {
+	case db.checkpoint <- struct{}{}:
+	default:
+	}
+}
+
 // Close closes both connection pools.
 func (db *DB) Close() error {
 	db.watcher.once.Do(func() { close(db.watcher.stop) })
+	db.closeOnce.Do(func() { close(db.stopped) })
+	db.loops.Wait()
 	var errs []error
 	for _, m := range []*sync.Map{&db.readStmts, &db.writeStmts} {
 		m.Range(func(_, v any) bool {
@@ -307,9 +420,59 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// inReadTx runs f in a read transaction on the read pool, so that the
+// statements of one read see one snapshot. Like writeTx, it runs prepared
+// statements when the cache has them and prepares the others afterwards:
+// preparing needs a connection of the pool, which an in-memory database's
+// one connection, held by the transaction, cannot give.
+func (db *DB) inReadTx(ctx context.Context, f func(tx *readTx) error) error {
+	t, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &readTx{Tx: t, db: db}
+	err = f(tx)
+	if cerr := t.Commit(); err == nil {
+		err = cerr
+	}
+	// A failure to prepare only means the statement keeps running unprepared.
+	for _, q := range tx.unprepared {
+		db.readStmt(ctx, q)
+	}
+	return err
+}
+
+// readTx is a read transaction of inReadTx.
+type readTx struct {
+	*sql.Tx
+	db         *DB
+	unprepared []string
+}
+
+// QueryContext is sql.Tx.QueryContext with a prepared statement when there
+// is one.
+func (tx *readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s, ok := tx.db.readStmts.Load(query); ok {
+		return tx.Tx.StmtContext(ctx, s.(*sql.Stmt)).QueryContext(ctx, args...)
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
 // inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
-// and commits it if f returns nil.
+// and commits it if f returns nil. It waits its turn in the shared lane of
+// the write queue.
 func (db *DB) inWriteTx(ctx context.Context, f func(tx *writeTx) error) error {
+	return db.inWriteTxFor(ctx, sharedLane, f)
+}
+
+// inWriteTxFor is inWriteTx waiting its turn in lane (see writeQueue).
+func (db *DB) inWriteTxFor(ctx context.Context, lane string, f func(tx *writeTx) error) error {
+	if err := db.queue.acquire(ctx, lane); err != nil {
+		return err
+	}
+	defer db.queue.release()
+	defer db.wrote()
 	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

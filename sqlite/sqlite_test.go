@@ -33,7 +33,8 @@ func TestStoreMemory(t *testing.T) {
 // suiteOptions opens the store as the shared suite asks. The cross-process
 // poll is off: the suite drives its fake clock and counts notifications.
 func suiteOptions(cfg storetest.Config) Options {
-	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel, PollInterval: -1}
+	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel,
+		MaxEventBytesPerUser: cfg.MaxEventBytesPerUser, MaxBatchBytes: cfg.MaxBatchBytes, PollInterval: -1}
 }
 
 // openTest opens path and fails the test on error; the caller closes it.
@@ -141,6 +142,9 @@ func TestPragmas(t *testing.T) {
 		}
 		if got := pragma(t, db.write, "query_only"); got != "0" {
 			t.Errorf("writer: PRAGMA query_only = %s, want 0", got)
+		}
+		if got := pragma(t, db.write, "wal_autocheckpoint"); got != "0" {
+			t.Errorf("writer: PRAGMA wal_autocheckpoint = %s, want 0 (checkpoints run beside it)", got)
 		}
 		if _, err := db.read.ExecContext(t.Context(), `DELETE FROM users`); err == nil {
 			t.Error("a write through the read pool succeeded")
@@ -379,6 +383,12 @@ func TestNoOrphans(t *testing.T) {
 	if got := count("channels"); got != 4 {
 		t.Fatalf("%d channels, want 4", got)
 	}
+	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := count("events"); got != 1 {
+		t.Fatalf("%d events after one change, want 1", got)
+	}
 	for _, inst := range []string{"a", "b", ""} {
 		if err := db.DeleteApplication(ctx, u.ID, appID, inst); err != nil {
 			t.Fatal(err)
@@ -393,7 +403,7 @@ func TestNoOrphans(t *testing.T) {
 	if err := db.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"users", "tokens", "applications", "channels", "signin_users"} {
+	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "meetings", "signin_users"} {
 		if got := count(table); got != 0 {
 			t.Errorf("after DeleteUser: %d rows in %s, want 0", got, table)
 		}
@@ -559,56 +569,6 @@ func TestKill9(t *testing.T) {
 	if _, err := db.FindUserBySIP(t.Context(), "survivor@contoso.com"); err != nil {
 		t.Errorf("the committed user after kill -9: %v", err)
 	}
-}
-
-// TestQueuedCountsTheLog checks the per-channel event count the cap relies
-// on against the log itself after acknowledgements, overflow and more
-// events.
-func TestQueuedCountsTheLog(t *testing.T) {
-	ctx := t.Context()
-	db := openTest(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{MaxEventsPerChannel: 5, PollInterval: -1})
-	defer db.Close()
-	u := &ucwad.User{SIP: "alice@contoso.com", PasswordHash: "x"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "e", Culture: "c"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	check := func(step string) {
-		t.Helper()
-		var queued, actual int
-		if err := db.read.QueryRowContext(ctx, `SELECT queued, (SELECT COUNT(*) FROM events WHERE application_id = ?1) FROM channels WHERE application_id = ?1`, app.ID).Scan(&queued, &actual); err != nil {
-			t.Fatal(err)
-		}
-		if queued != actual {
-			t.Fatalf("%s: queued %d, log holds %d", step, queued, actual)
-		}
-	}
-	schedule := func(n int) {
-		for range n {
-			m := &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: time.Now().Add(time.Hour)}}
-			if err := db.CreateMeeting(ctx, m, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	schedule(3)
-	check("three events")
-	if _, err := db.ReadBatch(ctx, app.ID, "", 1, false); err != nil {
-		t.Fatal(err)
-	}
-	schedule(1)
-	check("one released batch and one waiting")
-	if _, err := db.ReadBatch(ctx, app.ID, "", 2, false); err != nil {
-		t.Fatal(err)
-	}
-	check("after acknowledging")
-	schedule(9)
-	check("after overflow")
-	schedule(2)
-	check("after overflowing again")
 }
 
 // TestWriteStatementsArePrepared: a write statement runs unprepared the

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +23,10 @@ var eventTests = []struct {
 	{"ChannelOptions", testChannelOptions},
 	{"ExpireApplications", testExpireApplications},
 	{"EventLogOverflow", testEventLogOverflow},
+	{"EventBytesPerUser", testEventBytesPerUser},
+	{"EventBytesReleasedBatch", testEventBytesReleasedBatch},
+	{"BatchBytes", testBatchBytes},
+	{"EventLogOverflowOneApplication", testEventLogOverflowOneApplication},
 }
 
 // notifications records what the store tells its Notifier.
@@ -264,4 +270,146 @@ func testEventLogOverflow(t *testing.T, e *env) {
 	schedule(MaxEventsPerChannel + 2) // only waiting events: the newest are kept
 	wantResync(t, "after the second overflow", e.readBatch(t, app, "", 3, false), 3)
 	wantBatch(t, "the newest", e.readBatch(t, app, "", 3, false), 3, added(MaxEventsPerChannel))
+}
+
+// bigMeeting schedules a meeting of u whose description has n bytes and
+// returns it.
+func (e *env) bigMeeting(t *testing.T, u *ucwad.User, n int) *ucwad.OnlineMeeting {
+	t.Helper()
+	s := e.settings(time.Hour)
+	s.Description = strings.Repeat("d", n)
+	return e.createMeeting(t, u, s)
+}
+
+// meetingIDs are the meetings the events are about, in order.
+func meetingIDs(evs []ucwad.Event) []string {
+	var ids []string
+	for _, ev := range evs {
+		ids = append(ids, ev.MeetingID)
+	}
+	return ids
+}
+
+// wantMeetings checks a served batch: its number and the meetings its
+// events are about.
+func wantMeetings(t *testing.T, what string, b *ucwad.Batch, ack int64, ms ...*ucwad.OnlineMeeting) {
+	t.Helper()
+	var want []string
+	for _, m := range ms {
+		want = append(want, m.ID)
+	}
+	if b.Wait || b.Resync != 0 || b.Ack != ack || !slices.Equal(meetingIDs(b.Events), want) {
+		t.Fatalf("%s: got ack %d wait %v resync %d meetings %v, want batch %d with %v", what, b.Ack, b.Wait, b.Resync, meetingIDs(b.Events), ack, want)
+	}
+}
+
+// testEventBytesPerUser: a user's events hold at most MaxEventBytesPerUser,
+// each change counted once however many channels hold it; beyond, the
+// oldest go (from every channel), the channels are told to resync, and no
+// change is refused. Other users keep theirs.
+func testEventBytesPerUser(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	bob := e.createUser(t, "bob@contoso.com")
+	type channel struct {
+		app      *ucwad.Application
+		instance string
+	}
+	var channels []channel
+	for _, ep := range []string{"a", "b"} {
+		for _, inst := range []string{"", "tab"} {
+			app, _ := e.createApp(t, alice, ep, inst)
+			channels = append(channels, channel{app, inst})
+		}
+	}
+	bobs, _ := e.createApp(t, bob, "ep", "")
+	// Each change is well over a quarter of the bound: two fit, counted
+	// once for the four channels; a third does not.
+	const size = MaxEventBytesPerUser * 3 / 10
+	m1 := e.bigMeeting(t, alice, size)
+	m2 := e.bigMeeting(t, alice, size)
+	b1 := e.bigMeeting(t, bob, size)
+	for _, ch := range channels[1:] {
+		wantMeetings(t, "two changes within the bound", e.readBatch(t, ch.app, ch.instance, 1, false), 1, m1, m2)
+	}
+	m3 := e.bigMeeting(t, alice, size)
+	b2 := e.bigMeeting(t, bob, size)
+	m4 := e.bigMeeting(t, alice, size)
+	// Released batches went whole, the oldest waiting events went, and the
+	// channel that read nothing yet lost its oldest too.
+	for i, ch := range channels {
+		// The first unacknowledged batch: 1 where nothing was released,
+		// 2 where batch 1 was released and went.
+		wantResync(t, fmt.Sprintf("channel %d after the bound", i), e.readBatch(t, ch.app, ch.instance, 1, false), min(int64(i)+1, 2))
+		if i == 0 {
+			wantMeetings(t, "the unread channel", e.readBatch(t, ch.app, ch.instance, 1, false), 1, m3, m4)
+		} else {
+			wantMeetings(t, fmt.Sprintf("channel %d", i), e.readBatch(t, ch.app, ch.instance, 2, false), 2, m3, m4)
+		}
+	}
+	wantMeetings(t, "bob's channel", e.readBatch(t, bobs, "", 1, false), 1, b1, b2)
+
+	// A change larger than the whole bound is still kept, alone.
+	huge := e.bigMeeting(t, alice, MaxEventBytesPerUser*2)
+	ch := channels[0]
+	wantResync(t, "after a huge change", e.readBatch(t, ch.app, ch.instance, 2, false), 2)
+	wantMeetings(t, "the huge change", e.readBatch(t, ch.app, ch.instance, 2, false), 2, huge)
+}
+
+// testEventBytesReleasedBatch: when the bound drops an event of a batch
+// that was released but not acknowledged, the batch goes whole.
+func testEventBytesReleasedBatch(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	const size = MaxEventBytesPerUser / 4 // three changes fit, four do not
+	m1 := e.bigMeeting(t, alice, size)
+	e.clk.Advance(time.Millisecond)
+	wantMeetings(t, "batch 1", e.readBatch(t, app, "", 1, false), 1, m1)
+	m2 := e.bigMeeting(t, alice, size)
+	m3 := e.bigMeeting(t, alice, size)
+	wantMeetings(t, "batch 1 again, within the bound", e.readBatch(t, app, "", 1, false), 1, m1)
+	m4 := e.bigMeeting(t, alice, size) // m1 goes, and batch 1 with it
+	wantResync(t, "batch 1 after the bound", e.readBatch(t, app, "", 1, false), 2)
+	// (Two changes this size fill a batch.)
+	wantMeetings(t, "what was kept", e.readBatch(t, app, "", 2, false), 2, m2, m3)
+	wantMeetings(t, "what was kept, continued", e.readBatch(t, app, "", 3, false), 3, m4)
+}
+
+// testBatchBytes: a batch takes waiting events up to MaxBatchBytes beyond
+// its first one; the rest make the next batch.
+func testBatchBytes(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	const size = MaxBatchBytes * 45 / 100 // two reach the budget
+	m1 := e.bigMeeting(t, alice, size)
+	m2 := e.bigMeeting(t, alice, size)
+	m3 := e.bigMeeting(t, alice, size)
+	wantMeetings(t, "the first two", e.readBatch(t, app, "", 1, false), 1, m1, m2)
+	wantMeetings(t, "the first two again", e.readBatch(t, app, "", 1, false), 1, m1, m2)
+	wantMeetings(t, "the third", e.readBatch(t, app, "", 2, false), 2, m3)
+	huge := e.bigMeeting(t, alice, MaxBatchBytes*11/10)
+	small := e.createMeeting(t, alice, e.settings(time.Hour))
+	wantMeetings(t, "an event larger than a batch", e.readBatch(t, app, "", 3, false), 3, huge)
+	wantMeetings(t, "after it", e.readBatch(t, app, "", 4, false), 4, small)
+}
+
+// testEventLogOverflowOneApplication: events meant for one application
+// (availability) that overflow the log make only that application's
+// channels resync; the user's other applications lost nothing.
+func testEventLogOverflowOneApplication(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	a, _ := e.createApp(t, alice, "a", "")
+	b, _ := e.createApp(t, alice, "b", "")
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	var ms []*ucwad.OnlineMeeting
+	for range MaxEventsPerChannel - 1 { // one more than the log holds, with a's two
+		ms = append(ms, e.createMeeting(t, alice, e.settings(time.Hour)))
+	}
+	wantResync(t, "the application whose event went", e.readBatch(t, a, "", 1, false), 1)
+	b1 := e.readBatch(t, a, "", 1, false)
+	if len(b1.Events) == 0 || b1.Events[0].Subject != ucwad.SubjectCommunication {
+		t.Fatalf("after resync: %v, want its second availability event first", summarize(b1.Events))
+	}
+	wantMeetings(t, "the other application", e.readBatch(t, b, "", 1, false), 1, ms...)
 }

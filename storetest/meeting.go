@@ -22,12 +22,14 @@ var meetingTests = []struct {
 	{"CreateMeetingUnknownUser", testCreateMeetingUnknownUser},
 	{"MaxMeetingsPerUser", testMaxMeetingsPerUser},
 	{"ListMeetings", testListMeetings},
+	{"ListExtensions", testListExtensions},
 	{"UpdateMeeting", testUpdateMeeting},
 	{"UpdateMeetingConcurrent", testUpdateMeetingConcurrent},
 	{"DeleteMeetingCascade", testDeleteMeetingCascade},
 	{"AssignedMeeting", testAssignedMeeting},
 	{"AssignedMeetingConcurrent", testAssignedMeetingConcurrent},
 	{"ExpireMeetings", testExpireMeetings},
+	{"ExpireManyMeetings", testExpireManyMeetings},
 	{"MeetingIsolation", testMeetingIsolation},
 	{"Extensions", testExtensions},
 	{"ExtensionLimit", testExtensionLimit},
@@ -96,12 +98,49 @@ func checkMeeting(t *testing.T, what string, got, want *ucwad.OnlineMeeting) {
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("%s:\ngot  %+v\nwant %+v", what, g, w)
 	}
+	if gx == nil {
+		t.Errorf("%s: nil extensions", what)
+	}
 	if len(gx) != len(wx) {
 		t.Fatalf("%s: %d extensions, want %d", what, len(gx), len(wx))
 	}
+	// A meeting carries its extensions' identities, never their properties.
 	for i := range wx {
-		checkExtension(t, fmt.Sprintf("%s extension %d", what, i), gx[i], wx[i])
+		checkExtension(t, fmt.Sprintf("%s extension %d", what, i), gx[i], identity(wx[i]))
 	}
+}
+
+// identity is x without its properties, as a meeting carries it.
+func identity(x *ucwad.Extension) *ucwad.Extension {
+	id := *x
+	id.Properties = nil
+	return &id
+}
+
+// listMeetings collects ListMeetings, failing on an error.
+func (e *env) listMeetings(t *testing.T, userID int64, rel string) []*ucwad.OnlineMeeting {
+	t.Helper()
+	ms := []*ucwad.OnlineMeeting{}
+	for m, err := range e.s.ListMeetings(e.ctx, userID, rel) {
+		if err != nil {
+			t.Fatalf("ListMeetings(%q): %v", rel, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// listExtensions collects ListExtensions, failing on an error.
+func (e *env) listExtensions(t *testing.T, userID int64, meetingID string) []*ucwad.Extension {
+	t.Helper()
+	var xs []*ucwad.Extension
+	for x, err := range e.s.ListExtensions(e.ctx, userID, meetingID) {
+		if err != nil {
+			t.Fatalf("ListExtensions(%q): %v", meetingID, err)
+		}
+		xs = append(xs, x)
+	}
+	return xs
 }
 
 func checkExtension(t *testing.T, what string, got, want *ucwad.Extension) {
@@ -190,12 +229,12 @@ func testMaxMeetingsPerUser(t *testing.T, e *env) {
 	if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}, 0); err != nil {
 		t.Errorf("no limit: %v", err)
 	}
-	ms, err := e.s.ListMeetings(e.ctx, alice.ID)
-	if err != nil || len(ms) != max+2 {
-		t.Fatalf("ListMeetings: %d meetings, %v; want %d", len(ms), err, max+2)
+	ms := e.listMeetings(t, alice.ID, ucwad.MeetingRelScheduled)
+	if len(ms) != max+1 {
+		t.Fatalf("ListMeetings: %d scheduled meetings, want %d", len(ms), max+1)
 	}
 	// Deleting makes room for one again (two over the limit: two to delete).
-	for _, id := range []string{first.ID, ms[2].ID} {
+	for _, id := range []string{first.ID, ms[1].ID} {
 		if err := e.s.DeleteMeeting(e.ctx, alice.ID, id, ucwad.MeetingSettings{}); err != nil {
 			t.Fatal(err)
 		}
@@ -205,31 +244,85 @@ func testMaxMeetingsPerUser(t *testing.T, e *env) {
 	}
 }
 
+// testListMeetings: every meeting of one rel, in creation order (meetings
+// created in the same millisecond too), with their extensions' identities;
+// more meetings than a backend would read at once.
 func testListMeetings(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	bob := e.createUser(t, "bob@contoso.com")
-	if ms, err := e.s.ListMeetings(e.ctx, alice.ID); err != nil || ms == nil || len(ms) != 0 {
-		t.Fatalf("ListMeetings of nobody's meetings: %#v, %v; want an empty list", ms, err)
+	if ms := e.listMeetings(t, alice.ID, ucwad.MeetingRelScheduled); len(ms) != 0 {
+		t.Fatalf("ListMeetings of nobody's meetings: %#v; want an empty list", ms)
 	}
-	var want []*ucwad.OnlineMeeting
-	for i := range 3 {
-		m := e.createMeeting(t, alice, e.settings(time.Duration(i+1)*time.Hour))
-		for j := range i {
-			m.Extensions = append(m.Extensions, e.createExtension(t, alice.ID, m.ID, fmt.Sprint("x", j), "Undefined"))
-		}
-		want = append(want, m)
-		e.clk.Advance(time.Millisecond)
-	}
-	e.createMeeting(t, bob, e.settings(time.Hour))
-	got, err := e.s.ListMeetings(e.ctx, alice.ID)
+	assigned, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var want []*ucwad.OnlineMeeting
+	for i := range 40 {
+		m := e.createMeeting(t, alice, e.settings(time.Duration(i+1)*time.Hour))
+		for j := range i % 4 {
+			m.Extensions = append(m.Extensions, e.createExtension(t, alice.ID, m.ID, fmt.Sprint("x", j), "Undefined",
+				ucwad.ExtensionProperty{Name: "big", Value: strings.Repeat("v", 1000)}))
+		}
+		want = append(want, m)
+		if i%3 == 0 { // the others share a millisecond with their predecessor
+			e.clk.Advance(time.Millisecond)
+		}
+	}
+	e.createMeeting(t, bob, e.settings(time.Hour))
+	got := e.listMeetings(t, alice.ID, ucwad.MeetingRelScheduled)
 	if len(got) != len(want) {
 		t.Fatalf("ListMeetings: %d meetings, want %d", len(got), len(want))
 	}
 	for i := range want {
 		checkMeeting(t, fmt.Sprintf("ListMeetings[%d]", i), got[i], want[i])
+	}
+	if got := e.listMeetings(t, alice.ID, ucwad.MeetingRelAssigned); len(got) != 1 {
+		t.Fatalf("ListMeetings(assigned): %d meetings, want 1", len(got))
+	} else {
+		checkMeeting(t, "ListMeetings(assigned)", got[0], assigned)
+	}
+	// A caller may stop early.
+	n := 0
+	for range e.s.ListMeetings(e.ctx, alice.ID, ucwad.MeetingRelScheduled) {
+		if n++; n == 3 {
+			break
+		}
+	}
+	if n != 3 {
+		t.Errorf("stopping after 3 meetings saw %d", n)
+	}
+}
+
+// testListExtensions: a meeting's extensions whole, in the order they were
+// added, more than a backend would read at once; nothing for a meeting the
+// user does not have.
+func testListExtensions(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	bob := e.createUser(t, "bob@contoso.com")
+	m := e.createMeeting(t, alice, e.settings(time.Hour))
+	other := e.createMeeting(t, alice, e.settings(time.Hour))
+	e.createExtension(t, alice.ID, other.ID, "elsewhere", "Undefined")
+	var want []*ucwad.Extension
+	for i := range 37 {
+		want = append(want, e.createExtension(t, alice.ID, m.ID, fmt.Sprintf("x%02d", 40-i), "RoamedOrganizerData",
+			ucwad.ExtensionProperty{Name: "n", Value: fmt.Sprint(i)}, ucwad.ExtensionProperty{Name: "z", Value: ""}))
+	}
+	got := e.listExtensions(t, alice.ID, m.ID)
+	if len(got) != len(want) {
+		t.Fatalf("ListExtensions: %d extensions, want %d", len(got), len(want))
+	}
+	for i := range want {
+		checkExtension(t, fmt.Sprintf("ListExtensions[%d]", i), got[i], want[i])
+	}
+	for _, tc := range []struct {
+		name    string
+		userID  int64
+		meeting string
+	}{{"another user", bob.ID, m.ID}, {"unknown meeting", alice.ID, "nosuchmeeting"}} {
+		if got := e.listExtensions(t, tc.userID, tc.meeting); len(got) != 0 {
+			t.Errorf("ListExtensions(%s): %d extensions, want none", tc.name, len(got))
+		}
 	}
 }
 
@@ -415,9 +508,8 @@ func testAssignedMeetingConcurrent(t *testing.T, e *env) {
 	if ids[0] == "" || slices.ContainsFunc(ids, func(id string) bool { return id != ids[0] }) {
 		t.Fatalf("concurrent callers got %v, want one meeting", ids)
 	}
-	ms, err := e.s.ListMeetings(e.ctx, alice.ID)
-	if err != nil || len(ms) != 1 {
-		t.Fatalf("ListMeetings: %d meetings, %v; want the one assigned meeting", len(ms), err)
+	if ms := e.listMeetings(t, alice.ID, ucwad.MeetingRelAssigned); len(ms) != 1 {
+		t.Fatalf("ListMeetings: %d assigned meetings; want one", len(ms))
 	}
 }
 
@@ -462,6 +554,37 @@ func testExpireMeetings(t *testing.T, e *env) {
 	wantErr(t, "extension of an expired meeting", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
 }
 
+// testExpireManyMeetings: one sweep removes every expired meeting, however
+// many (a backend may work in several transactions), and counts them.
+func testExpireManyMeetings(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	bob := e.createUser(t, "bob@contoso.com")
+	var expired []*ucwad.OnlineMeeting
+	for i := range 50 {
+		u := alice
+		if i%3 == 0 {
+			u = bob
+		}
+		m := e.createMeeting(t, u, e.settings(time.Minute))
+		e.createExtension(t, u.ID, m.ID, "x", "Undefined")
+		expired = append(expired, m)
+	}
+	kept := e.createMeeting(t, alice, e.settings(time.Hour))
+	e.clk.Advance(10 * time.Minute)
+	n, err := e.s.ExpireMeetings(e.ctx, e.clk.Now())
+	if err != nil || n != len(expired) {
+		t.Fatalf("ExpireMeetings: %d, %v; want %d", n, err, len(expired))
+	}
+	for _, m := range expired {
+		_, err := e.s.FindMeeting(e.ctx, m.UserID, m.ID)
+		wantErr(t, "an expired meeting", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
+	}
+	e.findMeeting(t, alice.ID, kept.ID)
+	if n, err := e.s.ExpireMeetings(e.ctx, e.clk.Now()); n != 0 || err != nil {
+		t.Errorf("a second sweep: %d, %v; want 0", n, err)
+	}
+}
+
 func testMeetingIsolation(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	bob := e.createUser(t, "bob@contoso.com")
@@ -484,8 +607,8 @@ func testMeetingIsolation(t *testing.T, e *env) {
 	notFound("FindExtension", err)
 	notFound("UpdateExtension", e.s.UpdateExtension(e.ctx, bob.ID, &ucwad.Extension{MeetingID: m.ID, ID: x.ID, Type: "Undefined"}, x.ETag))
 	notFound("DeleteExtension", e.s.DeleteExtension(e.ctx, bob.ID, m.ID, x.ID))
-	if ms, err := e.s.ListMeetings(e.ctx, bob.ID); err != nil || len(ms) != 0 {
-		t.Errorf("bob's ListMeetings: %d meetings, %v; want none", len(ms), err)
+	if ms := e.listMeetings(t, bob.ID, ucwad.MeetingRelScheduled); len(ms) != 0 {
+		t.Errorf("bob's ListMeetings: %d meetings; want none", len(ms))
 	}
 	want := *m
 	want.Extensions = []*ucwad.Extension{x}

@@ -4,7 +4,8 @@
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T, cfg storetest.Config) ucwad.Store {
 //			db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"),
-//				sqlite.Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel})
+//				sqlite.Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel,
+//					MaxEventBytesPerUser: cfg.MaxEventBytesPerUser, MaxBatchBytes: cfg.MaxBatchBytes})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
@@ -42,15 +43,34 @@ type Config struct {
 	Notifier ucwad.Notifier
 	// MaxEventsPerChannel is the event log limit per channel.
 	MaxEventsPerChannel int
+	// MaxEventBytesPerUser bounds the bytes of a user's events, each
+	// change counted once: its data (Event.Data) and identifiers, plus at
+	// most 256 bytes of the store's own per event.
+	MaxEventBytesPerUser int64
+	// MaxBatchBytes is what one batch takes of event bytes (counted as
+	// for MaxEventBytesPerUser) beyond its first event.
+	MaxBatchBytes int64
 }
 
-// MaxEventsPerChannel is the per-channel event limit the suite configures:
-// small, so that overflow is cheap to provoke.
-const MaxEventsPerChannel = 6
+// The event limits the suite configures: small, so that overflow is cheap
+// to provoke.
+const (
+	MaxEventsPerChannel  = 6
+	MaxEventBytesPerUser = 16 << 10
+	MaxBatchBytes        = 8 << 10
+)
+
+// The channel limits the suite expects the store from open to enforce: the
+// backends' defaults.
+const (
+	MaxChannelsPerApplication = 16
+	MaxChannelsPerUser        = 200
+)
 
 // Run runs the shared suite, each subtest against a fresh, empty store from
-// open. open must honour cfg and configure the default limit of
-// MaxApplicationsPerUser applications per user. Run closes the store when
+// open. open must honour cfg and configure the default limits of
+// MaxApplicationsPerUser applications, MaxChannelsPerApplication channels
+// per application and MaxChannelsPerUser per user. Run closes the store when
 // the subtest ends.
 func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	tests := []struct {
@@ -81,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 		{"DeleteApplicationNotFound", testDeleteApplicationNotFound},
 		{"MaxApplicationsPerUser", testMaxApplicationsPerUser},
 		{"CreateApplicationConcurrent", testCreateApplicationConcurrent},
+		{"ChannelLimits", testChannelLimits},
 	}
 	tests = append(tests, eventTests...)
 	tests = append(tests, meetingTests...)
@@ -89,7 +110,8 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clock.NewFake(Start)
 			notes := &notifications{}
-			s := open(t, Config{Clock: clk, Notifier: notes, MaxEventsPerChannel: MaxEventsPerChannel})
+			s := open(t, Config{Clock: clk, Notifier: notes, MaxEventsPerChannel: MaxEventsPerChannel,
+				MaxEventBytesPerUser: MaxEventBytesPerUser, MaxBatchBytes: MaxBatchBytes})
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
@@ -872,5 +894,65 @@ func testCreateApplicationConcurrent(t *testing.T, e *env) {
 	}
 	for i := range 4 {
 		e.findApp(t, alice.ID, id, fmt.Sprint("tab-", i))
+	}
+}
+
+// testChannelLimits: an application has at most MaxChannelsPerApplication
+// channels and a user's applications at most MaxChannelsPerUser together;
+// one more is EConflict LimitExceeded and changes nothing, while
+// registering on existing channels always works.
+func testChannelLimits(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	bob := e.createUser(t, "bob@contoso.com")
+	register := func(u *ucwad.User, endpointID, instanceID string) (*ucwad.Application, bool, error) {
+		return e.s.CreateApplication(e.ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: endpointID, Culture: "en-US"}, instanceID)
+	}
+	app, _ := e.createApp(t, alice, "ep", "")
+	for i := 1; i < MaxChannelsPerApplication; i++ {
+		e.createApp(t, alice, "ep", fmt.Sprint("tab", i))
+	}
+	_, _, err := register(alice, "ep", "one too many")
+	wantErr(t, "a channel over the application's limit", err, ucwad.EConflict, ucwad.SubLimitExceeded)
+	_, err = e.s.FindApplication(e.ctx, alice.ID, app.ID, "one too many")
+	wantAppNotFound(t, "the refused channel", err)
+	if again, created := e.createApp(t, alice, "ep", "tab1"); created || again.ID != app.ID || again.Channel.InstanceID != "tab1" {
+		t.Errorf("registering again on an existing channel at the limit: %+v, created %v", again, created)
+	}
+	if err := e.s.DeleteApplication(e.ctx, alice.ID, app.ID, "tab1"); err != nil {
+		t.Fatal(err)
+	}
+	e.createApp(t, alice, "ep", "one too many") // room again
+
+	// The user's limit, over several applications.
+	apps := 1
+	for channels := MaxChannelsPerApplication; channels < MaxChannelsPerUser; apps++ {
+		ep := fmt.Sprint("ep", apps)
+		e.createApp(t, alice, ep, "")
+		channels++
+		for i := 1; i < MaxChannelsPerApplication && channels < MaxChannelsPerUser; i++ {
+			e.createApp(t, alice, ep, fmt.Sprint("tab", i))
+			channels++
+		}
+	}
+	last := fmt.Sprint("ep", apps-1)
+	_, _, err = register(alice, "ep", "tab1")
+	wantErr(t, "a channel over the user's limit", err, ucwad.EConflict, ucwad.SubLimitExceeded)
+	newApp, created, err := register(alice, "a new one", "")
+	wantErr(t, "an application over the user's channel limit", err, ucwad.EConflict, ucwad.SubLimitExceeded)
+	if newApp != nil || created {
+		t.Errorf("the refused application: %v, created %v", newApp, created)
+	}
+	if _, created := e.createApp(t, alice, last, ""); created {
+		t.Errorf("registering an existing application again at the limit created one")
+	}
+	if _, created := e.createApp(t, bob, "ep", "tab"); !created {
+		t.Error("another user at alice's limit: created false")
+	}
+	// Deleting one application makes room: the refused one is new then.
+	if err := e.s.DeleteApplication(e.ctx, alice.ID, app.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, created := e.createApp(t, alice, "a new one", "tab"); !created {
+		t.Error("an application after making room: created false")
 	}
 }

@@ -1,8 +1,11 @@
 package ucwa
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"iter"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -63,6 +66,75 @@ func Marshal(f Format, r *Resource) ([]byte, error) {
 		return nil, err
 	}
 	return append([]byte(nil), e.b...), nil
+}
+
+// streamFlush is how much EncodeStream buffers before it writes.
+const streamFlush = 32 << 10
+
+// EncodeStream writes r in format f, as Encode does, with the resources
+// items yields embedded under the multi-valued rel after everything r
+// embeds itself (r must embed nothing under rel). Each item is encoded when
+// it is yielded and the output goes to w in writes of about 32 KiB, so a
+// collection of any length costs the memory of one of its members and of
+// the buffer. The output is exactly what Encode writes for r with the items
+// embedded by EmbedArray. When items yields an error or w fails, EncodeStream
+// stops and returns the error: what was written is an incomplete document,
+// and the caller must abandon it rather than append anything.
+func EncodeStream(w io.Writer, f Format, r *Resource, rel string, items iter.Seq2[*Resource, error]) error {
+	if r == nil {
+		return errors.New("ucwa: EncodeStream of nil resource")
+	}
+	for _, g := range r.embedded {
+		if g.Rel == rel {
+			return errors.New("ucwa: EncodeStream: the resource embeds " + rel + " already")
+		}
+	}
+	// The document with an empty array under rel, cut where the items go:
+	// the array (or, in XML, the embedded resources) comes last.
+	head := *r
+	head.embedded = append(slices.Clone(r.embedded), EmbedGroup{Rel: rel, Array: true})
+	e := getState()
+	defer putState(e)
+	var err error
+	if e.b, err = appendResource(e.b, f, &head); err != nil {
+		return err
+	}
+	tail := "]}}" // the array's end, _embedded's and the resource's
+	if f == XML {
+		tail = "</resource>"
+	}
+	if !bytes.HasSuffix(e.b, []byte(tail)) {
+		return errors.New("ucwa: EncodeStream: unexpected document end")
+	}
+	e.b = e.b[:len(e.b)-len(tail)]
+	n := 0
+	for item, err := range items {
+		if err != nil {
+			return err
+		}
+		if item == nil {
+			continue
+		}
+		switch {
+		case f == XML:
+			e.b = appendXMLResource(e.b, item, rel, false)
+		case n > 0:
+			e.b = append(e.b, ',')
+			fallthrough
+		default:
+			e.b = appendJSONResource(e.b, item)
+		}
+		n++
+		if len(e.b) >= streamFlush {
+			if _, err := w.Write(e.b); err != nil {
+				return err
+			}
+			e.b = e.b[:0]
+		}
+	}
+	e.b = append(e.b, tail...)
+	_, err = w.Write(e.b)
+	return err
 }
 
 func appendResource(b []byte, f Format, r *Resource) ([]byte, error) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/sqlite"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
@@ -88,6 +89,9 @@ type Meetings struct {
 	MaxMeetingsPerUser int `json:"maxMeetingsPerUser"`
 	// MaxExtensionsPerMeeting bounds the extensions of a meeting.
 	MaxExtensionsPerMeeting int `json:"maxExtensionsPerMeeting"`
+	// MaxExtensionBytes bounds one extension's id, type, property names and
+	// values together.
+	MaxExtensionBytes int `json:"maxExtensionBytes"`
 	// ExpiryGrace is how long an expired meeting stays, e.g. "336h".
 	ExpiryGrace Duration `json:"expiryGrace"`
 	// AssignedMeeting is "Enabled" or "Disabled".
@@ -104,6 +108,7 @@ func meetingsFile(c httpapi.MeetingConfig) Meetings {
 		JoinBaseURL:             c.JoinBaseURL,
 		MaxMeetingsPerUser:      c.MaxMeetingsPerUser,
 		MaxExtensionsPerMeeting: c.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:       c.MaxExtensionBytes,
 		ExpiryGrace:             Duration{c.ExpiryGrace},
 		AssignedMeeting:         c.AssignedMeeting,
 		DefaultValues:           c.Defaults,
@@ -120,6 +125,7 @@ func (m Meetings) Config() httpapi.MeetingConfig {
 		JoinBaseURL:             m.JoinBaseURL,
 		MaxMeetingsPerUser:      m.MaxMeetingsPerUser,
 		MaxExtensionsPerMeeting: m.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:       m.MaxExtensionBytes,
 		ExpiryGrace:             m.ExpiryGrace.Duration,
 		AssignedMeeting:         m.AssignedMeeting,
 		Defaults:                m.DefaultValues,
@@ -147,7 +153,24 @@ type Limits struct {
 	// MaxSignInWait is how long a sign-in beyond that bound waits for a
 	// place before it is refused, e.g. "5s".
 	MaxSignInWait Duration `json:"maxSignInWait"`
+	// MaxChannelsPerApplication bounds the event channels of one
+	// application (its default channel and one per instanceId).
+	MaxChannelsPerApplication int `json:"maxChannelsPerApplication"`
+	// MaxChannelsPerUser bounds the event channels of all of a user's
+	// applications together.
+	MaxChannelsPerUser int `json:"maxChannelsPerUser"`
+	// MaxEventBytesPerUser bounds the bytes of a user's undelivered
+	// events, each change counted once.
+	MaxEventBytesPerUser int64 `json:"maxEventBytesPerUser"`
+	// MaxConcurrentWritesPerUser bounds the write requests one user has in
+	// progress at once; more wait their turn.
+	MaxConcurrentWritesPerUser int `json:"maxConcurrentWritesPerUser"`
 }
+
+// MinEventBytesPerUser is the least limits.maxEventBytesPerUser may be: room
+// for the largest change (a meeting with the most attendees and leaders,
+// or the largest extension) with some to spare.
+const MinEventBytesPerUser = 1 << 20
 
 // Duration is a time.Duration written as a string ("8h", "90s") in JSON.
 type Duration struct{ time.Duration }
@@ -177,6 +200,11 @@ func DefaultFileConfig() FileConfig {
 			PasswordHashConcurrency: 4,
 			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
 			MaxSignInWait:           Duration{httpapi.DefaultMaxSignInWait},
+
+			MaxChannelsPerApplication:  sqlite.DefaultMaxChannelsPerApplication,
+			MaxChannelsPerUser:         sqlite.DefaultMaxChannelsPerUser,
+			MaxEventBytesPerUser:       sqlite.DefaultMaxEventBytesPerUser,
+			MaxConcurrentWritesPerUser: 1,
 		},
 		// A copy: decoding the file's list reuses the slice it decodes
 		// into, which must not be the transport's defaults.
@@ -300,6 +328,18 @@ func (c *Config) Validate() error {
 	}
 	if err := httpapi.ValidatePolicies(c.File.Policies); err != nil {
 		return fmt.Errorf("policies: %w", err)
+	}
+	if l.MaxChannelsPerApplication < 1 {
+		return fmt.Errorf("limits.maxChannelsPerApplication must be at least 1")
+	}
+	if l.MaxChannelsPerUser < l.MaxChannelsPerApplication {
+		return fmt.Errorf("limits.maxChannelsPerUser %d must be at least limits.maxChannelsPerApplication (%d)", l.MaxChannelsPerUser, l.MaxChannelsPerApplication)
+	}
+	if l.MaxEventBytesPerUser < MinEventBytesPerUser {
+		return fmt.Errorf("limits.maxEventBytesPerUser must be at least %d", MinEventBytesPerUser)
+	}
+	if l.MaxConcurrentWritesPerUser < 1 {
+		return fmt.Errorf("limits.maxConcurrentWritesPerUser must be at least 1")
 	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)

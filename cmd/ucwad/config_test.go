@@ -150,3 +150,47 @@ func TestPoliciesConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitsConfig: the per-user bounds of the limits section, their
+// defaults, and the values that cannot work.
+func TestLimitsConfig(t *testing.T) {
+	env, _, _ := testEnv("", nil)
+	m := NewMain(env)
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	l := m.Config.File.Limits
+	if l.MaxChannelsPerApplication != 16 || l.MaxChannelsPerUser != 200 || l.MaxEventBytesPerUser != 4<<20 || l.MaxConcurrentWritesPerUser != 1 {
+		t.Errorf("default channel and event limits: %+v", l)
+	}
+	if got := m.Config.File.Meetings.MaxExtensionBytes; got != 64<<10 {
+		t.Errorf("default meetings.maxExtensionBytes %d, want 65536", got)
+	}
+	m, err := parseWithFile(t, `{"limits":{"maxChannelsPerApplication":4,"maxChannelsPerUser":40,"maxEventBytesPerUser":8388608,"maxConcurrentWritesPerUser":3},
+		"meetings":{"maxExtensionBytes":2048}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := m.Config.File.Limits; l.MaxChannelsPerApplication != 4 || l.MaxChannelsPerUser != 40 || l.MaxEventBytesPerUser != 8<<20 || l.MaxConcurrentWritesPerUser != 3 {
+		t.Errorf("limits from the file: %+v", l)
+	}
+	if got := m.Config.File.Meetings.Config().MaxExtensionBytes; got != 2048 {
+		t.Errorf("meetings.maxExtensionBytes from the file: %d", got)
+	}
+	for _, tc := range []struct{ name, file, wantErr string }{
+		{"no channels", `{"limits":{"maxChannelsPerApplication":0}}`, "maxChannelsPerApplication"},
+		{"fewer per user than per application", `{"limits":{"maxChannelsPerApplication":20,"maxChannelsPerUser":10}}`, "maxChannelsPerUser"},
+		{"event bytes too small", `{"limits":{"maxEventBytesPerUser":65536}}`, "maxEventBytesPerUser"},
+		{"no writes", `{"limits":{"maxConcurrentWritesPerUser":0}}`, "maxConcurrentWritesPerUser"},
+		{"extension too small", `{"meetings":{"maxExtensionBytes":100}}`, "maxExtensionBytes"},
+		{"extension too large", `{"meetings":{"maxExtensionBytes":2097152}}`, "maxExtensionBytes"},
+		{"negative extension", `{"meetings":{"maxExtensionBytes":-1}}`, "maxExtensionBytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseWithFile(t, tc.file)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}

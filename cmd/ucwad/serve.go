@@ -101,10 +101,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	hub := httpapi.NewHub()
 	db, err := sqlite.Open(ctx, c.DB, sqlite.Options{
-		Clock:                  m.Clock,
-		Notifier:               hub,
-		Sync:                   c.Sync,
-		MaxApplicationsPerUser: c.File.Limits.MaxApplicationsPerUser,
+		Clock:                     m.Clock,
+		Notifier:                  hub,
+		Sync:                      c.Sync,
+		MaxApplicationsPerUser:    c.File.Limits.MaxApplicationsPerUser,
+		MaxChannelsPerApplication: c.File.Limits.MaxChannelsPerApplication,
+		MaxChannelsPerUser:        c.File.Limits.MaxChannelsPerUser,
+		MaxEventBytesPerUser:      c.File.Limits.MaxEventBytesPerUser,
 	})
 	if err != nil {
 		return fmt.Errorf("opening database %s: %w", c.DB, err)
@@ -127,6 +130,8 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxSignInsPerAddress: c.File.Limits.MaxSignInsPerAddress,
 		MaxSignInWait:        c.File.Limits.MaxSignInWait.Duration,
 		TrustedProxies:       c.TrustedProxies,
+
+		MaxConcurrentWritesPerUser: c.File.Limits.MaxConcurrentWritesPerUser,
 	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
 	m.API = api
 	sweepCtx, stop := context.WithCancel(context.Background())
