@@ -7,19 +7,14 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // The schema is the sequence of files migrations/NNNN_name.sql, numbered
-// from 1 upwards. A released file is never edited: a change is a new file,
-// so every database reaches the same schema by the same steps. Numbers are
-// reserved when work starts, so a branch may carry a later number before an
-// earlier one lands; each migration is therefore applied when its own
-// version is missing from the database, not only when it is above the
-// highest one there.
+// from 1 without gaps. A released file is never edited: a change is a new
+// file, so every database reaches the same schema by the same steps.
 //
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -45,8 +40,8 @@ func loadMigrations() ([]migration, error) {
 		if !ok || err != nil || len(num) != 4 {
 			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", base)
 		}
-		if v < 1 || (len(ms) > 0 && v <= ms[len(ms)-1].version) {
-			return nil, fmt.Errorf("migration %s: version %d is not above the one before", base, v)
+		if v != len(ms)+1 {
+			return nil, fmt.Errorf("migration %s: want version %d", base, len(ms)+1)
 		}
 		b, err := migrationFS.ReadFile(name)
 		if err != nil {
@@ -59,27 +54,14 @@ func loadMigrations() ([]migration, error) {
 
 // migrate brings the database to the newest schema, one transaction per
 // migration so a failure leaves the database at the last complete version.
-// It refuses a database holding a version this binary does not know (a
-// newer schema): running old code against it could corrupt data the new
-// code relies on.
+// It refuses a database whose schema is newer than this binary: running old
+// code against it could corrupt data the new code relies on.
 func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	return applyMigrations(ctx, db, now, ms)
-}
-
-// applyMigrations is migrate with the migrations given, in version order.
-func applyMigrations(ctx context.Context, db *sql.DB, now time.Time, ms []migration) error {
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.version] = true
-	}
-	latest := 0
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
-	}
+	latest := len(ms)
 	step := func(m *migration) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
@@ -94,16 +76,14 @@ func applyMigrations(ctx context.Context, db *sql.DB, now time.Time, ms []migrat
 		}
 		// Read inside the (immediate) transaction: another process opening
 		// the same file at the same time may have just applied m.
-		applied, err := appliedVersions(ctx, tx)
-		if err != nil {
+		var current int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 			return err
 		}
-		for _, v := range applied {
-			if !known[v] {
-				return fmt.Errorf("database schema version %d is not one this binary knows (it knows up to %d): a newer ucwad wrote it; upgrade ucwad", v, latest)
-			}
+		if current > latest {
+			return fmt.Errorf("database schema version %d is newer than this binary supports (%d): upgrade ucwad", current, latest)
 		}
-		if m == nil || slices.Contains(applied, m.version) {
+		if m == nil || current >= m.version {
 			return tx.Commit()
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
@@ -126,22 +106,4 @@ func applyMigrations(ctx context.Context, db *sql.DB, now time.Time, ms []migrat
 		}
 	}
 	return nil
-}
-
-// appliedVersions lists the versions recorded in the database.
-func appliedVersions(ctx context.Context, tx *sql.Tx) ([]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var vs []int
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		vs = append(vs, v)
-	}
-	return vs, rows.Err()
 }

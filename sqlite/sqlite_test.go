@@ -161,46 +161,9 @@ func TestMigrationsNumbered(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version < 1 || (i > 0 && m.version <= ms[i-1].version) {
-			t.Errorf("migration %s has version %d, not above %d", m.name, m.version, ms[max(i-1, 0)].version)
+		if m.version != i+1 {
+			t.Errorf("migration %s has version %d, want %d", m.name, m.version, i+1)
 		}
-	}
-}
-
-// TestMigrationFilledInLater: a database migrated by a binary that had
-// migration 3 but not yet 2 (numbers reserved by work merged in another
-// order) gets 2 from the binary that has both, and a binary that knows
-// neither 2 nor its successor refuses the database.
-func TestMigrationFilledInLater(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ucwad.db")
-	db := openClosing(t, path, Options{})
-	pool := db.write
-	ctx := t.Context()
-	one := migration{version: 1, name: "0001_a.sql", sql: `CREATE TABLE t_a (x INTEGER) STRICT`}
-	two := migration{version: 2, name: "0002_b.sql", sql: `CREATE TABLE t_b (x INTEGER) STRICT`}
-	three := migration{version: 3, name: "0003_c.sql", sql: `CREATE TABLE t_c (x INTEGER) STRICT`}
-	// The store's own migrations already sit in schema_migrations; start
-	// the synthetic ones on a table of their own.
-	if _, err := pool.ExecContext(ctx, `DELETE FROM schema_migrations`); err != nil {
-		t.Fatal(err)
-	}
-	if err := applyMigrations(ctx, pool, storetest.Start, []migration{one, three}); err != nil {
-		t.Fatal(err)
-	}
-	if err := applyMigrations(ctx, pool, storetest.Start, []migration{one, two, three}); err != nil {
-		t.Fatalf("filling in version 2: %v", err)
-	}
-	if got := schemaVersions(t, db); len(got) != 3 {
-		t.Errorf("versions recorded %v, want 1, 2 and 3", got)
-	}
-	for _, table := range []string{"t_a", "t_b", "t_c"} {
-		if _, err := pool.ExecContext(ctx, `INSERT INTO `+table+` VALUES (1)`); err != nil {
-			t.Errorf("table %s: %v", table, err)
-		}
-	}
-	err := applyMigrations(ctx, pool, storetest.Start, []migration{one, three})
-	if err == nil || !strings.Contains(err.Error(), "version 2") {
-		t.Errorf("a binary without version 2: error %v, want one naming version 2", err)
 	}
 }
 
