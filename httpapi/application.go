@@ -108,6 +108,7 @@ func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resour
 		res.Set("instanceId", ucwa.String(c.instanceID))
 	}
 	res.Link("policies", c.appHref()+"/policies")
+	res.Link("batch", c.appHref()+"/batch")
 	res.Link("events", c.eventsPath(max(c.app.Channel.NextAck, 1)))
 	res.Embed("me", s.meResource(c))
 	res.Embed("people", peopleResource(c))

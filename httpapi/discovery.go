@@ -24,6 +24,10 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request, c *call) err
 	q := originalDomain(r)
 	res := ucwa.New("root", c.base+rootPath+q)
 	res.Link("user", c.base+userPath+q)
+	if len(s.origins) > 0 {
+		// Only where XFrame serves the page: an allow-list is configured.
+		res.Link("xframe", c.base+XFramePath)
+	}
 	return s.writeResource(w, c, http.StatusOK, res, "")
 }
 
@@ -87,7 +91,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) er
 		w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
 	}
 	if oe != nil || errors.As(err, &oe) {
-		c.errCode = oe.code
+		noteError(r, oe.code, "")
 		switch {
 		case oe.code == "invalid_grant": // checkPassword logs those, with the user
 		case oe.status == http.StatusTooManyRequests:

@@ -34,6 +34,12 @@ type route struct {
 	fold    bool     // literal segments match case-insensitively
 	auth    authLevel
 	methods map[string]handler
+	// unbatched routes are refused inside a batch (UCWA refuses events,
+	// which would hold the batch, and batch itself).
+	unbatched bool
+	// container routes run other requests (batch); they take no write
+	// turn themselves, as each request they run takes its own.
+	container bool
 }
 
 // call is the per-request state handlers receive.
@@ -46,10 +52,6 @@ type call struct {
 	tokenHash   []byte // the hash of the caller's access token
 	app         *ucwad.Application
 	instanceID  string // the multi-tab instanceId the request named, if any
-	// errCode and errSubcode are the error the request was answered with,
-	// for the request log; handlers that answer errors of their own (the
-	// token endpoint's OAuth errors) set errCode themselves.
-	errCode, errSubcode string
 }
 
 func newCall(r *http.Request) *call {
@@ -80,9 +82,10 @@ func (s *Server) routeTable() []*route {
 		newRoute(userPath, signedIn, true).on("GET", s.handleUser),
 		newRoute(rootPath+"/user", signedIn, true).on("GET", s.handleUser),
 		newRoute(tokenPath, public, true).on("POST", s.handleToken),
-		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate),
+		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate).on("OPTIONS", s.handleApplicationsOptions),
 		newRoute(app, inApp, false).on("GET", s.handleApplicationGet).on("DELETE", s.handleApplicationDelete),
-		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents),
+		newRoute(app+"/batch", inApp, false).on("POST", s.handleBatch).notInBatch().runsRequests(),
+		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch(),
 		newRoute(app+"/policies", inApp, false).on("GET", s.handlePolicies),
 		newRoute(app+"/me", inApp, false).on("GET", s.handleMe),
 		newRoute(app+"/me/makeMeAvailable", inApp, false).on("POST", s.handleMakeMeAvailable),
@@ -110,6 +113,19 @@ func newRoute(pattern string, a authLevel, fold bool) *route {
 
 func (rt *route) on(method string, h handler) *route {
 	rt.methods[method] = h
+	return rt
+}
+
+// runsRequests marks the route as one that runs other requests (batch):
+// it takes no write turn of its own, or its parts would wait for it.
+func (rt *route) runsRequests() *route {
+	rt.container = true
+	return rt
+}
+
+// notInBatch marks the route as refused inside a batch.
+func (rt *route) notInBatch() *route {
+	rt.unbatched = true
 	return rt
 }
 
@@ -179,42 +195,22 @@ func requestSegments(r *http.Request) []string {
 // dispatch routes one request: match, authenticate, check the method and
 // version, load the application, run the handler and render its error.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	start := s.clock.Now()
 	c := newCall(r)
 	c.base = s.baseURL(r)
-	sw := &statusWriter{ResponseWriter: w}
-	err := s.serve(sw, r, c)
+	err := s.serve(w, r, c)
 	if err != nil && r.Context().Err() != nil {
 		// The client went away mid-request: nobody to answer.
 		err = nil
 	}
 	if err != nil {
-		c.errCode, c.errSubcode = string(ucwad.EServiceFailure), ""
+		code, subcode := string(ucwad.EServiceFailure), ""
 		var e *ucwad.Error
 		if errors.As(err, &e) {
-			c.errCode, c.errSubcode = string(e.Code), e.Subcode
+			code, subcode = string(e.Code), e.Subcode
 		}
-		s.renderError(sw, r, c, err)
+		noteError(r, code, subcode)
+		s.renderError(w, r, c, err)
 	}
-	duration := s.clock.Now().Sub(start)
-	if sw.status == 0 && r.Context().Err() != nil {
-		// Nothing was answered because the client left (a P-GET it gave
-		// up, a connection it closed): not a status, an event of its own.
-		s.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "duration", duration)
-		return
-	}
-	status := sw.status
-	if status == 0 {
-		status = http.StatusOK // what net/http sends for a handler that wrote nothing
-	}
-	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status}
-	if status >= 400 && c.errCode != "" {
-		attrs = append(attrs, "error", c.errCode)
-		if c.errSubcode != "" {
-			attrs = append(attrs, "subcode", c.errSubcode)
-		}
-	}
-	s.log.Debug("request", append(attrs, "duration", duration)...)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -238,7 +234,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := checkVersion(r); err != nil {
 		return err
 	}
-	if c.user != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if m := strings.ToUpper(r.Method); c.user != nil && !rt.container && m != http.MethodGet && m != http.MethodHead {
 		release, err := s.writes.acquire(r.Context(), c.user.ID)
 		if err != nil {
 			return err
@@ -365,31 +361,3 @@ func queryValue(r *http.Request, name string) string {
 	}
 	return ""
 }
-
-// statusWriter remembers the status for the access log and passes Flush on.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -69,6 +69,14 @@ type Config struct {
 	// DELETE) one user has in progress at once; more wait their turn
 	// (default 1).
 	MaxConcurrentWritesPerUser int
+	// AllowedOrigins are the origins (scheme://host[:port]) of browser
+	// pages on other origins allowed in, through CORS or through the
+	// xframe page. Empty: none; the xframe page is then not served.
+	AllowedOrigins []string
+	// MaxOutstandingBatchRequests bounds the requests of one user's
+	// batches that are not answered yet, across all of them (default 100,
+	// as in UCWA); a batch that would pass it is refused whole with 429.
+	MaxOutstandingBatchRequests int
 }
 
 func (c Config) withDefaults() Config {
@@ -97,6 +105,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = time.Minute
+	}
+	if c.MaxOutstandingBatchRequests <= 0 {
+		c.MaxOutstandingBatchRequests = DefaultMaxOutstandingBatchRequests
 	}
 	if c.Policies == nil {
 		c.Policies = DefaultPolicies
@@ -153,6 +164,8 @@ type Server struct {
 	hub     *Hub
 	routes  []*route
 	writes  *userGates
+	origins originList
+	batches *outstanding
 	signIns *addressGate
 	hooks   signInHooks
 }
@@ -190,15 +203,24 @@ func New(cfg Config, d Deps) *Server {
 		hub:    d.Hub,
 	}
 	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress, s.cfg.MaxSignInWait, s.clock)
+	s.origins = newOriginList(s.cfg.AllowedOrigins)
+	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()
 	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
 	return s
 }
 
-// Handler returns the server's root HTTP handler with all middleware.
-func (s *Server) Handler() http.Handler {
-	return versioned(s.recoverer(gzipper(http.HandlerFunc(s.dispatch))))
+// API returns the UCWA URL space alone: the dispatcher, with the layers
+// that belong to UCWA answers (the revision header, panics rendered as
+// UCWA errors). The composition root mounts it beside other handlers and
+// wraps the whole in Layers.
+func (s *Server) API() http.Handler {
+	return versioned(s.recoverer(http.HandlerFunc(s.dispatch)))
 }
+
+// Handler returns the API wrapped in the server's Layers, for a server that
+// serves nothing else (tests, embedding).
+func (s *Server) Handler() http.Handler { return s.Layers(s.API()) }
 
 // ucwaVersion is the resource revision this server serves (supportedRevision), as the
 // X-MS-UcwaVersion header of every answer names it (Versioning.md: "All
@@ -234,6 +256,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				noteError(r, string(ucwad.EServiceFailure), "")
 				c := newCall(r)
 				s.renderError(w, r, c, &ucwad.Error{Code: ucwad.EServiceFailure, Message: "The server failed to process the request."})
 			}

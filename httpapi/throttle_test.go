@@ -547,3 +547,25 @@ func TestSweepForgetsSignIns(t *testing.T) {
 		t.Errorf("after the sweep, %d schedules were still there (%v)", n, err)
 	}
 }
+
+// TestBatchedSignInAddress: a sign-in inside a batch counts under the
+// batch's client address; an X-Forwarded-For inside the part, which the
+// client wrote, is not believed.
+func TestBatchedSignInAddress(t *testing.T) {
+	e := newEnv(t, trustLoopback)
+	s := e.signIn("alice", "batch")
+	form := url.Values{"grant_type": {"password"}, "username": {"bob@contoso.com"}, "password": {"wrong"}}.Encode()
+	ct, body := batchBody("POST /WebTicket/oauthtoken HTTP/1.1\nX-Forwarded-For: 198.51.100.9\n" +
+		"Content-Type: application/x-www-form-urlencoded\n\n" + form)
+	r := s.do(req{method: "POST", url: link(t, s.app, "batch"), body: body,
+		header: map[string]string{"Content-Type": ct, "Accept": "multipart/batching", "X-Forwarded-For": "203.0.113.5"}})
+	parts := r.parts(t)
+	if len(parts) != 1 || outcomeOf(t, parts[0].resp()) != checkedWrong {
+		t.Fatalf("batched sign-in: %d parts", len(parts))
+	}
+	failed := e.logs.records(t, "sign-in failed")
+	if len(failed) != 1 || failed[0]["remote"] != "203.0.113.5" {
+		t.Errorf("sign-in failed lines %v, want one from the batch's address 203.0.113.5", failed)
+	}
+}
+

@@ -37,6 +37,9 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (--trusted-proxy, repeatable).
 	TrustedProxies prefixList
+	// AllowOrigins are the origins of browser apps allowed in from other
+	// origins (CORS and the xframe page), in their normalized form.
+	AllowOrigins originsFlag
 
 	File FileConfig
 }
@@ -165,6 +168,9 @@ type Limits struct {
 	// MaxConcurrentWritesPerUser bounds the write requests one user has in
 	// progress at once; more wait their turn.
 	MaxConcurrentWritesPerUser int `json:"maxConcurrentWritesPerUser"`
+	// MaxOutstandingBatchRequests bounds the batched requests of one user
+	// not answered yet, across all their batches.
+	MaxOutstandingBatchRequests int `json:"maxOutstandingBatchRequests"`
 }
 
 // MinEventBytesPerUser is the least limits.maxEventBytesPerUser may be: room
@@ -201,10 +207,11 @@ func DefaultFileConfig() FileConfig {
 			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
 			MaxSignInWait:           Duration{httpapi.DefaultMaxSignInWait},
 
-			MaxChannelsPerApplication:  sqlite.DefaultMaxChannelsPerApplication,
-			MaxChannelsPerUser:         sqlite.DefaultMaxChannelsPerUser,
-			MaxEventBytesPerUser:       sqlite.DefaultMaxEventBytesPerUser,
-			MaxConcurrentWritesPerUser: 1,
+			MaxChannelsPerApplication:   sqlite.DefaultMaxChannelsPerApplication,
+			MaxChannelsPerUser:          sqlite.DefaultMaxChannelsPerUser,
+			MaxEventBytesPerUser:        sqlite.DefaultMaxEventBytesPerUser,
+			MaxConcurrentWritesPerUser:  1,
+			MaxOutstandingBatchRequests: httpapi.DefaultMaxOutstandingBatchRequests,
 		},
 		// A copy: decoding the file's list reuses the slice it decodes
 		// into, which must not be the transport's defaults.
@@ -227,6 +234,36 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "IP address or CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable; in UCWAD_TRUSTED_PROXY separate several with commas) (default: none, the peer is the client)")
+	fs.Var(&c.AllowOrigins, "allow-origin", "origin (scheme://host[:port]) of a browser app on another origin allowed in through CORS and the xframe page; repeat it, or separate origins with commas (UCWAD_ALLOW_ORIGIN) (default: none)")
+}
+
+// originsFlag is a repeatable flag of origins; each value may also hold
+// several, separated by commas, as the environment variable gives them.
+type originsFlag []string
+
+func (f *originsFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return strings.Join(*f, ",")
+}
+
+// Set adds the origins of one flag value, normalized; a value that is not
+// an origin fails the flag with the reason.
+func (f *originsFlag) Set(v string) error {
+	for o := range strings.SplitSeq(v, ",") {
+		if strings.TrimSpace(o) == "" {
+			continue
+		}
+		n, err := httpapi.ParseOrigin(o)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(*f, n) {
+			*f = append(*f, n)
+		}
+	}
+	return nil
 }
 
 // envName is the environment variable that sets a flag: --public-url is
@@ -326,6 +363,9 @@ func (c *Config) Validate() error {
 	if l.MaxSignInWait.Duration < time.Millisecond || l.MaxSignInWait.Duration > time.Minute {
 		return fmt.Errorf("limits.maxSignInWait must be from 1ms to 1m")
 	}
+	if l.MaxOutstandingBatchRequests < 1 || l.MaxOutstandingBatchRequests > 10000 {
+		return fmt.Errorf("limits.maxOutstandingBatchRequests %d: want 1 to 10000", l.MaxOutstandingBatchRequests)
+	}
 	if err := httpapi.ValidatePolicies(c.File.Policies); err != nil {
 		return fmt.Errorf("policies: %w", err)
 	}
@@ -350,8 +390,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. Nothing in it is
 // secret today; a setting that holds one must be masked here.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q trusted-proxy=%q",
-		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.TrustedProxies.String())
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q",
+		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String())
 }
 
 func (c *Config) tlsMode() string {

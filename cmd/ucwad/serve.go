@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/httpapi"
-	"github.com/ucwad/ucwad/sqlite"
 )
 
 // Main is a running server: its configuration, store and HTTP server.
@@ -30,7 +27,7 @@ type Main struct {
 	// HashParams are the password hash parameters (tests use cheap ones).
 	HashParams auth.Params
 
-	Store  *sqlite.DB
+	Store  ucwad.Store
 	API    *httpapi.Server
 	Server *http.Server
 	ln     net.Listener
@@ -96,11 +93,8 @@ func (m *Main) Run(ctx context.Context) error {
 	log := slog.New(slog.NewTextHandler(m.Env.Stderr, &slog.HandlerOptions{Level: logLevel(c.LogLevel)}))
 	log.Info("starting", "config", c.String())
 
-	if err := os.MkdirAll(filepath.Dir(c.DB), 0o755); err != nil {
-		return fmt.Errorf("creating the database directory: %w", err)
-	}
 	hub := httpapi.NewHub()
-	db, err := sqlite.Open(ctx, c.DB, sqlite.Options{
+	db, err := openStore(ctx, c.DB, storeOptions{
 		Clock:                     m.Clock,
 		Notifier:                  hub,
 		Sync:                      c.Sync,
@@ -110,7 +104,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxEventBytesPerUser:      c.File.Limits.MaxEventBytesPerUser,
 	})
 	if err != nil {
-		return fmt.Errorf("opening database %s: %w", c.DB, err)
+		return err
 	}
 	m.Store = db
 	hasher := auth.NewHasher(m.HashParams, c.File.Limits.PasswordHashConcurrency)
@@ -131,7 +125,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxSignInWait:        c.File.Limits.MaxSignInWait.Duration,
 		TrustedProxies:       c.TrustedProxies,
 
-		MaxConcurrentWritesPerUser: c.File.Limits.MaxConcurrentWritesPerUser,
+		MaxConcurrentWritesPerUser:  c.File.Limits.MaxConcurrentWritesPerUser,
+		AllowedOrigins:              c.AllowOrigins,
+		MaxOutstandingBatchRequests: c.File.Limits.MaxOutstandingBatchRequests,
 	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
 	m.API = api
 	sweepCtx, stop := context.WithCancel(context.Background())
@@ -159,7 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.URL = scheme + "://" + ln.Addr().String()
 	m.Server = &http.Server{
-		Handler: api.Handler(),
+		Handler: api.Layers(m.routes(api)),
 		// Slow or idle clients must not hold connections forever. There is
 		// no server-wide write timeout: it would cut held event requests.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -178,6 +174,20 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Env.Stdout, "ucwad is listening on %s\nAutodiscover: %s/Autodiscover/AutodiscoverService.svc/root\n", m.URL, base)
 	return nil
+}
+
+// routes is the server's URL space: the UCWA API, and beside it the pages
+// and operator endpoints that are not UCWA resources: the xframe page when
+// an origin is allowed (the join page and health checks are mounted here
+// too).
+func (m *Main) routes(api *httpapi.Server) http.Handler {
+	mx := newMux(api.API())
+	if h := api.XFrame(); h != nil {
+		for _, p := range httpapi.XFramePaths {
+			mx.handle(p, h)
+		}
+	}
+	return mx
 }
 
 // Close stops serving, waiting a few seconds for requests in flight, and

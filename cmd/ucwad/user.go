@@ -14,7 +14,6 @@ import (
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
-	"github.com/ucwad/ucwad/sqlite"
 )
 
 const userUsage = `Usage:
@@ -44,7 +43,7 @@ func runUser(ctx context.Context, args []string, env Env) error {
 	var f userFlags
 	fs := flag.NewFlagSet("ucwad user "+sub, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.StringVar(&f.db, "db", "ucwad.db", "SQLite database file")
+	fs.StringVar(&f.db, "db", "ucwad.db", "the database: an SQLite file path")
 	needSIP := sub == "add" || sub == "remove" || sub == "passwd"
 	if needSIP {
 		fs.StringVar(&f.sip, "sip", "", "the user's SIP address, e.g. alice@contoso.com")
@@ -81,9 +80,9 @@ func runUser(ctx context.Context, args []string, env Env) error {
 	if needSIP && (f.sip == "" || !strings.Contains(f.sip, "@")) {
 		return usageError{"--sip must be an address such as alice@contoso.com"}
 	}
-	db, err := sqlite.Open(ctx, f.db, sqlite.Options{})
+	db, err := openStore(ctx, f.db, storeOptions{})
 	if err != nil {
-		return fmt.Errorf("opening database %s: %w", f.db, err)
+		return err
 	}
 	defer db.Close()
 	hasher := auth.NewHasher(auth.DefaultParams, 1)

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+)
+
+// mux is the server's top-level URL space: handlers mounted on path
+// prefixes, and the UCWA API for everything else (its root resource is
+// "/"). Unlike http.ServeMux it never cleans or redirects a path: UCWA
+// clients post to paths with doubled slashes, and a redirect would turn
+// their POST into a GET.
+type mux struct {
+	mounts []mount
+	api    http.Handler
+}
+
+type mount struct {
+	prefix string // "/meet/": everything under it; "/xframe": that path alone
+	h      http.Handler
+}
+
+// newMux returns a mux that sends every path to api until others are mounted.
+func newMux(api http.Handler) *mux { return &mux{api: api} }
+
+// handle mounts h at prefix: a prefix ending in "/" takes every path under
+// it, any other prefix only that exact path. Paths match case-sensitively.
+func (m *mux) handle(prefix string, h http.Handler) {
+	m.mounts = append(m.mounts, mount{prefix, h})
+}
+
+func (m *mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	for _, mt := range m.mounts {
+		if p == mt.prefix || (strings.HasSuffix(mt.prefix, "/") && strings.HasPrefix(p, mt.prefix)) {
+			mt.h.ServeHTTP(w, r)
+			return
+		}
+	}
+	m.api.ServeHTTP(w, r)
+}
