@@ -568,4 +568,3 @@ func TestBatchedSignInAddress(t *testing.T) {
 		t.Errorf("sign-in failed lines %v, want one from the batch's address 203.0.113.5", failed)
 	}
 }
-
