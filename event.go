@@ -29,6 +29,8 @@ type EventStore interface {
 	// exist.
 	ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool) (*Batch, error)
 	// SetChannelOptions stores the channel's sticky P-GET settings.
+	// Returns ENotFound (subcode ApplicationNotFound) if there is no such
+	// channel.
 	SetChannelOptions(ctx context.Context, appID, instanceID string, o ChannelOptions) error
 }
 

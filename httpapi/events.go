@@ -168,7 +168,7 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 	if err := s.refreshForEvents(ctx, c, b); err != nil {
 		return err
 	}
-	ev := &ucwa.Events{Self: self}
+	ev := &ucwa.EventBatch{Self: self}
 	switch {
 	case b.Resync != 0:
 		ev.Resync = c.eventsPath(b.Resync)
@@ -184,7 +184,7 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 			if n := len(ev.Senders); n > 0 && ev.Senders[n-1].Rel == sender.Rel && ev.Senders[n-1].Href == sender.Href {
 				ev.Senders[n-1].Events = append(ev.Senders[n-1].Events, out)
 			} else {
-				sender.Events = []ucwa.Event{out}
+				sender.Events = []ucwa.EventEntry{out}
 				ev.Senders = append(ev.Senders, sender)
 			}
 		}
@@ -193,7 +193,7 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 	h.Set("Content-Type", c.contentType)
 	noCache(h)
 	w.WriteHeader(http.StatusOK)
-	return ucwa.EncodeEvents(w, c.format, ev)
+	return ucwa.EncodeEventBatch(w, c.format, ev)
 }
 
 // refreshForEvents reloads the call's application when the batch holds
@@ -222,19 +222,19 @@ func (s *Server) refreshForEvents(ctx context.Context, c *call, b *ucwad.Batch) 
 // resource as it is now, as the reference's "Events in UCWA" example does:
 // clients (the C# SDK among them) read the new state from the event
 // instead of fetching it.
-func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.Sender, ucwa.Event, bool) {
-	out := ucwa.Event{Type: string(e.Type)}
+func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	out := ucwa.EventEntry{Type: string(e.Type)}
 	switch e.Subject {
 	case ucwad.SubjectMe:
 		href := c.appHref() + "/me"
 		out.Link = ucwa.Link{Rel: "me", Href: href}
 		out.Embedded = s.meResource(c)
-		return ucwa.Sender{Rel: "me", Href: href}, out, true
+		return ucwa.EventSender{Rel: "me", Href: href}, out, true
 	case ucwad.SubjectCommunication:
 		href := c.appHref() + "/communication"
 		out.Link = ucwa.Link{Rel: "communication", Href: href}
 		out.Embedded = s.communicationResource(c)
-		return ucwa.Sender{Rel: "communication", Href: href}, out, true
+		return ucwa.EventSender{Rel: "communication", Href: href}, out, true
 	}
 	return s.renderMeetingEvent(c, e, out)
 }

@@ -101,7 +101,7 @@ func TestEventReachesHeldPGet(t *testing.T) {
 }
 
 // senderSummary flattens a batch to "senderRel linkRel type href" lines.
-func senderSummary(ev *ucwa.Events) []string {
+func senderSummary(ev *ucwa.EventBatch) []string {
 	var out []string
 	for _, s := range ev.Senders {
 		for _, e := range s.Events {

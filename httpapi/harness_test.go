@@ -240,9 +240,9 @@ func (r *resp) reason(t *testing.T) *ucwa.Reason {
 }
 
 // events decodes an event batch.
-func (r *resp) events(t *testing.T) *ucwa.Events {
+func (r *resp) events(t *testing.T) *ucwa.EventBatch {
 	t.Helper()
-	ev, err := ucwa.DecodeEvents(bytes.NewReader(r.body), r.format(t))
+	ev, err := ucwa.DecodeEventBatch(bytes.NewReader(r.body), r.format(t))
 	if err != nil {
 		t.Fatalf("decoding events %s: %v", r.body, err)
 	}

@@ -685,8 +685,8 @@ func housekeeping(name, sentinel string) bool {
 // receiving application (always one of the organizer's): sender
 // onlineMeetings, the resource's link, and on added and updated the
 // resource itself, built from the snapshot the store took at commit.
-func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.Event) (ucwa.Sender, ucwa.Event, bool) {
-	sender := ucwa.Sender{Rel: "onlineMeetings", Href: c.meetingsHref()}
+func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	sender := ucwa.EventSender{Rel: "onlineMeetings", Href: c.meetingsHref()}
 	switch e.Subject {
 	case ucwad.SubjectMeeting:
 		out.Link = ucwa.Link{Rel: relMyOnlineMeeting, Href: c.meetingHref(e.MeetingID)}

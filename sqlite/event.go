@@ -154,8 +154,8 @@ func queryEvents(ctx context.Context, tx *writeTx, budget int64, query string, a
 	return evs, rows.Err()
 }
 
-// SetChannelOptions stores the channel's sticky P-GET settings.
-// Returns ENotFound (subcode ApplicationNotFound) if there is no channel.
+// SetChannelOptions stores the channel's sticky P-GET settings; see
+// ucwad.EventStore.
 func (db *DB) SetChannelOptions(ctx context.Context, appID, instanceID string, o ucwad.ChannelOptions) error {
 	return wrap("set channel options", db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
@@ -168,8 +168,8 @@ func (db *DB) SetChannelOptions(ctx context.Context, appID, instanceID string, o
 	}))
 }
 
-// ExpireApplications deletes the applications idle since before cutoff that
-// are not in keep, with their channels and events, and returns their ids.
+// ExpireApplications deletes idle applications; see
+// ucwad.ApplicationStore.
 func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []string) ([]string, error) {
 	if keep == nil {
 		keep = []string{}
