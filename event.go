@@ -2,6 +2,7 @@ package ucwad
 
 import (
 	"context"
+	"strings"
 )
 
 // EventStore keeps each event channel's log and implements UCWA's ack
@@ -63,13 +64,60 @@ const (
 	EventCompleted EventType = "completed"
 )
 
-// Subjects of events: what changed.
+// SubjectKind is the kind of thing an event is about. The transport renders
+// each kind through its own entry in a table, so that a new kind of subject
+// (a conversation, a participant, a message, an invitation) is a new
+// constant and a new entry, never a new field of Event.
+type SubjectKind string
+
+// Kinds of subjects.
 const (
-	SubjectMe            = "me"
-	SubjectCommunication = "communication"
-	SubjectMeeting       = "meeting"
-	SubjectExtension     = "extension"
+	// SubjectMe is the receiving application's me resource (no key).
+	SubjectMe SubjectKind = "me"
+	// SubjectCommunication is the receiving application's communication
+	// resource (no key).
+	SubjectCommunication SubjectKind = "communication"
+	// SubjectMeeting is an online meeting; its key is the meeting's id.
+	SubjectMeeting SubjectKind = "meeting"
+	// SubjectExtension is an onlineMeetingExtension; its key is the
+	// meeting's id and the extension's, see ExtensionSubject.
+	SubjectExtension SubjectKind = "extension"
 )
+
+// Subject names what an event is about: its kind, and within the kind a key
+// naming the one thing. A thing inside another is keyed by the path of ids
+// from the outermost, joined by "/"; only the last id of a path may itself
+// contain "/" (ids the server draws never do; ids a client chooses, such as
+// an extension's, may).
+type Subject struct {
+	Kind SubjectKind
+	Key  string
+}
+
+// MeetingSubject is the subject of events about the meeting with that id.
+func MeetingSubject(meetingID string) Subject {
+	return Subject{Kind: SubjectMeeting, Key: meetingID}
+}
+
+// ExtensionSubject is the subject of events about one extension of a
+// meeting.
+func ExtensionSubject(meetingID, extensionID string) Subject {
+	return Subject{Kind: SubjectExtension, Key: meetingID + "/" + extensionID}
+}
+
+// MeetingID is the meeting a meeting or extension subject belongs to: the
+// first id of its key.
+func (s Subject) MeetingID() string {
+	id, _, _ := strings.Cut(s.Key, "/")
+	return id
+}
+
+// ExtensionID is the extension an extension subject names: its key after
+// the meeting's id.
+func (s Subject) ExtensionID() string {
+	_, id, _ := strings.Cut(s.Key, "/")
+	return id
+}
 
 // Event is one change reported on an event channel. It names its subject in
 // domain terms; the transport turns it into links and hrefs for the
@@ -78,13 +126,38 @@ type Event struct {
 	// Seq orders events within the store.
 	Seq     int64
 	Type    EventType
-	Subject string
-	// MeetingID and ExtensionID identify meeting and extension subjects.
-	MeetingID   string
-	ExtensionID string
+	Subject Subject
 	// Data is the subject's state at commit (JSON of the domain value), for
 	// added and updated events of meetings and extensions; nil otherwise.
 	Data []byte
+}
+
+// Recipient is one receiver of an event: every application of a user
+// (ApplicationID "") or one application of that user.
+type Recipient struct {
+	UserID        int64
+	ApplicationID string
+}
+
+// Audience is who receives an event, chosen by the rules below, never by
+// the store: the store stores the event once and delivers it to every
+// channel of every application the audience names, whatever the number of
+// users it spans. A recipient naming every application of a user includes
+// any naming one of them.
+type Audience []Recipient
+
+// MeetingAudience receives the events about a meeting and its extensions:
+// every application of the organizer, the application that made the change
+// included, and nobody else, for a meeting's resource is visible only to
+// its organizer.
+func MeetingAudience(organizerID int64) Audience {
+	return Audience{{UserID: organizerID}}
+}
+
+// ApplicationAudience receives the events about an application's own state
+// (its me and communication resources): that application alone.
+func ApplicationAudience(userID int64, appID string) Audience {
+	return Audience{{UserID: userID, ApplicationID: appID}}
 }
 
 // Notifier is told, after commit, which applications have new events, so

@@ -197,11 +197,11 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 }
 
 // refreshForEvents reloads the call's application when the batch holds
-// events that embed its current state (me, communication): the P-GET may
-// have been held since before the change it reports.
+// events that embed its current state (see subjectRenderer.current): the
+// P-GET may have been held since before the change it reports.
 func (s *Server) refreshForEvents(ctx context.Context, c *call, b *ucwad.Batch) error {
 	for _, e := range b.Events {
-		if e.Subject != ucwad.SubjectMe && e.Subject != ucwad.SubjectCommunication {
+		if !eventRenderers[e.Subject.Kind].current {
 			continue
 		}
 		app, err := s.store.FindApplication(ctx, c.user.ID, c.app.ID, c.instanceID)
@@ -217,26 +217,55 @@ func (s *Server) refreshForEvents(ctx context.Context, c *call, b *ucwad.Batch) 
 	return nil
 }
 
+// subjectRenderer renders the events about one kind of subject.
+type subjectRenderer struct {
+	// render completes out (whose Type is set) for the receiving
+	// application and returns it with its sender; false drops the event.
+	render func(s *Server, c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool)
+	// current is set when the events embed the receiving application's
+	// resource as it is now rather than as it was at commit, so that the
+	// application is read again before they are rendered.
+	current bool
+}
+
+// eventRenderers has one entry per kind of subject: a new kind of event
+// (a conversation's, a participant's, a message's, an invitation's) is a
+// new entry. Events of a kind without one are not sent.
+var eventRenderers = map[ucwad.SubjectKind]subjectRenderer{
+	ucwad.SubjectMe:            {render: (*Server).renderMeEvent, current: true},
+	ucwad.SubjectCommunication: {render: (*Server).renderCommunicationEvent, current: true},
+	ucwad.SubjectMeeting:       {render: (*Server).renderMeetingEvent},
+	ucwad.SubjectExtension:     {render: (*Server).renderMeetingEvent},
+}
+
 // renderEvent turns a stored event into its sender and wire event for the
-// receiving application. Events about me and communication embed the
-// resource as it is now, as the reference's "Events in UCWA" example does:
-// clients (the C# SDK among them) read the new state from the event
-// instead of fetching it.
+// receiving application, through the entry for its subject's kind.
 func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.EventSender, ucwa.EventEntry, bool) {
-	out := ucwa.EventEntry{Type: string(e.Type)}
-	switch e.Subject {
-	case ucwad.SubjectMe:
-		href := c.appHref() + "/me"
-		out.Link = ucwa.Link{Rel: "me", Href: href}
-		out.Embedded = s.meResource(c)
-		return ucwa.EventSender{Rel: "me", Href: href}, out, true
-	case ucwad.SubjectCommunication:
-		href := c.appHref() + "/communication"
-		out.Link = ucwa.Link{Rel: "communication", Href: href}
-		out.Embedded = s.communicationResource(c)
-		return ucwa.EventSender{Rel: "communication", Href: href}, out, true
+	r, ok := eventRenderers[e.Subject.Kind]
+	if !ok {
+		return ucwa.EventSender{}, ucwa.EventEntry{}, false
 	}
-	return s.renderMeetingEvent(c, e, out)
+	return r.render(s, c, e, ucwa.EventEntry{Type: string(e.Type)})
+}
+
+// renderMeEvent renders events about me. Like communication's, they embed
+// the resource as it is now, as the reference's "Events in UCWA" example
+// does: clients (the C# SDK among them) read the new state from the event
+// instead of fetching it.
+func (s *Server) renderMeEvent(c *call, _ ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	href := c.appHref() + "/me"
+	out.Link = ucwa.Link{Rel: "me", Href: href}
+	out.Embedded = s.meResource(c)
+	return ucwa.EventSender{Rel: "me", Href: href}, out, true
+}
+
+// renderCommunicationEvent renders events about communication, embedding
+// it as it is now (see renderMeEvent).
+func (s *Server) renderCommunicationEvent(c *call, _ ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	href := c.appHref() + "/communication"
+	out.Link = ucwa.Link{Rel: "communication", Href: href}
+	out.Embedded = s.communicationResource(c)
+	return ucwa.EventSender{Rel: "communication", Href: href}, out, true
 }
 
 // sweepLoop expires abandoned applications and purges expired tokens every

@@ -687,25 +687,25 @@ func housekeeping(name, sentinel string) bool {
 // resource itself, built from the snapshot the store took at commit.
 func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
 	sender := ucwa.EventSender{Rel: "onlineMeetings", Href: c.meetingsHref()}
-	switch e.Subject {
+	switch e.Subject.Kind {
 	case ucwad.SubjectMeeting:
-		out.Link = ucwa.Link{Rel: relMyOnlineMeeting, Href: c.meetingHref(e.MeetingID)}
+		out.Link = ucwa.Link{Rel: relMyOnlineMeeting, Href: c.meetingHref(e.Subject.MeetingID())}
 		if e.Data != nil {
 			var m ucwad.OnlineMeeting
 			if err := json.Unmarshal(e.Data, &m); err != nil {
-				s.log.Error("meeting event data", "err", err, "meeting", e.MeetingID)
+				s.log.Error("meeting event data", "err", err, "meeting", e.Subject.MeetingID())
 				return sender, out, false
 			}
 			out.Link.Rel = meetingRel(&m)
 			out.Embedded = s.meetingSummary(c, &m)
 		}
 	case ucwad.SubjectExtension:
-		out.Link = ucwa.Link{Rel: relExtension, Href: c.extensionHref(e.MeetingID, e.ExtensionID)}
-		out.In = &ucwa.Link{Rel: relExtensions, Href: c.extensionsHref(e.MeetingID)}
+		out.Link = ucwa.Link{Rel: relExtension, Href: c.extensionHref(e.Subject.MeetingID(), e.Subject.ExtensionID())}
+		out.In = &ucwa.Link{Rel: relExtensions, Href: c.extensionsHref(e.Subject.MeetingID())}
 		if e.Data != nil {
 			var x ucwad.Extension
 			if err := json.Unmarshal(e.Data, &x); err != nil {
-				s.log.Error("extension event data", "err", err, "meeting", e.MeetingID, "extension", e.ExtensionID)
+				s.log.Error("extension event data", "err", err, "meeting", e.Subject.MeetingID(), "extension", e.Subject.ExtensionID())
 				return sender, out, false
 			}
 			out.Embedded = extensionResource(c, &x)

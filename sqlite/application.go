@@ -193,8 +193,8 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET available = 1 WHERE id = ?`, id); err != nil {
 			return err
 		}
-		for _, subject := range []string{ucwad.SubjectMe, ucwad.SubjectCommunication} {
-			apps, err := db.appendEvent(ctx, tx, userID, id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
+		for _, kind := range []ucwad.SubjectKind{ucwad.SubjectMe, ucwad.SubjectCommunication} {
+			apps, err := db.appendEvent(ctx, tx, ucwad.ApplicationAudience(userID, id), ucwad.Event{Type: ucwad.EventUpdated, Subject: ucwad.Subject{Kind: kind}})
 			if err != nil {
 				return err
 			}

@@ -95,6 +95,8 @@ func checkEventAccounting(t *testing.T, db *DB, step string) {
 		{"event_count", `SELECT COUNT(*) FROM users u WHERE event_count <> (SELECT COUNT(*) FROM events e WHERE e.user_id = u.id)`},
 		{"batch_end", `SELECT COUNT(*) FROM channels WHERE next_batch > acked_below AND batch_end < cursor`},
 		{"cursor", `SELECT COUNT(*) FROM channels WHERE cursor > (SELECT seq FROM sqlite_sequence WHERE name = 'events')`},
+		{"refs", `SELECT COUNT(*) FROM event_bodies b WHERE refs <> (SELECT COUNT(*) FROM events e WHERE e.body = b.id)`},
+		{"body", `SELECT COUNT(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_bodies b WHERE b.id = e.body)`},
 	} {
 		var n int
 		if err := db.read.QueryRowContext(ctx, q.query).Scan(&n); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,24 +22,28 @@ import (
 // (UCWA's ack protocol never has more than one such batch: asking for the
 // next acknowledges it). An event goes once every channel of its user has
 // passed it, or when the user's log is over its bounds.
+//
+// A log holds entries (the events table), each referring to the change's
+// body (event_bodies: type, subject, data), which is stored once however
+// many users' logs receive the change.
 
-// eventColumns are the columns scanEvent reads.
-const eventColumns = `seq, type, subject, meeting_id, extension_id, data, size`
+// eventColumns are the columns scanEvent reads, of entry e and body b.
+const eventColumns = `e.seq, b.type, b.subject_kind, b.subject_key, e.size, b.data`
 
 func scanEvent(row scanner) (ucwad.Event, int64, error) {
 	var e ucwad.Event
-	var typ string
+	var typ, kind string
 	var size int64
-	err := row.Scan(&e.Seq, &typ, &e.Subject, &e.MeetingID, &e.ExtensionID, &e.Data, &size)
-	e.Type = ucwad.EventType(typ)
+	err := row.Scan(&e.Seq, &typ, &kind, &e.Subject.Key, &size, &e.Data)
+	e.Type, e.Subject.Kind = ucwad.EventType(typ), ucwad.SubjectKind(kind)
 	return e, size, err
 }
 
 // channelEvents selects the events of user ?1 for application ?2 after
 // seq ?3 and up to seq ?4, in order.
-const channelEvents = `SELECT ` + eventColumns + ` FROM events
-	WHERE user_id = ?1 AND seq > ?3 AND seq <= ?4 AND (application_id IS NULL OR application_id = ?2)
-	ORDER BY seq`
+const channelEvents = `SELECT ` + eventColumns + ` FROM events e JOIN event_bodies b ON b.id = e.body
+	WHERE e.user_id = ?1 AND e.seq > ?3 AND e.seq <= ?4 AND (e.application_id IS NULL OR e.application_id = ?2)
+	ORDER BY e.seq`
 
 // ReadBatch serves "GET events?ack=N" on a channel; see ucwad.EventStore.
 // It also records activity on the application: a P-GET is the client
@@ -217,47 +222,100 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 }
 
 // eventOverhead is what an event counts against its user's byte bound
-// beyond its data and identifiers: roughly what its row costs, so that
-// events without data count too.
+// beyond its data and key: roughly what its entry and body rows cost, so
+// that events without data count too.
 const eventOverhead = 64
 
-// appendEvent appends ev, in transaction tx, to the log of user userID for
-// every application of the user (appID "") or for appID only, and returns
-// those applications' ids for notification after commit. Nothing is
-// appended when there is no such application. The event is stored once
-// whatever the number of channels. When the user's log goes over its
-// bounds (events, bytes) its oldest events go, and every channel of the
-// user that had not passed them is marked for resync; the change itself is
-// never refused.
-func (db *DB) appendEvent(ctx context.Context, tx *writeTx, userID int64, appID string, ev ucwad.Event) ([]string, error) {
-	apps, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? AND (? = '' OR id = ?) ORDER BY id`, userID, appID, appID)
-	if err != nil || len(apps) == 0 {
-		return nil, err
+// appendEvent appends ev, in transaction tx, for its audience, and returns
+// the ids of the applications that receive it, for notification after
+// commit. The body is stored once; each user's log gets one entry per
+// recipient naming that user (for all of the user's applications or for
+// one). Recipients without any application get nothing, and when nobody
+// gets anything nothing is stored. When a user's log goes over its bounds
+// (events, bytes) its oldest events go, and every channel of the user that
+// had not passed them is marked for resync; the change itself is never
+// refused.
+func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, ev ucwad.Event) ([]string, error) {
+	type entry struct {
+		user int64
+		app  any // NULL: every application of the user
 	}
-	var target any // NULL: every application of the user
-	if appID != "" {
-		target = appID
-	}
-	size := int64(len(ev.Data) + len(ev.MeetingID) + len(ev.ExtensionID) + eventOverhead)
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `
-		INSERT INTO events (user_id, application_id, size, type, subject, meeting_id, extension_id, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		userID, target, size, string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, millis(db.clock.Now()), ev.Data).Scan(&seq); err != nil {
-		return nil, err
-	}
-	var bytes, count int64
-	if err := tx.QueryRowContext(ctx, `
-		UPDATE users SET event_bytes = event_bytes + ?, event_count = event_count + 1 WHERE id = ?
-		RETURNING event_bytes, event_count`, size, userID).Scan(&bytes, &count); err != nil {
-		return nil, err
-	}
-	if bytes > db.maxUserEventBytes || count > int64(db.maxEvents) {
-		if err := db.trimLog(ctx, tx, userID, bytes-db.maxUserEventBytes, count-int64(db.maxEvents), seq); err != nil {
+	var apps []string
+	var entries []entry
+	for _, r := range recipients(to) {
+		ids, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? AND (? = '' OR id = ?) ORDER BY id`,
+			r.UserID, r.ApplicationID, r.ApplicationID)
+		if err != nil {
 			return nil, err
 		}
+		if len(ids) == 0 {
+			continue
+		}
+		apps = append(apps, ids...)
+		e := entry{user: r.UserID}
+		if r.ApplicationID != "" {
+			e.app = r.ApplicationID
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	size := int64(len(ev.Data) + len(ev.Subject.Key) + eventOverhead)
+	var body int64
+	if err := tx.QueryRowContext(ctx, `
+		INSERT INTO event_bodies (origin, type, subject_kind, subject_key, refs, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		db.origin, string(ev.Type), string(ev.Subject.Kind), ev.Subject.Key, len(entries), millis(db.clock.Now()), ev.Data).Scan(&body); err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO events (user_id, application_id, size, body) VALUES (?, ?, ?, ?) RETURNING seq`,
+			e.user, e.app, size, body).Scan(&seq); err != nil {
+			return nil, err
+		}
+		var bytes, count int64
+		if err := tx.QueryRowContext(ctx, `
+			UPDATE users SET event_bytes = event_bytes + ?, event_count = event_count + 1 WHERE id = ?
+			RETURNING event_bytes, event_count`, size, e.user).Scan(&bytes, &count); err != nil {
+			return nil, err
+		}
+		if bytes > db.maxUserEventBytes || count > int64(db.maxEvents) {
+			if err := db.trimLog(ctx, tx, e.user, bytes-db.maxUserEventBytes, count-int64(db.maxEvents), seq); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(entries) > 1 {
+		apps = slices.Compact(slices.Sorted(slices.Values(apps)))
 	}
 	return apps, nil
+}
+
+// recipients is the audience without repetitions: one recipient per
+// application, none for an application whose user is a recipient whole,
+// in the audience's order.
+func recipients(to ucwad.Audience) ucwad.Audience {
+	if len(to) < 2 {
+		return to
+	}
+	whole := map[int64]bool{}
+	for _, r := range to {
+		if r.ApplicationID == "" {
+			whole[r.UserID] = true
+		}
+	}
+	seen := map[ucwad.Recipient]bool{}
+	out := make(ucwad.Audience, 0, len(to))
+	for _, r := range to {
+		if seen[r] || (r.ApplicationID != "" && whole[r.UserID]) {
+			continue
+		}
+		seen[r] = true
+		out = append(out, r)
+	}
+	return out
 }
 
 // trimLog drops the user's oldest events until at least excessBytes bytes

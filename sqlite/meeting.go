@@ -142,8 +142,8 @@ func unmarshalList[T any](s string, dst *[]T) error {
 }
 
 // event builds the event for a change, with v as its data.
-func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) ucwad.Event {
-	e := ucwad.Event{Type: typ, Subject: subject, MeetingID: meetingID, ExtensionID: extensionID}
+func event(typ ucwad.EventType, subject ucwad.Subject, v any) ucwad.Event {
+	e := ucwad.Event{Type: typ, Subject: subject}
 	if v != nil {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -154,9 +154,10 @@ func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) u
 	return e
 }
 
-// appendUserEvent appends e for every application of the user.
-func (db *DB) appendUserEvent(ctx context.Context, tx *writeTx, userID int64, e ucwad.Event) ([]string, error) {
-	return db.appendEvent(ctx, tx, userID, "", e)
+// appendMeetingEvent appends e, about a meeting of organizerID or one of
+// its extensions, for the meeting's audience.
+func (db *DB) appendMeetingEvent(ctx context.Context, tx *writeTx, organizerID int64, e ucwad.Event) ([]string, error) {
+	return db.appendEvent(ctx, tx, ucwad.MeetingAudience(organizerID), e)
 }
 
 // maxIDDraws bounds how often a new meeting draws fresh random ids after a
@@ -241,7 +242,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int
 		if err != nil {
 			return err
 		}
-		notify, err = db.appendUserEvent(ctx, tx, m.UserID, event(ucwad.EventAdded, ucwad.SubjectMeeting, created.ID, "", created))
+		notify, err = db.appendMeetingEvent(ctx, tx, m.UserID, event(ucwad.EventAdded, ucwad.MeetingSubject(created.ID), created))
 		return err
 	})
 	if err != nil {
@@ -488,7 +489,7 @@ func (db *DB) UpdateMeeting(ctx context.Context, userID int64, id string, s ucwa
 			}
 			return errMeetingNotFound()
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectMeeting, id, "", m))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.MeetingSubject(id), m))
 		return err
 	})
 	if err != nil {
@@ -518,7 +519,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 			if _, err := tx.ExecContext(ctx, `DELETE FROM meetings WHERE id = ?`, id); err != nil {
 				return err
 			}
-			notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, id, "", nil))
+			notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.MeetingSubject(id), nil))
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM extensions WHERE meeting_id = ?`, id); err != nil {
@@ -528,7 +529,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 		if err != nil {
 			return err
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectMeeting, id, "", m))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.MeetingSubject(id), m))
 		return err
 	})
 	if err != nil {
@@ -587,7 +588,7 @@ func (db *DB) expireMeetings(ctx context.Context, cutoff time.Time) (int, error)
 			return err
 		}
 		for _, g := range removed {
-			apps, err := db.appendUserEvent(ctx, tx, g.userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, g.id, "", nil))
+			apps, err := db.appendMeetingEvent(ctx, tx, g.userID, event(ucwad.EventDeleted, ucwad.MeetingSubject(g.id), nil))
 			if err != nil {
 				return err
 			}
@@ -668,7 +669,7 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			}
 			return ucwad.Errorf(ucwad.EConflict, ucwad.SubLimitExceeded, "The meeting already has the maximum of %d extensions.", max)
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventAdded, ucwad.SubjectExtension, x.MeetingID, id, stored))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventAdded, ucwad.ExtensionSubject(x.MeetingID, id), stored))
 		return err
 	})
 	if err != nil {
@@ -724,7 +725,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			return err
 		}
 		stored.CreatedAt = fromMillis(created)
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectExtension, x.MeetingID, x.ID, stored))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.ExtensionSubject(x.MeetingID, x.ID), stored))
 		return err
 	})
 	if err != nil {
@@ -749,7 +750,7 @@ func (db *DB) DeleteExtension(ctx context.Context, userID int64, meetingID, id s
 		if n == 0 {
 			return errExtensionNotFound()
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectExtension, meetingID, id, nil))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.ExtensionSubject(meetingID, id), nil))
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,9 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -119,6 +121,10 @@ type DB struct {
 	maxEvents int
 	notifier  ucwad.Notifier
 	watcher   *watcher
+	// origin identifies this DB among the processes sharing the file: it
+	// marks the event bodies it writes (and, in channels, the P-GETs it
+	// holds). Random, never 0.
+	origin int64
 
 	maxAppChannels, maxUserChannels  int
 	maxUserEventBytes, maxBatchBytes int64
@@ -197,7 +203,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		maxUserEventBytes: orDefault(opts.MaxEventBytesPerUser, DefaultMaxEventBytesPerUser),
 		maxBatchBytes:     orDefault(opts.MaxBatchBytes, DefaultMaxBatchBytes),
 		checkpointed:      opts.checkpointed,
-		watcher:           &watcher{stop: make(chan struct{})}}
+		watcher:           &watcher{stop: make(chan struct{})},
+		origin:            newOrigin()}
 	var err error
 	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
 	if err != nil {
@@ -251,6 +258,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.watch(poll)
 	}
 	return db, nil
+}
+
+// newOrigin draws a DB's origin: a random positive int64, so that two
+// processes on one file never share one.
+func newOrigin() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("sqlite: random source failed: " + err.Error())
+	}
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
 }
 
 // ping opens a first connection of pool. Switching a new file to WAL needs

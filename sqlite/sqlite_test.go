@@ -349,8 +349,8 @@ func TestNoOrphans(t *testing.T) {
 	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := count("events"); got != 1 {
-		t.Fatalf("%d events after one change, want 1", got)
+	if got := [2]int{count("events"), count("event_bodies")}; got != [2]int{1, 1} {
+		t.Fatalf("(entries, bodies) = %v after one change, want one of each", got)
 	}
 	for _, inst := range []string{"a", "b", ""} {
 		if err := db.DeleteApplication(ctx, u.ID, appID, inst); err != nil {
@@ -366,7 +366,7 @@ func TestNoOrphans(t *testing.T) {
 	if err := db.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "meetings", "signin_users"} {
+	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "event_bodies", "meetings", "signin_users"} {
 		if got := count(table); got != 0 {
 			t.Errorf("after DeleteUser: %d rows in %s, want 0", got, table)
 		}

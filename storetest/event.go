@@ -54,13 +54,13 @@ func (n *notifications) take() []string {
 // summary is an event without its sequence number and data.
 type summary struct {
 	typ     ucwad.EventType
-	subject string
+	subject ucwad.SubjectKind
 }
 
 func summarize(evs []ucwad.Event) []summary {
 	var out []summary
 	for _, e := range evs {
-		out = append(out, summary{e.Type, e.Subject})
+		out = append(out, summary{e.Type, e.Subject.Kind})
 	}
 	return out
 }
@@ -285,7 +285,7 @@ func (e *env) bigMeeting(t *testing.T, u *ucwad.User, n int) *ucwad.OnlineMeetin
 func meetingIDs(evs []ucwad.Event) []string {
 	var ids []string
 	for _, ev := range evs {
-		ids = append(ids, ev.MeetingID)
+		ids = append(ids, ev.Subject.MeetingID())
 	}
 	return ids
 }
@@ -408,7 +408,7 @@ func testEventLogOverflowOneApplication(t *testing.T, e *env) {
 	}
 	wantResync(t, "the application whose event went", e.readBatch(t, a, "", 1, false), 1)
 	b1 := e.readBatch(t, a, "", 1, false)
-	if len(b1.Events) == 0 || b1.Events[0].Subject != ucwad.SubjectCommunication {
+	if len(b1.Events) == 0 || b1.Events[0].Subject.Kind != ucwad.SubjectCommunication {
 		t.Fatalf("after resync: %v, want its second availability event first", summarize(b1.Events))
 	}
 	wantMeetings(t, "the other application", e.readBatch(t, b, "", 1, false), 1, ms...)

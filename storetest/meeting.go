@@ -734,23 +734,27 @@ func testUpdateExtensionConcurrent(t *testing.T, e *env) {
 
 // meetingEvent is what the suite checks of a meeting or extension event.
 type meetingEvent struct {
-	typ                   ucwad.EventType
-	subject, meeting, ext string
-	etag                  string // of the value in Data; "" when there is none
+	typ          ucwad.EventType
+	subject      ucwad.SubjectKind
+	meeting, ext string
+	etag         string // of the value in Data; "" when there is none
 }
 
 func describe(t *testing.T, evs []ucwad.Event) []meetingEvent {
 	t.Helper()
 	var out []meetingEvent
 	for _, ev := range evs {
-		d := meetingEvent{typ: ev.Type, subject: ev.Subject, meeting: ev.MeetingID, ext: ev.ExtensionID}
+		d := meetingEvent{typ: ev.Type, subject: ev.Subject.Kind, meeting: ev.Subject.MeetingID()}
+		if ev.Subject.Kind == ucwad.SubjectExtension {
+			d.ext = ev.Subject.ExtensionID()
+		}
 		if ev.Data != nil {
 			var v struct{ ID, MeetingID, ETag string }
 			if err := json.Unmarshal(ev.Data, &v); err != nil {
 				t.Fatalf("event data %s: %v", ev.Data, err)
 			}
 			d.etag = v.ETag
-			if id := map[string]string{ucwad.SubjectMeeting: ev.MeetingID, ucwad.SubjectExtension: ev.ExtensionID}[ev.Subject]; v.ID != id {
+			if id := map[ucwad.SubjectKind]string{ucwad.SubjectMeeting: d.meeting, ucwad.SubjectExtension: d.ext}[d.subject]; v.ID != id {
 				t.Errorf("event about %q carries data of %q", id, v.ID)
 			}
 		}
