@@ -12,8 +12,16 @@ import (
 // a user's events (each change counted once, however many channels hold
 // it). Over a bound the oldest events go and the channels that lost some
 // answer their next read with Resync; a change is never refused for it.
+//
+// The store also records which process holds each channel: the last one
+// where a P-GET started on it. Several processes (server instances) may
+// share a store; a P-GET held in one is replaced by a newer one started in
+// another (see ReadBatch's hold), and the store tells the older process's
+// Notifier within its poll interval, so that the older request answers
+// PGetReplaced.
 type EventStore interface {
-	// ReadBatch serves "GET events?ack=N" on a channel, in one transaction:
+	// ReadBatch serves "GET events?ack=N" on a channel, consistently (one
+	// snapshot, and one transaction when it writes):
 	//   - N names a batch already released and not yet acknowledged: that
 	//     batch again (nothing is lost when an answer dies on the wire);
 	//   - N is the next batch and events are waiting: they are frozen into
@@ -26,9 +34,24 @@ type EventStore interface {
 	//     or the log overflowed since): a Batch with Resync set to the first
 	//     unacknowledged batch.
 	// Asking for N acknowledges every batch before N; they are dropped.
+	//
+	// hold is 0 for the first read of a P-GET: the read takes the channel
+	// for this process (recorded in the store when another process, or
+	// none, held it) and sets Batch.Hold. Later reads of the same P-GET
+	// pass that Hold; when the channel was taken since (a newer P-GET in
+	// another process), the answer is a Batch with Replaced set and nothing
+	// else happens.
+	//
+	// ReadBatch writes only when it must: to acknowledge, to freeze a
+	// batch, to take the channel, to clear an overflow, and, on a first
+	// read, to record activity on the application when what is recorded is
+	// older than ActivityInterval (a write made anyway records it too). A
+	// P-GET that finds nothing new on a channel its process holds costs no
+	// write at all.
+	//
 	// Returns ENotFound (subcode ApplicationNotFound) if the channel does not
 	// exist.
-	ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool) (*Batch, error)
+	ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool, hold int64) (*Batch, error)
 	// SetChannelOptions stores the channel's sticky P-GET settings.
 	// Returns ENotFound (subcode ApplicationNotFound) if there is no such
 	// channel.
@@ -44,6 +67,12 @@ type Batch struct {
 	Wait bool
 	// Resync, when not zero, is the batch the client must ask for instead.
 	Resync int64
+	// Hold is the take by which this process holds the channel, set when
+	// the read had to wait (Wait): the P-GET passes it to its later reads.
+	Hold int64
+	// Replaced is set when the read's hold is no longer the channel's: a
+	// newer P-GET, in another process, took the channel.
+	Replaced bool
 }
 
 // ChannelOptions are the sticky parameters of a channel's P-GETs, in
@@ -160,8 +189,12 @@ func ApplicationAudience(userID int64, appID string) Audience {
 	return Audience{{UserID: userID, ApplicationID: appID}}
 }
 
-// Notifier is told, after commit, which applications have new events, so
-// that held event requests wake up at once.
+// Notifier is how a store reaches the P-GETs its process holds.
 type Notifier interface {
+	// Notify wakes the P-GETs held on the channels of these applications
+	// for them to read again: events were appended for them (by this
+	// process, told after commit, or by another one sharing the store, told
+	// within the poll interval), a channel of theirs was taken by another
+	// process, or they went away.
 	Notify(appIDs []string)
 }

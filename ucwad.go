@@ -97,9 +97,18 @@ type ApplicationStore interface {
 	// The default instanceID "" always finds the application (with a zero
 	// Channel when the application has only multi-tab channels).
 	FindApplication(ctx context.Context, userID int64, id, instanceID string) (*Application, error)
-	// TouchApplication records activity on the application now.
+	// TouchApplication records activity on the application now. Callers
+	// record activity at most once per ActivityInterval.
 	// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 	TouchApplication(ctx context.Context, id string) error
+	// KeepApplicationsAlive records activity now on the applications in ids
+	// whose recorded activity is older than before: they hold P-GETs in
+	// this process, which is activity however long each is held, and no
+	// process's ExpireApplications may take them for abandoned. It is one
+	// write for all of them, and none when every one is recent. It returns
+	// the ids that name no application (deleted or expired, possibly by
+	// another process sharing the store).
+	KeepApplicationsAlive(ctx context.Context, ids []string, before time.Time) (gone []string, err error)
 	// MakeApplicationAvailable records that the application left lurker mode
 	// (doing it again is harmless); the first time, its channels get "me
 	// updated" and "communication updated" events, as UCWA sends them.
@@ -184,6 +193,11 @@ type Channel struct {
 	// Options are the channel's sticky P-GET settings.
 	Options ChannelOptions
 }
+
+// ActivityInterval is how stale an application's recorded activity may be
+// before a request on it records activity again: often enough for expiry
+// measured in minutes, rarely enough that reads do not each cost a write.
+const ActivityInterval = 30 * time.Second
 
 // Application types and limits.
 const (

@@ -88,7 +88,7 @@ func (s *benchServer) poll(i int, poll bool) {
 		return
 	}
 	s.b.StopTimer()
-	if _, err := s.db.ReadBatch(context.Background(), s.appID, "", s.ack, true); err != nil {
+	if _, err := s.db.ReadBatch(context.Background(), s.appID, "", s.ack, true, 0); err != nil {
 		s.b.Fatal(err)
 	}
 	s.ack++

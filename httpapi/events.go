@@ -11,11 +11,11 @@ import (
 	"github.com/ucwad/ucwad/ucwa"
 )
 
-// keepAlive is how often a held P-GET records activity on its application,
-// so that no process's expiry sweep takes it for abandoned while the
-// request is held (up to 30 minutes): every 5 minutes, or a third of the
-// idle limit when that is shorter. Finding the application gone then (it
-// was deleted through another process) answers the request at once.
+// keepAlive is how stale the recorded activity of an application with a
+// P-GET held here may grow before the sweep records activity again, so that
+// no process's expiry takes it for abandoned while the request is held (up
+// to 30 minutes): 5 minutes, or a third of the idle limit when that is
+// shorter. The held requests themselves write nothing while they wait.
 func (s *Server) keepAlive() time.Duration { return min(5*time.Minute, s.cfg.ApplicationIdle/3) }
 
 // eventsPath is the href of the call's event channel for batch ack.
@@ -61,39 +61,35 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	timedOut := make(chan struct{})
 	timer := s.clock.AfterFunc(timeout, func() { close(timedOut) })
 	defer timer.Stop()
-	keepAlive := make(chan struct{}, 1)
-	armKeepAlive := func() interface{ Stop() bool } {
-		return s.clock.AfterFunc(s.keepAlive(), func() {
-			select {
-			case keepAlive <- struct{}{}:
-			default:
-			}
-		})
-	}
-	kaTimer := armKeepAlive()
-	defer func() { kaTimer.Stop() }()
 
-	release, held := false, false
+	// hold is the store's record that this process holds the channel,
+	// from the first read that had to wait; reading again with it tells
+	// whether a P-GET in another process took the channel since.
+	var hold int64
+	release := false
 	for {
 		// A request held for minutes is authenticated again before it
 		// releases anything: its token may have been revoked meanwhile.
-		if held {
+		if hold != 0 {
 			if err := s.stillSignedIn(r.Context(), c); err != nil {
 				return err
 			}
 		}
-		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release)
+		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release, hold)
 		if err != nil {
 			if ucwad.ErrorCode(err) == ucwad.ENotFound {
 				return appNotFound()
 			}
 			return err
 		}
+		if b.Replaced {
+			return pgetReplaced()
+		}
 		if !b.Wait {
 			return s.writeEvents(r.Context(), w, c, self, ack, b)
 		}
-		if !held {
-			held = true
+		if hold == 0 {
+			hold = b.Hold
 			s.log.Debug("event request held", "application", c.app.ID, "ack", ack, "timeout", timeout)
 		}
 		select {
@@ -105,14 +101,6 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			// answer within the few seconds a shutdown may take. Nothing
 			// was released, so next asks for the same batch again.
 			return s.writeEvents(r.Context(), w, c, self, ack, &ucwad.Batch{Ack: ack, Wait: true})
-		case <-keepAlive:
-			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil {
-				if ucwad.ErrorCode(err) == ucwad.ENotFound {
-					return appNotFound()
-				}
-				return err
-			}
-			kaTimer = armKeepAlive()
 		case <-wt.replaced:
 			return pgetReplaced()
 		case <-r.Context().Done():
@@ -286,12 +274,23 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Sweep runs the background clean-up once: applications idle for longer
-// than the configured lifetime (and holding no P-GET here) are deleted, and
-// expired tokens and sign-in schedules past their window are purged.
+// Sweep runs the background clean-up once: the applications with a P-GET
+// held here record activity when theirs is older than keepAlive (one write
+// for them all), and held requests whose application went away (deleted
+// through another process) are woken to answer 404; applications idle for
+// longer than the configured lifetime (and holding no P-GET here) are
+// deleted, and expired tokens and sign-in schedules past their window are
+// purged.
 func (s *Server) Sweep(ctx context.Context) error {
-	cutoff := s.clock.Now().Add(-s.cfg.ApplicationIdle)
-	ids, err := s.store.ExpireApplications(ctx, cutoff, s.hub.HeldApplications())
+	now := s.clock.Now()
+	held := s.hub.HeldApplications()
+	gone, err := s.store.KeepApplicationsAlive(ctx, held, now.Add(-s.keepAlive()))
+	if err != nil {
+		return err
+	}
+	s.hub.Notify(gone)
+	cutoff := now.Add(-s.cfg.ApplicationIdle)
+	ids, err := s.store.ExpireApplications(ctx, cutoff, held)
 	if err != nil {
 		return err
 	}

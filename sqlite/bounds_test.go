@@ -142,7 +142,7 @@ func TestEventAccounting(t *testing.T) {
 		return ms
 	}
 	read := func(inst string, ack int64) {
-		if _, err := db.ReadBatch(ctx, appID, inst, ack, true); err != nil {
+		if _, err := db.ReadBatch(ctx, appID, inst, ack, true, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -229,18 +229,18 @@ func TestMigrationResyncs(t *testing.T) {
 	db := openClosing(t, path, Options{PollInterval: -1})
 	checkEventAccounting(t, db, "after the migration")
 	for _, inst := range []string{"", "tab"} {
-		b, err := db.ReadBatch(ctx, "app1", inst, 1, false)
+		b, err := db.ReadBatch(ctx, "app1", inst, 1, false, 0)
 		if err != nil || b.Resync != 1 {
 			t.Fatalf("channel %q after the migration: %+v, %v; want resync to 1", inst, b, err)
 		}
-		if b, err := db.ReadBatch(ctx, "app1", inst, 1, false); err != nil || !b.Wait {
+		if b, err := db.ReadBatch(ctx, "app1", inst, 1, false, 0); err != nil || !b.Wait {
 			t.Fatalf("channel %q after resync: %+v, %v; want to wait", inst, b, err)
 		}
 	}
 	if err := db.MakeApplicationAvailable(ctx, 1, "app1"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.ReadBatch(ctx, "app1", "tab", 1, false)
+	b, err := db.ReadBatch(ctx, "app1", "tab", 1, false, 0)
 	if err != nil || len(b.Events) != 2 || b.Events[0].Seq <= 20 {
 		t.Errorf("new events after the migration: %+v, %v; want two numbered above 20", b, err)
 	}

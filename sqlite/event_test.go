@@ -6,9 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/clock"
+	"github.com/ucwad/ucwad/storetest"
 )
 
 // count returns the number of rows of a table.
@@ -74,7 +77,7 @@ func TestAudienceAcrossUsers(t *testing.T) {
 	checkEventAccounting(t, db, "after the event")
 
 	for _, name := range []string{"alice1", "alice2", "bob1", "bob2"} {
-		b, err := db.ReadBatch(ctx, apps[name].ID, "", 1, false)
+		b, err := db.ReadBatch(ctx, apps[name].ID, "", 1, false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +90,7 @@ func TestAudienceAcrossUsers(t *testing.T) {
 		if len(b.Events) != 1 || b.Events[0].Subject != ev.Subject || b.Events[0].Type != ev.Type || string(b.Events[0].Data) != string(ev.Data) {
 			t.Fatalf("%s: %+v, want the event once", name, b.Events)
 		}
-		if _, err := db.ReadBatch(ctx, apps[name].ID, "", 2, false); err != nil {
+		if _, err := db.ReadBatch(ctx, apps[name].ID, "", 2, false, 0); err != nil {
 			t.Fatal(err)
 		}
 		checkEventAccounting(t, db, name+" acknowledged")
@@ -155,7 +158,7 @@ func TestMigrationCarriesEvents(t *testing.T) {
 		{Seq: 9, Type: ucwad.EventUpdated, Subject: ucwad.Subject{Kind: ucwad.SubjectMe}},
 	}
 	for _, inst := range []string{"", "tab"} {
-		b, err := db.ReadBatch(ctx, "app1", inst, 1, false)
+		b, err := db.ReadBatch(ctx, "app1", inst, 1, false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,9 +174,170 @@ func TestMigrationCarriesEvents(t *testing.T) {
 	if err := db.MakeApplicationAvailable(ctx, 1, "app1"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.ReadBatch(ctx, "app1", "tab", 2, false)
+	b, err := db.ReadBatch(ctx, "app1", "tab", 2, false, 0)
 	if err != nil || len(b.Events) != 2 || b.Events[0].Seq <= 20 {
 		t.Errorf("new events after the migration: %+v, %v; want two numbered above 20", b, err)
 	}
 	checkEventAccounting(t, db, "after new events")
+}
+
+// TestReadBatchWritesOnlyWhenItMust counts the write transactions of the
+// reads a P-GET makes: none to wait on a channel this process holds,
+// however often it is woken, none to start again where nothing changed,
+// one to take a channel, to acknowledge, to freeze a batch or to record
+// stale activity at a start.
+func TestReadBatchWritesOnlyWhenItMust(t *testing.T) {
+	ctx := t.Context()
+	clk := clock.NewFake(storetest.Start)
+	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk, PollInterval: -1})
+	u := &ucwad.User{SIP: "alice@contoso.com", PasswordHash: "x"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := db.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hold int64
+	read := func(what string, ack int64, release bool, h int64, writes int64) *ucwad.Batch {
+		t.Helper()
+		before := db.WriteTransactions()
+		b, err := db.ReadBatch(ctx, app.ID, "", ack, release, h)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := db.WriteTransactions() - before; got != writes {
+			t.Errorf("%s: %d write transactions, want %d", what, got, writes)
+		}
+		return b
+	}
+	b := read("the first P-GET takes the channel", 1, false, 0, 1)
+	if hold = b.Hold; !b.Wait || hold == 0 {
+		t.Fatalf("first P-GET: %+v", b)
+	}
+	for range 3 {
+		read("the held P-GET woken for nothing", 1, false, hold, 0)
+	}
+	read("a new P-GET where nothing changed", 1, false, 0, 0)
+	clk.Advance(ucwad.ActivityInterval)
+	read("the held P-GET woken after the activity interval", 1, false, hold, 0)
+	read("a new P-GET after the activity interval", 1, false, 0, 1)
+	if got, err := db.FindApplication(ctx, u.ID, app.ID, ""); err != nil || !got.LastActiveAt.Equal(clk.Now()) {
+		t.Errorf("activity %v after a new P-GET (%v), want %v", got.LastActiveAt, err, clk.Now())
+	}
+	read("a new P-GET within the activity interval", 1, false, 0, 0)
+
+	if err := db.MakeApplicationAvailable(ctx, u.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if b := read("events for the held P-GET freeze batch 1", 1, false, hold, 1); len(b.Events) != 2 {
+		t.Fatalf("batch 1: %+v", b)
+	}
+	read("batch 1 again", 1, false, 0, 0)
+	read("a stale ack", 7, false, 0, 0)
+	if b := read("acknowledging batch 1", 2, false, 0, 1); !b.Wait || b.Hold != hold {
+		t.Fatalf("after acknowledging: %+v, want to wait with hold %d", b, hold)
+	}
+	read("the timeout freezes an empty batch", 2, true, hold, 1)
+	read("the empty batch again", 2, false, 0, 0)
+}
+
+// recorder is a Notifier that keeps what it is told.
+type recorder struct {
+	mu   sync.Mutex
+	apps []string
+}
+
+func (r *recorder) Notify(appIDs []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.apps = append(r.apps, appIDs...)
+}
+
+// take returns what was notified since the last take.
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.apps
+	r.apps = nil
+	return out
+}
+
+// TestChannelTakenAcrossProcesses: two stores on one file, as two server
+// processes. A P-GET starting in the second takes the channel from the
+// first, whose poll then wakes its P-GET there, which reads that it was
+// replaced. Each poll skips its own process's commits: an event wakes the
+// P-GETs of its own process once, at commit, and the other's at its poll.
+func TestChannelTakenAcrossProcesses(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	clk := clock.NewFake(storetest.Start)
+	var dbs [2]*DB
+	var notes [2]*recorder
+	for i := range dbs {
+		notes[i] = &recorder{}
+		// The test polls by hand: no background poll.
+		dbs[i] = openClosing(t, path, Options{Clock: clk, Notifier: notes[i], PollInterval: -1})
+	}
+	poll := func(i int) []string {
+		t.Helper()
+		if err := dbs[i].poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return notes[i].take()
+	}
+	u := &ucwad.User{SIP: "alice@contoso.com", PasswordHash: "x"}
+	if err := dbs[0].CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := dbs[0].CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := dbs[0].ReadBatch(ctx, app.ID, "", 1, false, 0)
+	if err != nil || !first.Wait {
+		t.Fatalf("P-GET in the first process: %+v, %v", first, err)
+	}
+	if got := poll(0); len(got) != 0 {
+		t.Errorf("the first process's poll after its own take notified %v", got)
+	}
+	second, err := dbs[1].ReadBatch(ctx, app.ID, "", 1, false, 0)
+	if err != nil || !second.Wait || second.Hold <= first.Hold {
+		t.Fatalf("P-GET in the second process: %+v, %v; want to wait with a newer hold than %d", second, err, first.Hold)
+	}
+	if got := poll(1); len(got) != 0 {
+		t.Errorf("the second process's poll after its own take notified %v", got)
+	}
+	if got := poll(0); !slices.Equal(got, []string{app.ID}) {
+		t.Fatalf("the first process's poll after the take notified %v, want %v", got, []string{app.ID})
+	}
+	before := dbs[0].WriteTransactions()
+	if b, err := dbs[0].ReadBatch(ctx, app.ID, "", 1, false, first.Hold); err != nil || !b.Replaced {
+		t.Fatalf("the first P-GET woken: %+v, %v; want Replaced", b, err)
+	}
+	if n := dbs[0].WriteTransactions() - before; n != 0 {
+		t.Errorf("reading that the P-GET was replaced took %d write transactions", n)
+	}
+	if b, err := dbs[1].ReadBatch(ctx, app.ID, "", 1, false, second.Hold); err != nil || !b.Wait {
+		t.Fatalf("the second P-GET woken: %+v, %v; want to wait", b, err)
+	}
+	if got := poll(0); len(got) != 0 {
+		t.Errorf("the first process's poll, nothing new: notified %v", got)
+	}
+
+	if err := dbs[0].MakeApplicationAvailable(ctx, u.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := notes[0].take(); !slices.Equal(got, []string{app.ID}) {
+		t.Errorf("at commit the first process notified %v, want %v", got, []string{app.ID})
+	}
+	if got := poll(0); len(got) != 0 {
+		t.Errorf("the first process's poll after its own events notified %v", got)
+	}
+	if got := poll(1); !slices.Equal(got, []string{app.ID}) {
+		t.Errorf("the second process's poll after the first's events notified %v, want %v", got, []string{app.ID})
+	}
+	if got := poll(1); len(got) != 0 {
+		t.Errorf("polling again notified %v", got)
+	}
 }

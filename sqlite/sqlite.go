@@ -130,6 +130,7 @@ type DB struct {
 	maxUserEventBytes, maxBatchBytes int64
 
 	queue        writeQueue
+	writeTxs     atomic.Int64 // see WriteTransactions
 	checkpointed func()
 	// checkpoint is signalled after writes (nil for ":memory:", which has
 	// no WAL); see checkpointLoop.
@@ -227,7 +228,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
-	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&db.watcher.last); err != nil {
+	if err := db.write.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM events), (SELECT last FROM channel_takes)`).Scan(
+		&db.watcher.last, &db.watcher.lastTake); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -376,6 +378,11 @@ func (db *DB) wrote() {
 	}
 }
 
+// WriteTransactions returns how many write transactions the DB has begun
+// since it was opened, committed or not: what tests and operators count to
+// see that a path writes only when it must.
+func (db *DB) WriteTransactions() int64 { return db.writeTxs.Load() }
+
 // Close closes both connection pools.
 func (db *DB) Close() error {
 	db.watcher.once.Do(func() { close(db.watcher.stop) })
@@ -476,6 +483,16 @@ func (tx *readTx) QueryContext(ctx context.Context, query string, args ...any) (
 	return tx.Tx.QueryContext(ctx, query, args...)
 }
 
+// QueryRowContext is sql.Tx.QueryRowContext with a prepared statement when
+// there is one.
+func (tx *readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s, ok := tx.db.readStmts.Load(query); ok {
+		return tx.Tx.StmtContext(ctx, s.(*sql.Stmt)).QueryRowContext(ctx, args...)
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
 // inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
 // and commits it if f returns nil. It waits its turn in the shared lane of
 // the write queue.
@@ -490,6 +507,7 @@ func (db *DB) inWriteTxFor(ctx context.Context, lane string, f func(tx *writeTx)
 	}
 	defer db.queue.release()
 	defer db.wrote()
+	db.writeTxs.Add(1)
 	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
