@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -269,5 +270,58 @@ func TestCheckpointBesideTheWriter(t *testing.T) {
 	case <-checkpoints:
 	case <-time.After(20 * time.Second): // a watchdog, not a wait
 		t.Fatal("no checkpoint after the writes")
+	}
+}
+
+// TestWALShrinksAfterBurst: after a burst of writes larger than the
+// journal size limit, the WAL file is cut back to the limit once it was
+// checkpointed whole, instead of keeping its largest size for good.
+func TestWALShrinksAfterBurst(t *testing.T) {
+	checkpoints := make(chan struct{}, 1)
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	db := openClosing(t, path, Options{PollInterval: -1, checkpointed: func() {
+		select {
+		case checkpoints <- struct{}{}:
+		default:
+		}
+	}})
+	ctx := t.Context()
+	walSize := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// Each write is 1 MiB in one transaction; the background checkpoint
+	// cannot keep the WAL from growing while the writes follow each other
+	// (a checkpoint never cuts the file, only a restart of the log does).
+	for i := range journalSizeLimit>>20 + 8 {
+		if err := db.CreateUser(ctx, &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i), PasswordHash: strings.Repeat("h", 1<<20)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grown := walSize()
+	if grown <= journalSizeLimit {
+		t.Fatalf("the burst grew the WAL to %d bytes only; the test needs more than %d", grown, journalSizeLimit)
+	}
+	// A write after a complete checkpoint restarts the log, and cuts the
+	// file. Each write signals the checkpoint loop; the next write after a
+	// checkpoint must find the WAL cut.
+	watchdog := time.After(20 * time.Second) // not a wait: a watchdog
+	for i := 0; ; i++ {
+		if err := db.CreateUser(ctx, &ucwad.User{SIP: fmt.Sprintf("small%d@contoso.com", i)}); err != nil {
+			t.Fatal(err)
+		}
+		if size := walSize(); size <= journalSizeLimit {
+			t.Logf("the WAL went from %d to %d bytes", grown, size)
+			return
+		}
+		select {
+		case <-checkpoints:
+		case <-watchdog:
+			t.Fatalf("the WAL is still %d bytes after %d checkpoints", walSize(), i)
+		}
 	}
 }

@@ -569,10 +569,19 @@ func (db *DB) watch(interval time.Duration) {
 			return
 		default:
 		}
-		db.poll(context.Background())
+		db.pollOnce(context.Background())
 		db.clock.AfterFunc(interval, tick)
 	}
 	db.clock.AfterFunc(interval, tick)
+}
+
+// pollOnce polls, and logs a failure: nobody else would hear of it, and
+// until a poll succeeds P-GETs here wait for other processes' changes until
+// their timeout.
+func (db *DB) pollOnce(ctx context.Context) {
+	if err := db.poll(ctx); err != nil {
+		db.log.Error("event poll failed", "err", err)
+	}
 }
 
 // poll notifies the applications that got events from other processes, or

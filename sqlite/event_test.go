@@ -1,8 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -339,5 +343,45 @@ func TestChannelTakenAcrossProcesses(t *testing.T) {
 	}
 	if got := poll(1); len(got) != 0 {
 		t.Errorf("polling again notified %v", got)
+	}
+}
+
+// TestPollFailureLogged: a poll for other processes' changes that fails is
+// logged (nobody else would hear of it), and the next poll finds what the
+// failed one missed.
+func TestPollFailureLogged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	clk := clock.NewFake(storetest.Start)
+	var logs bytes.Buffer
+	notes := &recorder{}
+	db := openClosing(t, path, Options{Clock: clk, Notifier: notes, PollInterval: -1,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	other := openClosing(t, path, Options{Clock: clk, PollInterval: -1})
+	ctx := t.Context()
+	u := &ucwad.User{SIP: "alice@contoso.com", PasswordHash: "x"}
+	if err := other.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := other.CreateApplication(ctx, &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.MakeApplicationAvailable(ctx, u.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	failing, cancel := context.WithCancel(ctx)
+	cancel()
+	db.pollOnce(failing)
+	var rec struct{ Level, Msg, Err string }
+	if err := json.Unmarshal(logs.Bytes(), &rec); err != nil || rec.Level != "ERROR" || rec.Msg != "event poll failed" || !strings.Contains(rec.Err, "canceled") {
+		t.Fatalf("log after a failed poll: %q (%v), want the error", logs.String(), err)
+	}
+	if got := notes.take(); len(got) != 0 {
+		t.Fatalf("a failed poll notified %v", got)
+	}
+	db.pollOnce(ctx)
+	if got := notes.take(); !slices.Equal(got, []string{app.ID}) {
+		t.Errorf("the next poll notified %v, want %v", got, []string{app.ID})
 	}
 }

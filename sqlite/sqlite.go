@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -66,6 +67,11 @@ type Options struct {
 	// the rest wait for the next batch. 0 means DefaultMaxBatchBytes.
 	MaxBatchBytes int64
 
+	// Logger receives what the store's background work (the poll for other
+	// processes' changes, checkpoints) cannot return to a caller; nil
+	// discards it.
+	Logger *slog.Logger
+
 	// checkpointed, when set, is called after each background checkpoint
 	// (for tests).
 	checkpointed func()
@@ -95,6 +101,10 @@ const DefaultMaxApplicationsPerUser = 100
 // overlap on a small machine without holding many WAL read marks.
 const readConns = 4
 
+// journalSizeLimit is what the WAL file is cut back to after a burst; see
+// dsn.
+const journalSizeLimit = 16 << 20
+
 // busyTimeout is how long a connection waits for a lock held by another
 // process (a second server, the sqlite3 shell, a checkpoint) before failing.
 const busyTimeout = 5 * time.Second
@@ -121,6 +131,7 @@ type DB struct {
 	maxEvents int
 	notifier  ucwad.Notifier
 	watcher   *watcher
+	log       *slog.Logger
 	// origin identifies this DB among the processes sharing the file: it
 	// marks the event bodies it writes (and, in channels, the P-GETs it
 	// holds). Random, never 0.
@@ -205,7 +216,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		maxBatchBytes:     orDefault(opts.MaxBatchBytes, DefaultMaxBatchBytes),
 		checkpointed:      opts.checkpointed,
 		watcher:           &watcher{stop: make(chan struct{})},
-		origin:            newOrigin()}
+		origin:            newOrigin(),
+		log:               opts.Logger}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
 	var err error
 	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
 	if err != nil {
@@ -315,6 +330,14 @@ func dsn(path, synchronous string, writer bool) string {
 		// transaction is in the WAL file and survives a process crash, but
 		// the last ones may be lost on power loss. FULL fsyncs every commit.
 		"synchronous(" + synchronous + ")",
+		// SQLite reuses the WAL file from its start once it was
+		// checkpointed whole, but never makes it smaller: after a burst of
+		// writes (a large import, an attack on the per-user bounds) the
+		// file would keep its largest size for good. With this limit, the
+		// first write after a complete checkpoint cuts it back to 16 MiB,
+		// which is still more than normal traffic fills between the
+		// checkpoints, so that it is not cut and regrown all the time.
+		fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit),
 	}
 	if writer {
 		// Checkpoints run beside the writer (checkpointLoop), not in it.
@@ -354,9 +377,13 @@ func (db *DB) checkpointLoop() {
 			return
 		case <-db.checkpoint:
 		}
-		// A failure (a reader holding the WAL, a disk error) leaves the WAL
-		// to the next checkpoint; nothing is lost.
-		db.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		// A failure leaves the WAL to the next checkpoint; nothing is lost,
+		// but a WAL that is never checkpointed grows without bound, so the
+		// operator hears of it. (Readers in the way are no failure: a
+		// passive checkpoint copies what it can.)
+		if _, err := db.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			db.log.Warn("checkpoint failed", "err", err)
+		}
 		if db.checkpointed != nil {
 			db.checkpointed()
 		}

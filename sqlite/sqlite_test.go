@@ -106,8 +106,8 @@ func TestPragmas(t *testing.T) {
 		want map[string]string
 	}{
 		// synchronous: 1 is NORMAL, 2 is FULL.
-		{"", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000"}},
-		{"full", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000"}},
+		{"", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000", "journal_size_limit": "16777216"}},
+		{"full", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000", "journal_size_limit": "16777216"}},
 	}
 	for _, tt := range tests {
 		db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Sync: tt.sync})

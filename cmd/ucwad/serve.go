@@ -97,6 +97,7 @@ func (m *Main) Run(ctx context.Context) error {
 	db, err := openStore(ctx, c.DB, storeOptions{
 		Clock:                     m.Clock,
 		Notifier:                  hub,
+		Logger:                    log,
 		Sync:                      c.Sync,
 		MaxApplicationsPerUser:    c.File.Limits.MaxApplicationsPerUser,
 		MaxChannelsPerApplication: c.File.Limits.MaxChannelsPerApplication,
