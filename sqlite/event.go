@@ -56,19 +56,35 @@ type channelState struct {
 	next, ackedBelow, cursor, batchEnd, userID int64
 	holder, taken, lastActive                  int64
 	lost                                       bool
+	// waiting is set when events for the channel wait after its cursor.
+	waiting bool
 }
 
-// readChannel reads the channel's state with q (a read or a write
-// transaction), or returns ApplicationNotFound.
-func readChannel(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, appID, instanceID string) (*channelState, error) {
+// rowQuerier runs a query that returns one row: a transaction, or the read
+// pool (readPool).
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readPool runs single-row queries on the read pool, prepared.
+type readPool struct{ db *DB }
+
+func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.db.queryRow(ctx, query, args...)
+}
+
+// readChannel reads the channel's state with q, or returns
+// ApplicationNotFound. Only with waiting does it look for waiting events
+// (the write path reads them anyway).
+func readChannel(ctx context.Context, q rowQuerier, appID, instanceID string, waiting bool) (*channelState, error) {
 	var st channelState
 	err := q.QueryRowContext(ctx, `
-		SELECT c.next_batch, c.acked_below, c.lost, c.cursor, c.batch_end, a.user_id, c.holder, c.taken, a.last_active_at
+		SELECT c.next_batch, c.acked_below, c.lost, c.cursor, c.batch_end, a.user_id, c.holder, c.taken, a.last_active_at,
+		       ?3 AND EXISTS (SELECT 1 FROM events e WHERE e.user_id = a.user_id AND e.seq > c.cursor
+		                      AND (e.application_id IS NULL OR e.application_id = c.application_id))
 		FROM channels c JOIN applications a ON a.id = c.application_id
-		WHERE c.application_id = ? AND c.instance_id = ?`, appID, instanceID).Scan(
-		&st.next, &st.ackedBelow, &st.lost, &st.cursor, &st.batchEnd, &st.userID, &st.holder, &st.taken, &st.lastActive)
+		WHERE c.application_id = ?1 AND c.instance_id = ?2`, appID, instanceID, waiting).Scan(
+		&st.next, &st.ackedBelow, &st.lost, &st.cursor, &st.batchEnd, &st.userID, &st.holder, &st.taken, &st.lastActive, &st.waiting)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errApplicationNotFound()
 	}
@@ -90,31 +106,71 @@ func (r *batchRead) staleActivity(st *channelState) bool {
 	return r.now-st.lastActive >= ucwad.ActivityInterval.Milliseconds()
 }
 
+// What ReadBatch must do to answer, given the channel's state.
+type batchPlan int
+
+const (
+	planAnswer    batchPlan = iota // the answer is known, and needs no write
+	planRedeliver                  // the released batch again: a read
+	planWrite                      // something to write
+)
+
+// plan decides how to answer r from st, as writeBatch would answer it.
+func (db *DB) plan(r *batchRead, st *channelState) (*ucwad.Batch, batchPlan) {
+	switch {
+	case r.hold != 0 && st.taken != r.hold:
+		return &ucwad.Batch{Replaced: true}, planAnswer
+	case st.lost, r.hold == 0 && r.staleActivity(st):
+		return nil, planWrite
+	case r.ack < st.ackedBelow || r.ack > st.next:
+		return &ucwad.Batch{Resync: st.ackedBelow}, planAnswer
+	case r.ack > st.ackedBelow:
+		return nil, planWrite // acknowledges the released batch
+	case r.ack < st.next:
+		return nil, planRedeliver
+	case r.release, st.waiting, r.hold == 0 && st.holder != db.origin:
+		return nil, planWrite // freezes a batch, or takes the channel
+	}
+	return &ucwad.Batch{Ack: r.ack, Wait: true, Hold: st.taken}, planAnswer
+}
+
 // ReadBatch serves "GET events?ack=N" on a channel; see ucwad.EventStore.
-// It first reads the channel on the read pool, and takes a write
-// transaction only when the answer needs one, reading the channel again
-// there: most reads of a held channel (a P-GET that starts and finds
+// It first reads the channel on the read pool, in one statement, and takes
+// a write transaction only when the answer needs one, reading the channel
+// again there: most reads of a held channel (a P-GET that starts and finds
 // nothing, a P-GET woken for another channel of its application) write
 // nothing.
 func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool, hold int64) (*ucwad.Batch, error) {
 	r := &batchRead{appID: appID, instanceID: instanceID, ack: ack, release: release, hold: hold, now: millis(db.clock.Now())}
-	var b *ucwad.Batch
-	err := db.inReadTx(ctx, func(tx *readTx) error {
-		st, err := readChannel(ctx, tx, appID, instanceID)
-		if err != nil {
-			return err
-		}
-		b, err = db.readOnlyBatch(ctx, tx, r, st)
-		return err
-	})
+	st, err := readChannel(ctx, readPool{db}, appID, instanceID, true)
 	if err != nil {
 		return nil, wrap("read event batch", err)
 	}
-	if b != nil {
+	b, plan := db.plan(r, st)
+	if plan == planRedeliver {
+		// The batch and the channel's state in one snapshot: an
+		// acknowledgement in between would move the cursor.
+		err = db.inReadTx(ctx, func(tx *readTx) error {
+			st, err := readChannel(ctx, tx, appID, instanceID, true)
+			if err != nil {
+				return err
+			}
+			if b, plan = db.plan(r, st); plan == planRedeliver {
+				evs, err := queryEvents(ctx, tx, 0, channelEvents, st.userID, appID, st.cursor, st.batchEnd)
+				b, plan = &ucwad.Batch{Ack: ack, Events: evs}, planAnswer
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, wrap("read event batch", err)
+		}
+	}
+	if plan == planAnswer {
 		return b, nil
 	}
 	err = db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
-		st, err := readChannel(ctx, tx, appID, instanceID)
+		st, err := readChannel(ctx, tx, appID, instanceID, false)
 		if err != nil {
 			return err
 		}
@@ -125,33 +181,6 @@ func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64
 		return nil, wrap("read event batch", err)
 	}
 	return b, nil
-}
-
-// readOnlyBatch answers r from st when that needs no write, and returns nil
-// (and no error) when it does. It decides as writeBatch would.
-func (db *DB) readOnlyBatch(ctx context.Context, tx *readTx, r *batchRead, st *channelState) (*ucwad.Batch, error) {
-	switch {
-	case r.hold != 0 && st.taken != r.hold:
-		return &ucwad.Batch{Replaced: true}, nil
-	case st.lost, r.hold == 0 && r.staleActivity(st):
-		return nil, nil
-	case r.ack < st.ackedBelow || r.ack > st.next:
-		return &ucwad.Batch{Resync: st.ackedBelow}, nil
-	case r.ack > st.ackedBelow:
-		return nil, nil // acknowledges the released batch
-	case r.ack < st.next:
-		evs, err := queryEvents(ctx, tx, 0, channelEvents, st.userID, r.appID, st.cursor, st.batchEnd)
-		return &ucwad.Batch{Ack: r.ack, Events: evs}, err
-	case r.release, r.hold == 0 && st.holder != db.origin:
-		return nil, nil // freezes a batch, or takes the channel
-	}
-	var waiting bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events
-		WHERE user_id = ?1 AND seq > ?3 AND (application_id IS NULL OR application_id = ?2))`,
-		st.userID, r.appID, st.cursor).Scan(&waiting); err != nil || waiting {
-		return nil, err
-	}
-	return &ucwad.Batch{Ack: r.ack, Wait: true, Hold: st.taken}, nil
 }
 
 // writeBatch answers r from st in write transaction tx, writing what the
