@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
@@ -58,9 +59,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Now().Add(timeout + time.Minute))
 
-	timedOut := make(chan struct{})
-	timer := s.clock.AfterFunc(timeout, func() { close(timedOut) })
-	defer timer.Stop()
+	// The timeout runs from when the request parks, and its timer exists
+	// only then: a pending timer tells that the request is parked.
+	var timedOut chan struct{}
+	var timer clock.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 
 	// hold is the store's record that this process holds the channel,
 	// from the first read that had to wait; reading again with it tells
@@ -90,6 +97,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 		}
 		if hold == 0 {
 			hold = b.Hold
+			timedOut = make(chan struct{})
+			timer = s.clock.AfterFunc(timeout, func() { close(timedOut) })
 			s.log.Debug("event request held", "application", c.app.ID, "ack", ack, "timeout", timeout)
 		}
 		select {
