@@ -42,8 +42,12 @@ type Config struct {
 	// SweepInterval is how often expiry runs (default 1 min).
 	SweepInterval time.Duration
 	// Meetings configures online meetings; zero fields take the values of
-	// DefaultMeetingConfig.
-	Meetings MeetingConfig
+	// ucwad.DefaultMeetingConfig.
+	Meetings ucwad.MeetingConfig
+	// Limits must be the limits the store was opened with: the store
+	// enforces their counts, the meeting rules their sizes. Zero fields
+	// take the values of ucwad.DefaultLimits.
+	Limits ucwad.Limits
 	// Domain is the SIP domain that down-level logon names
 	// (NETBIOS\user) sign in to: user@Domain. Empty: down-level names are
 	// not accepted.
@@ -103,7 +107,8 @@ func (c Config) withDefaults() Config {
 	if c.NetBIOSName == "" {
 		c.NetBIOSName = DefaultNetBIOSName(c.Domain)
 	}
-	c.Meetings = c.Meetings.withDefaults()
+	c.Meetings = c.Meetings.WithDefaults()
+	c.Limits = c.Limits.WithDefaults()
 	if c.MaxConcurrentWritesPerUser <= 0 {
 		c.MaxConcurrentWritesPerUser = 1
 	}
@@ -135,6 +140,8 @@ type Server struct {
 	writes   *userGates
 	origins  originList
 	batches  *outstanding
+	// meetings are the rules every request about a meeting is held to.
+	meetings *ucwad.MeetingRules
 }
 
 // Deps are the collaborators a Server uses.
@@ -174,6 +181,7 @@ func New(cfg Config, d Deps) *Server {
 		log:      d.Log,
 		hub:      d.Hub,
 	}
+	s.meetings = ucwad.NewMeetingRules(s.cfg.Meetings, s.cfg.Limits)
 	s.origins = newOriginList(s.cfg.AllowedOrigins)
 	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()
