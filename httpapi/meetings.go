@@ -458,7 +458,10 @@ func decodeMeeting(in *ucwa.Input) (ucwad.MeetingInput, error) {
 	if d.Description, _, err = stringMember(in, "description"); err != nil {
 		return d, err
 	}
-	for _, f := range []struct {
+	// The enumerated values sent point into one array: one allocation
+	// rather than one each.
+	values := new([6]string)
+	for i, f := range []struct {
 		name string
 		dst  **string
 	}{
@@ -473,8 +476,13 @@ func decodeMeeting(in *ucwa.Input) (ucwad.MeetingInput, error) {
 		if f.dst == &d.AttendanceAnnouncementsStatus && d.EntryExitAnnouncement != nil {
 			continue
 		}
-		if *f.dst, err = optionalString(in, f.name); err != nil {
+		v, ok, err := stringMember(in, f.name)
+		if err != nil {
 			return d, err
+		}
+		if ok {
+			values[i] = v
+			*f.dst = &values[i]
 		}
 	}
 	d.Attendees, _ = in.Strings("attendees")
