@@ -26,6 +26,7 @@ type Store interface {
 	ApplicationStore
 	EventStore
 	MeetingStore
+	SignInStore
 	// Close releases the store's connections.
 	Close() error
 }

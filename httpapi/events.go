@@ -259,7 +259,7 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 
 // Sweep runs the background clean-up once: applications idle for longer
 // than the configured lifetime (and holding no P-GET here) are deleted, and
-// expired tokens are purged.
+// expired tokens and sign-in schedules past their window are purged.
 func (s *Server) Sweep(ctx context.Context) error {
 	cutoff := s.clock.Now().Add(-s.cfg.ApplicationIdle)
 	ids, err := s.store.ExpireApplications(ctx, cutoff, s.hub.HeldApplications())
@@ -270,6 +270,9 @@ func (s *Server) Sweep(ctx context.Context) error {
 		s.log.Info("expired idle applications", "count", len(ids))
 	}
 	if _, err := s.store.DeleteExpiredTokens(ctx); err != nil {
+		return err
+	}
+	if _, err := s.store.DeleteExpiredSignIns(ctx, s.cfg.SignIn.Window); err != nil {
 		return err
 	}
 	return s.sweepMeetings(ctx)

@@ -34,6 +34,8 @@ type env struct {
 	srv   *httptest.Server
 	base  string
 	logs  *logBuffer // everything the server logged, at debug level and up
+	// path is the database file, for a second server on it.
+	path string
 }
 
 // logBuffer collects a server's log as JSON lines, safe for concurrent use.
@@ -121,7 +123,8 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 	// No cross-process poll: one server, and the tests count the clock's
 	// timers. The store gets the limits the server has, as cmd/ucwad gives
 	// them.
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ucwad.db"), sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1, Limits: cfg.Limits})
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1, Limits: cfg.Limits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +152,7 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 		api.Shutdown()
 		srv.Close()
 	})
-	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, logs: logs}
+	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, logs: logs, path: path}
 }
 
 // req is one request to send.

@@ -359,10 +359,13 @@ func TestNoOrphans(t *testing.T) {
 	if got, want := [2]int{count("applications"), count("channels")}, [2]int{1, 1}; got != want {
 		t.Errorf("after deleting every channel of one application: (applications, channels) = %v, want %v", got, want)
 	}
+	if _, err := db.ClaimSignIn(ctx, ucwad.SignInAccount{UserID: u.ID}, ucwad.SignInPolicy{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "meetings"} {
+	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "meetings", "signin_users"} {
 		if got := count(table); got != 0 {
 			t.Errorf("after DeleteUser: %d rows in %s, want 0", got, table)
 		}

@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	}
 	tests = append(tests, eventTests...)
 	tests = append(tests, meetingTests...)
+	tests = append(tests, signInTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clock.NewFake(Start)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -33,11 +34,45 @@ type Config struct {
 	TLSSelfSigned bool
 	Sync          string
 	LogLevel      string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (--trusted-proxy, repeatable).
+	TrustedProxies prefixList
 	// AllowOrigins are the origins of browser apps allowed in from other
 	// origins (CORS and the xframe page), in their normalized form.
 	AllowOrigins originsFlag
 
 	File FileConfig
+}
+
+// prefixList is a repeatable flag of IP addresses and CIDR blocks; one
+// value may also hold several, separated by commas or spaces, which is how
+// the environment variable gives more than one.
+type prefixList []netip.Prefix
+
+func (l *prefixList) String() string {
+	if l == nil {
+		return ""
+	}
+	s := make([]string, len(*l))
+	for i, p := range *l {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *prefixList) Set(v string) error {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(fields) == 0 {
+		return errors.New("want an IP address or CIDR block")
+	}
+	for _, f := range fields {
+		p, err := httpapi.ParseTrustedProxy(f)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, p)
+	}
+	return nil
 }
 
 // FileConfig is the part of the configuration that lives in the JSON file.
@@ -146,6 +181,12 @@ type Limits struct {
 	// PasswordHashConcurrency bounds simultaneous password hash computations
 	// (each takes about 19 MiB of memory).
 	PasswordHashConcurrency int `json:"passwordHashConcurrency"`
+	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
+	// address.
+	MaxSignInsPerAddress int `json:"maxSignInsPerAddress"`
+	// MaxSignInWait is how long a sign-in beyond that bound waits for a
+	// place before it is refused, e.g. "5s".
+	MaxSignInWait Duration `json:"maxSignInWait"`
 	// MaxChannelsPerApplication bounds the event channels of one
 	// application (its default channel and one per instanceId).
 	MaxChannelsPerApplication int `json:"maxChannelsPerApplication"`
@@ -195,6 +236,8 @@ func DefaultFileConfig() FileConfig {
 			MaxApplicationsPerUser:  l.MaxApplicationsPerUser,
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
+			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
+			MaxSignInWait:           Duration{httpapi.DefaultMaxSignInWait},
 
 			MaxChannelsPerApplication:   l.MaxChannelsPerApplication,
 			MaxChannelsPerUser:          l.MaxChannelsPerUser,
@@ -222,6 +265,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate created once next to the database")
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Var(&c.TrustedProxies, "trusted-proxy", "IP address or CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable; in UCWAD_TRUSTED_PROXY separate several with commas) (default: none, the peer is the client)")
 	fs.Var(&c.AllowOrigins, "allow-origin", "origin (scheme://host[:port]) of a browser app on another origin allowed in through CORS and the xframe page; repeat it, or separate origins with commas (UCWAD_ALLOW_ORIGIN) (default: none)")
 }
 
@@ -345,6 +389,12 @@ func (c *Config) Validate() error {
 	if l.PasswordHashConcurrency < 1 {
 		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
 	}
+	if l.MaxSignInsPerAddress < 1 {
+		return fmt.Errorf("limits.maxSignInsPerAddress must be at least 1")
+	}
+	if l.MaxSignInWait.Duration < time.Millisecond || l.MaxSignInWait.Duration > time.Minute {
+		return fmt.Errorf("limits.maxSignInWait must be from 1ms to 1m")
+	}
 	if l.MaxOutstandingBatchRequests < 1 || l.MaxOutstandingBatchRequests > 10000 {
 		return fmt.Errorf("limits.maxOutstandingBatchRequests %d: want 1 to 10000", l.MaxOutstandingBatchRequests)
 	}
@@ -375,8 +425,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. Nothing in it is
 // secret today; a setting that holds one must be masked here.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q",
-		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String())
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q",
+		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String())
 }
 
 func (c *Config) tlsMode() string {

@@ -121,6 +121,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Meetings:      c.File.Meetings.Config(),
 		Limits:        limits,
 
+		MaxSignInsPerAddress: c.File.Limits.MaxSignInsPerAddress,
+		MaxSignInWait:        c.File.Limits.MaxSignInWait.Duration,
+		TrustedProxies:       c.TrustedProxies,
+
 		MaxConcurrentWritesPerUser:  c.File.Limits.MaxConcurrentWritesPerUser,
 		AllowedOrigins:              c.AllowOrigins,
 		MaxOutstandingBatchRequests: c.File.Limits.MaxOutstandingBatchRequests,
