@@ -50,6 +50,10 @@ type Limits struct {
 	// MaxExtensionBytes). A larger one is refused with a 400
 	// ParameterValidationFailure naming its largest member.
 	MaxExtensionBytes int
+	// MaxUnknownSignInNames bounds how many sign-in names that are no
+	// user's the store tracks for the sign-in schedule; beyond it the name
+	// whose latest attempt is oldest is forgotten (never a user's state).
+	MaxUnknownSignInNames int
 }
 
 // The range Limits.MaxExtensionBytes may take: room for an id and a few
@@ -71,6 +75,7 @@ func DefaultLimits() Limits {
 		MaxMeetingsPerUser:        1000,
 		MaxExtensionsPerMeeting:   100,
 		MaxExtensionBytes:         64 << 10,
+		MaxUnknownSignInNames:     100_000,
 	}
 }
 
@@ -97,6 +102,7 @@ func (l Limits) WithDefaults() Limits {
 	setInt(&l.MaxMeetingsPerUser, d.MaxMeetingsPerUser)
 	setInt(&l.MaxExtensionsPerMeeting, d.MaxExtensionsPerMeeting)
 	setInt(&l.MaxExtensionBytes, d.MaxExtensionBytes)
+	setInt(&l.MaxUnknownSignInNames, d.MaxUnknownSignInNames)
 	return l
 }
 
@@ -116,6 +122,7 @@ func (l Limits) Validate() error {
 		{"MaxMeetingsPerUser", int64(l.MaxMeetingsPerUser)},
 		{"MaxExtensionsPerMeeting", int64(l.MaxExtensionsPerMeeting)},
 		{"MaxExtensionBytes", int64(l.MaxExtensionBytes)},
+		{"MaxUnknownSignInNames", int64(l.MaxUnknownSignInNames)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("negative %s %d", f.name, f.v)

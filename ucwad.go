@@ -18,10 +18,10 @@ import (
 // so callers never see a driver type.
 //
 // A store enforces the counts of one Limits value, given to it when it is
-// opened (a zero field meaning its default): no method about applications,
-// events or meetings takes a limit, so every call that enforces one is held
-// to the same value, whoever calls. (The sign-in schedule, SignInPolicy, is
-// passed to ClaimSignIn.)
+// opened (a zero field meaning its default): no method takes a limit, so
+// every call that enforces one is held to the same value, whoever calls.
+// (The sign-in schedule, SignInPolicy, is a timetable rather than a bound
+// and is passed to ClaimSignIn.)
 type Store interface {
 	UserStore
 	TokenStore

@@ -86,6 +86,7 @@ type DB struct {
 	maxAppChannels, maxUserChannels  int
 	maxUserEventBytes, maxBatchBytes int64
 	maxMeetings, maxExtensions       int
+	maxUnknownNames                  int
 
 	queue        writeQueue
 	checkpointed func()
@@ -140,6 +141,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		maxBatchBytes:     lim.MaxBatchBytes,
 		maxMeetings:       lim.MaxMeetingsPerUser,
 		maxExtensions:     lim.MaxExtensionsPerMeeting,
+		maxUnknownNames:   lim.MaxUnknownSignInNames,
 		checkpointed:      opts.checkpointed,
 		watcher:           &watcher{stop: make(chan struct{})}}
 	var err error

@@ -45,7 +45,8 @@ type Config struct {
 
 // The limits the suite configures. The event limits are small, so that
 // overflow is cheap to provoke; the meeting limits leave room for the
-// subtests that list many meetings or extensions.
+// subtests that list many meetings or extensions; three unknown sign-in
+// names are few enough to flood.
 const (
 	MaxApplicationsPerUser    = 100
 	MaxChannelsPerApplication = 16
@@ -55,6 +56,7 @@ const (
 	MaxBatchBytes             = 8 << 10
 	MaxMeetingsPerUser        = 64
 	MaxExtensionsPerMeeting   = 40
+	MaxUnknownSignInNames     = 3
 )
 
 // Limits are the limits of the constants above, as Config carries them.
@@ -68,6 +70,7 @@ func Limits() ucwad.Limits {
 		MaxBatchBytes:             MaxBatchBytes,
 		MaxMeetingsPerUser:        MaxMeetingsPerUser,
 		MaxExtensionsPerMeeting:   MaxExtensionsPerMeeting,
+		MaxUnknownSignInNames:     MaxUnknownSignInNames,
 	}
 }
 
