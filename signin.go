@@ -12,7 +12,7 @@ import (
 //
 // Accounts are named by SignInAccount: a user that exists by its id (its
 // state goes with the user and is never evicted), any other name by the
-// name, in a table bounded by SignInPolicy.MaxUnknownNames whose eviction
+// name, in a table bounded by Limits.MaxUnknownSignInNames whose eviction
 // can only ever forget other unknown names.
 type SignInStore interface {
 	// ClaimSignIn asks for a password check for the account now. When the
@@ -87,20 +87,16 @@ type SignInPolicy struct {
 	// Window is how long failures are remembered: an account's state is
 	// forgotten once Window has passed since its latest granted attempt.
 	Window time.Duration
-	// MaxUnknownNames bounds how many names that are no user's are tracked;
-	// beyond it the name whose latest attempt is oldest is forgotten.
-	MaxUnknownNames int
 }
 
 // DefaultSignInPolicy: five free failures, then 250 ms doubling to 8 s
 // between checks (250 ms, 500 ms, 1 s, 2 s, 4 s, 8 s, 8 s, …), remembered
-// for 15 minutes, and up to 100,000 unknown names tracked.
+// for 15 minutes.
 var DefaultSignInPolicy = SignInPolicy{
-	Free:            5,
-	FirstDelay:      250 * time.Millisecond,
-	MaxDelay:        8 * time.Second,
-	Window:          15 * time.Minute,
-	MaxUnknownNames: 100_000,
+	Free:       5,
+	FirstDelay: 250 * time.Millisecond,
+	MaxDelay:   8 * time.Second,
+	Window:     15 * time.Minute,
 }
 
 // WithDefaults returns p with its zero (or negative) fields replaced by
@@ -118,9 +114,6 @@ func (p SignInPolicy) WithDefaults() SignInPolicy {
 	}
 	if p.Window <= 0 {
 		p.Window = d.Window
-	}
-	if p.MaxUnknownNames <= 0 {
-		p.MaxUnknownNames = d.MaxUnknownNames
 	}
 	return p
 }

@@ -9,16 +9,16 @@ import (
 )
 
 func TestSignInPolicyDefaults(t *testing.T) {
-	want := ucwad.SignInPolicy{Free: 5, FirstDelay: 250 * time.Millisecond, MaxDelay: 8 * time.Second, Window: 15 * time.Minute, MaxUnknownNames: 100000}
+	want := ucwad.SignInPolicy{Free: 5, FirstDelay: 250 * time.Millisecond, MaxDelay: 8 * time.Second, Window: 15 * time.Minute}
 	if ucwad.DefaultSignInPolicy != want {
 		t.Errorf("DefaultSignInPolicy = %+v, want %+v", ucwad.DefaultSignInPolicy, want)
 	}
-	for _, p := range []ucwad.SignInPolicy{{}, {Free: -1, FirstDelay: -1, MaxDelay: -1, Window: -1, MaxUnknownNames: -1}} {
+	for _, p := range []ucwad.SignInPolicy{{}, {Free: -1, FirstDelay: -1, MaxDelay: -1, Window: -1}} {
 		if got := p.WithDefaults(); got != want {
 			t.Errorf("%+v.WithDefaults() = %+v, want %+v", p, got, want)
 		}
 	}
-	custom := ucwad.SignInPolicy{Free: 1, FirstDelay: time.Second, MaxDelay: time.Minute, Window: time.Hour, MaxUnknownNames: 3}
+	custom := ucwad.SignInPolicy{Free: 1, FirstDelay: time.Second, MaxDelay: time.Minute, Window: time.Hour}
 	if got := custom.WithDefaults(); got != custom {
 		t.Errorf("WithDefaults() = %+v, want %+v", got, custom)
 	}

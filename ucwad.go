@@ -16,6 +16,12 @@ import (
 // Store is everything the server keeps. Implementations translate their
 // driver errors into *Error values (ENotFound, EConflict, ...) at their edge
 // so callers never see a driver type.
+//
+// A store enforces the counts of one Limits value, given to it when it is
+// opened (a zero field meaning its default): no method takes a limit, so
+// every call that enforces one is held to the same value, whoever calls.
+// (The sign-in schedule, SignInPolicy, is a timetable rather than a bound
+// and is passed to ClaimSignIn.)
 type Store interface {
 	UserStore
 	TokenStore
@@ -84,11 +90,11 @@ type ApplicationStore interface {
 	// default channel (""); the returned application's Channel is the one
 	// for instanceID, created if new.
 	// Returns EGone (subcode TooManyApplications) when the user already holds
-	// the maximum number of applications, and EConflict (subcode
+	// Limits.MaxApplicationsPerUser applications, and EConflict (subcode
 	// LimitExceeded, the message naming the limit) when a channel it needs
-	// would exceed the channels an application or a user may have;
-	// registering on channels that exist always works. Returns ENotFound if
-	// a.UserID names no user.
+	// would exceed Limits.MaxChannelsPerApplication or
+	// Limits.MaxChannelsPerUser; registering on channels that exist always
+	// works. Returns ENotFound if a.UserID names no user.
 	CreateApplication(ctx context.Context, a *Application, instanceID string) (app *Application, created bool, err error)
 	// FindApplication returns the application with that id if it belongs to
 	// userID, with Channel set for instanceID. Returns ENotFound (subcode
@@ -145,6 +151,9 @@ type User struct {
 
 // URI is the user's SIP URI, e.g. "sip:alice@contoso.com".
 func (u *User) URI() string { return "sip:" + u.SIP }
+
+// Person is the user as meetings name them.
+func (u *User) Person() Person { return Person{SIP: u.SIP, Name: u.Name} }
 
 // DisplayName is the name to show: Name, or the SIP address when unset.
 func (u *User) DisplayName() string {

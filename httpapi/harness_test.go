@@ -116,9 +116,15 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
 	hub := httpapi.NewHub()
-	// No cross-process poll: one server, and the tests count the clock's timers.
+	var cfg httpapi.Config
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	// No cross-process poll: one server, and the tests count the clock's
+	// timers. The store gets the limits the server has, as cmd/ucwad gives
+	// them.
 	path := filepath.Join(t.TempDir(), "ucwad.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1, Limits: cfg.Limits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,10 +138,6 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 		if err := db.CreateUser(ctx, &ucwad.User{SIP: name + "@contoso.com", Name: strings.ToUpper(name[:1]) + name[1:] + " Example", PasswordHash: h}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	var cfg httpapi.Config
-	for _, f := range tweak {
-		f(&cfg)
 	}
 	logs := newLogBuffer()
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

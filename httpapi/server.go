@@ -43,8 +43,12 @@ type Config struct {
 	// SweepInterval is how often expiry runs (default 1 min).
 	SweepInterval time.Duration
 	// Meetings configures online meetings; zero fields take the values of
-	// DefaultMeetingConfig.
-	Meetings MeetingConfig
+	// ucwad.DefaultMeetingConfig.
+	Meetings ucwad.MeetingConfig
+	// Limits must be the limits the store was opened with: the store
+	// enforces their counts, the meeting rules their sizes. Zero fields
+	// take the values of ucwad.DefaultLimits.
+	Limits ucwad.Limits
 	// SignIn is the schedule of password checks per account; zero fields
 	// take the values of ucwad.DefaultSignInPolicy.
 	SignIn ucwad.SignInPolicy
@@ -116,7 +120,8 @@ func (c Config) withDefaults() Config {
 	if c.NetBIOSName == "" {
 		c.NetBIOSName = DefaultNetBIOSName(c.Domain)
 	}
-	c.Meetings = c.Meetings.withDefaults()
+	c.Meetings = c.Meetings.WithDefaults()
+	c.Limits = c.Limits.WithDefaults()
 	c.SignIn = c.SignIn.WithDefaults()
 	if c.MaxSignInsPerAddress <= 0 {
 		c.MaxSignInsPerAddress = DefaultMaxSignInsPerAddress
@@ -168,6 +173,8 @@ type Server struct {
 	batches *outstanding
 	signIns *addressGate
 	hooks   signInHooks
+	// meetings are the rules every request about a meeting is held to.
+	meetings *ucwad.MeetingRules
 }
 
 // Deps are the collaborators a Server uses.
@@ -202,6 +209,7 @@ func New(cfg Config, d Deps) *Server {
 		log:    d.Log,
 		hub:    d.Hub,
 	}
+	s.meetings = ucwad.NewMeetingRules(s.cfg.Meetings, s.cfg.Limits)
 	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress, s.cfg.MaxSignInWait, s.clock)
 	s.origins = newOriginList(s.cfg.AllowedOrigins)
 	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)

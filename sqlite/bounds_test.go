@@ -65,7 +65,7 @@ func TestEventBodyStoredOnce(t *testing.T) {
 		before := usedBytes(t, db)
 		m := &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{
 			Description: strings.Repeat("x", 100_000), ExpirationTime: time.Now().Add(time.Hour)}}
-		if err := db.CreateMeeting(ctx, m, 0); err != nil {
+		if err := db.CreateMeeting(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		growth[channels] = usedBytes(t, db) - before
@@ -115,7 +115,7 @@ func TestEventAccounting(t *testing.T) {
 	ctx := t.Context()
 	clk := clock.NewFake(storetest.Start)
 	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk, PollInterval: -1,
-		MaxEventsPerChannel: 5, MaxEventBytesPerUser: 8 << 10, MaxBatchBytes: 2 << 10})
+		Limits: ucwad.Limits{MaxEventsPerChannel: 5, MaxEventBytesPerUser: 8 << 10, MaxBatchBytes: 2 << 10}})
 	var users []*ucwad.User
 	for _, name := range []string{"alice", "bob"} {
 		u := &ucwad.User{SIP: name + "@contoso.com", PasswordHash: "x"}
@@ -135,7 +135,7 @@ func TestEventAccounting(t *testing.T) {
 		for range n {
 			m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: ucwad.MeetingSettings{
 				Description: strings.Repeat("d", size), ExpirationTime: clk.Now().Add(time.Minute)}}
-			if err := db.CreateMeeting(ctx, m, 0); err != nil {
+			if err := db.CreateMeeting(ctx, m); err != nil {
 				t.Fatal(err)
 			}
 			ms = append(ms, m)

@@ -26,12 +26,20 @@ func errStale(what string) error {
 	return ucwad.Errorf(ucwad.EPreconditionFailed, "", "The %s changed since the entity tag in If-Match; get it again.", what)
 }
 
-// meetingColumns are the columns scanMeeting reads, the rowid last (for
-// paging).
+// meetingColumns are the columns scanMeeting reads from meetingsFrom: the
+// meeting, its organizer, and the rowid last (for paging).
 const meetingColumns = `
-	m.id, m.user_id, m.rel, m.conference_id, m.subject, m.description, m.access_level,
+	m.id, m.user_id, u.sip, u.name, m.rel, m.conference_id, m.subject, m.description, m.access_level,
 	m.automatic_leader_assignment, m.entry_exit_announcement, m.lobby_bypass_for_phone_users,
 	m.phone_user_admission, m.attendees, m.leaders, m.expiration_time, m.etag, m.created_at, m.updated_at, m.rowid`
+
+// meetingsFrom joins each meeting to its organizer, so that a meeting read
+// is a meeting whole, whoever reads it (ucwad.OnlineMeeting.Organizer).
+const meetingsFrom = ` FROM meetings m JOIN users u ON u.id = m.user_id`
+
+// organizerReturning is the RETURNING clause's tail that reads the
+// organizer of the row a statement on meetings wrote.
+const organizerReturning = `(SELECT sip FROM users WHERE id = user_id), (SELECT name FROM users WHERE id = user_id)`
 
 // meetingKey is where a meeting stands in a user's list: creation time,
 // then rowid.
@@ -42,7 +50,7 @@ func scanMeeting(row scanner) (*ucwad.OnlineMeeting, meetingKey, error) {
 	var attendees, leaders string
 	var expires, updated int64
 	var k meetingKey
-	if err := row.Scan(&m.ID, &m.UserID, &m.Rel, &m.ConferenceID, &m.Subject, &m.Description, &m.AccessLevel,
+	if err := row.Scan(&m.ID, &m.UserID, &m.Organizer.SIP, &m.Organizer.Name, &m.Rel, &m.ConferenceID, &m.Subject, &m.Description, &m.AccessLevel,
 		&m.AutomaticLeaderAssignment, &m.EntryExitAnnouncement, &m.LobbyBypassForPhoneUsers,
 		&m.PhoneUserAdmission, &attendees, &leaders, &expires, &m.ETag, &k.created, &updated, &k.row); err != nil {
 		return nil, k, err
@@ -69,7 +77,7 @@ type querier interface {
 // so that a list of meetings costs what the meetings cost). It returns the
 // key of the last meeting read.
 func readMeetings(ctx context.Context, q querier, cond string, limit int, args ...any) ([]*ucwad.OnlineMeeting, meetingKey, error) {
-	query := `SELECT ` + meetingColumns + ` FROM meetings m WHERE ` + cond + ` ORDER BY m.created_at, m.rowid`
+	query := `SELECT ` + meetingColumns + meetingsFrom + ` WHERE ` + cond + ` ORDER BY m.created_at, m.rowid`
 	if limit > 0 {
 		query += ` LIMIT ` + strconv.Itoa(limit)
 	}
@@ -166,10 +174,11 @@ func (db *DB) appendMeetingEvent(ctx context.Context, tx *writeTx, organizerID i
 const maxIDDraws = 10
 
 // insertMeeting inserts a meeting of the user under fresh random ids,
-// drawing again on a collision, and returns it as stored. It returns nil
-// without error when the user's existing assigned meeting prevented the
-// insert, and EConflict (TooManyOnlineMeetings) when the user has max
-// meetings of rel already (max <= 0: no limit).
+// drawing again on a collision, and returns it as stored, with its
+// organizer. It returns nil without error when the user's existing
+// assigned meeting prevented the insert, and EConflict
+// (TooManyOnlineMeetings) when the user has max meetings of rel already
+// (max <= 0: no limit, for the assigned meeting).
 func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s *ucwad.MeetingSettings, max int, etag string, now int64) (*ucwad.OnlineMeeting, error) {
 	m := &ucwad.OnlineMeeting{UserID: userID, Rel: rel, MeetingSettings: *s, ETag: etag,
 		CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now), Extensions: []*ucwad.Extension{}}
@@ -183,27 +192,28 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 	attendees, leaders := marshalList(m.Attendees), marshalList(m.Leaders)
 	for range maxIDDraws {
 		m.ID, m.ConferenceID = ucwad.NewMeetingID(), ucwad.NewConferenceID()
-		// One statement checks the limit and inserts: the common case
-		// costs a single round through the engine.
-		n, err := changed(tx.ExecContext(ctx, `
+		// One statement checks the limit, inserts and reads the organizer:
+		// the common case costs a single round through the engine.
+		err := tx.QueryRowContext(ctx, `
 			INSERT INTO meetings (id, user_id, rel, conference_id, subject, description, access_level,
 			                      automatic_leader_assignment, entry_exit_announcement, lobby_bypass_for_phone_users,
 			                      phone_user_admission, attendees, leaders, expiration_time, etag, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 			WHERE ? <= 0 OR (SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ?) < ?
-			ON CONFLICT DO NOTHING`,
+			ON CONFLICT DO NOTHING
+			RETURNING `+organizerReturning,
 			m.ID, userID, rel, m.ConferenceID, s.Subject, s.Description, s.AccessLevel,
 			s.AutomaticLeaderAssignment, s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers,
 			s.PhoneUserAdmission, attendees, leaders, millis(s.ExpirationTime), etag, now, now,
-			max, userID, rel, max))
+			max, userID, rel, max).Scan(&m.Organizer.SIP, &m.Organizer.Name)
 		if isForeignKey(err) {
 			return nil, errUserNotFound()
 		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
+		if err == nil {
 			return m, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
 		}
 		// Nothing inserted: the limit, the assigned meeting that exists,
 		// or (rarely) an id drawn twice.
@@ -231,14 +241,14 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 
 // CreateMeeting schedules m; see ucwad.MeetingStore. Times are kept to the
 // millisecond and m is updated to the stored values.
-func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int) error {
+func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting) error {
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
 	var created *ucwad.OnlineMeeting
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(m.UserID), func(tx *writeTx) error {
 		var err error
-		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, max, etag, now)
+		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, db.maxMeetings, etag, now)
 		if err != nil {
 			return err
 		}
@@ -405,7 +415,7 @@ func scanExtensionPage(rows *sql.Rows, meetingID string, after int64) ([]*ucwad.
 
 // setMeeting writes settings s over the meeting if its ETag is ifMatch
 // ("" matches any) and returns the meeting as committed, with its
-// extensions' identities, or nil when nothing matched. A zero
+// organizer and its extensions' identities, or nil when nothing matched. A zero
 // s.ExpirationTime keeps the stored one. The meeting is built from s and
 // the few columns the update returns rather than read back: reading back
 // its attendees and leaders would cost more than writing them.
@@ -419,12 +429,12 @@ func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *uc
 		       expiration_time = CASE WHEN ? THEN expiration_time ELSE ? END,
 		       etag = ?, updated_at = ?
 		WHERE id = ? AND user_id = ? AND (? = '' OR etag = ?)
-		RETURNING rel, conference_id, expiration_time, created_at`,
+		RETURNING rel, conference_id, expiration_time, created_at, `+organizerReturning,
 		s.Subject, s.Description, s.AccessLevel, s.AutomaticLeaderAssignment,
 		s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers, s.PhoneUserAdmission,
 		marshalList(s.Attendees), marshalList(s.Leaders),
 		s.ExpirationTime.IsZero(), millis(s.ExpirationTime),
-		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &expires, &created)
+		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &expires, &created, &m.Organizer.SIP, &m.Organizer.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -625,7 +635,7 @@ func scanExtension(row scanner, meetingID, id string) (*ucwad.Extension, error) 
 
 // CreateExtension adds x to its meeting; see ucwad.MeetingStore. Times are
 // kept to the millisecond and x is updated to the stored values.
-func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extension, max int) error {
+func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extension) error {
 	now := millis(db.clock.Now())
 	stored := &ucwad.Extension{MeetingID: x.MeetingID, ID: x.ID, Type: x.Type, Properties: x.Properties,
 		ETag: ucwad.NewETag(), CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now)}
@@ -635,7 +645,7 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 	if stored.Properties == nil {
 		stored.Properties = []ucwad.ExtensionProperty{}
 	}
-	id := stored.ID
+	id, max := stored.ID, db.maxExtensions
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		// One statement checks ownership and the limit and inserts; the
@@ -644,9 +654,9 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			INSERT INTO extensions (meeting_id, id, type, properties, etag, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?
 			WHERE EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)
-			  AND (? <= 0 OR (SELECT COUNT(*) FROM extensions WHERE meeting_id = ?) < ?)`,
+			  AND (SELECT COUNT(*) FROM extensions WHERE meeting_id = ?) < ?`,
 			x.MeetingID, id, stored.Type, marshalList(stored.Properties), stored.ETag, now, now,
-			x.MeetingID, userID, max, x.MeetingID, max))
+			x.MeetingID, userID, x.MeetingID, max))
 		if isUnique(err) {
 			return ucwad.Errorf(ucwad.EConflict, ucwad.SubAlreadyExists, "The meeting already has an extension with id %q.", id)
 		}

@@ -90,7 +90,7 @@ func (db *DB) ClaimSignIn(ctx context.Context, a ucwad.SignInAccount, p ucwad.Si
 			// just claimed is the newest and is never the one evicted.
 			if _, err := tx.ExecContext(ctx, `DELETE FROM signin_names WHERE name_hash IN (
 				SELECT name_hash FROM signin_names WHERE name_hash != ? ORDER BY last_at
-				LIMIT max(0, (SELECT n FROM signin_names_count) - ?))`, row.key, p.MaxUnknownNames); err != nil {
+				LIMIT max(0, (SELECT n FROM signin_names_count) - ?))`, row.key, db.maxUnknownNames); err != nil {
 				return err
 			}
 		}

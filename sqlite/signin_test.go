@@ -73,7 +73,7 @@ func TestSignInScheduleSharedByProcesses(t *testing.T) {
 // follows every way rows come and go.
 func TestSignInNamesCounted(t *testing.T) {
 	clk := clock.NewFake(storetest.Start)
-	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk})
+	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk, Limits: ucwad.Limits{MaxUnknownSignInNames: 5}})
 	ctx := t.Context()
 	check := func(what string, want int) {
 		t.Helper()
@@ -88,7 +88,7 @@ func TestSignInNamesCounted(t *testing.T) {
 			t.Errorf("%s: counted %d, %d rows; want %d", what, counted, rows, want)
 		}
 	}
-	p := ucwad.SignInPolicy{Free: 1, MaxUnknownNames: 5, Window: time.Minute}
+	p := ucwad.SignInPolicy{Free: 1, Window: time.Minute}
 	name := func(i int) ucwad.SignInAccount { return ucwad.SignInAccount{Name: fmt.Sprint("n", i)} }
 	var last ucwad.SignInClaim
 	for i := range 12 {

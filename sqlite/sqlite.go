@@ -34,38 +34,18 @@ type Options struct {
 	Clock clock.Clock
 	// Sync is "normal" (the default when empty) or "full"; see Open.
 	Sync string
-	// MaxApplicationsPerUser bounds CreateApplication; 0 means
-	// DefaultMaxApplicationsPerUser.
-	MaxApplicationsPerUser int
+	// Limits are the bounds the store enforces (applications, channels,
+	// events, meetings, extensions); zero fields take their defaults
+	// (ucwad.DefaultLimits).
+	Limits ucwad.Limits
 	// Notifier is told after each commit which applications got events (or
-	// went away). nil: nobody is told.
+	// went away), and after each poll which got events from other
+	// processes or had a channel taken by one. nil: nobody is told.
 	Notifier ucwad.Notifier
-	// MaxEventsPerChannel bounds each event channel's log, by bounding the
-	// log of its user that every channel of the user reads (each change
-	// counted once); on overflow the oldest events go and the channels that
-	// had not read them are told to resync. 0 means
-	// DefaultMaxEventsPerChannel.
-	MaxEventsPerChannel int
 	// PollInterval is how often the store looks for events written by other
 	// processes sharing the file; 0 means DefaultPollInterval, negative
 	// disables the poll (a single process needs none).
 	PollInterval time.Duration
-	// MaxChannelsPerApplication and MaxChannelsPerUser bound the event
-	// channels (the default one and one per instanceId) of one application
-	// and of all of a user's applications together; a registration that
-	// would need one more fails with EConflict, subcode LimitExceeded. 0
-	// means DefaultMaxChannelsPerApplication and DefaultMaxChannelsPerUser.
-	MaxChannelsPerApplication, MaxChannelsPerUser int
-	// MaxEventBytesPerUser bounds the bytes of a user's events (each change
-	// stored and counted once, however many channels receive it: its data,
-	// identifiers and 64 bytes); over it, the user's oldest events go and
-	// the channels that had not read them are told to resync. A change is
-	// never refused for it. 0 means DefaultMaxEventBytesPerUser.
-	MaxEventBytesPerUser int64
-	// MaxBatchBytes is the event bytes (counted as for
-	// MaxEventBytesPerUser) one event batch takes beyond its first event;
-	// the rest wait for the next batch. 0 means DefaultMaxBatchBytes.
-	MaxBatchBytes int64
 
 	// Logger receives what the store's background work (the poll for other
 	// processes' changes, checkpoints) cannot return to a caller; nil
@@ -77,25 +57,9 @@ type Options struct {
 	checkpointed func()
 }
 
-// Defaults of the per-user event channel bounds.
-const (
-	DefaultMaxChannelsPerApplication = 16
-	DefaultMaxChannelsPerUser        = 200
-	DefaultMaxEventBytesPerUser      = 4 << 20
-	DefaultMaxBatchBytes             = 64 << 10
-)
-
-// DefaultMaxEventsPerChannel is the event log limit used when
-// Options.MaxEventsPerChannel is 0.
-const DefaultMaxEventsPerChannel = 1000
-
 // DefaultPollInterval is how often, by default, the store looks for events
 // written by other processes.
 const DefaultPollInterval = time.Second
-
-// DefaultMaxApplicationsPerUser is the limit used when
-// Options.MaxApplicationsPerUser is 0.
-const DefaultMaxApplicationsPerUser = 100
 
 // readConns is the size of the read pool: enough for concurrent requests to
 // overlap on a small machine without holding many WAL read marks.
@@ -139,6 +103,8 @@ type DB struct {
 
 	maxAppChannels, maxUserChannels  int
 	maxUserEventBytes, maxBatchBytes int64
+	maxMeetings, maxExtensions       int
+	maxUnknownNames                  int
 
 	queue        writeQueue
 	writeTxs     atomic.Int64 // see WriteTransactions
@@ -149,14 +115,6 @@ type DB struct {
 	stopped    chan struct{}
 	closeOnce  sync.Once
 	loops      sync.WaitGroup
-}
-
-// orDefault is v, or def when v is zero.
-func orDefault[T int | int64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 var _ ucwad.Store = (*DB)(nil)
@@ -184,36 +142,25 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("sqlite: unknown sync mode %q (want \"normal\" or \"full\")", opts.Sync)
 	}
-	maxApps := opts.MaxApplicationsPerUser
-	switch {
-	case maxApps == 0:
-		maxApps = DefaultMaxApplicationsPerUser
-	case maxApps < 0:
-		return nil, fmt.Errorf("sqlite: negative MaxApplicationsPerUser %d", maxApps)
+	if err := opts.Limits.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	lim := opts.Limits.WithDefaults()
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.Real()
 	}
 
-	maxEvents := opts.MaxEventsPerChannel
-	if maxEvents <= 0 {
-		maxEvents = DefaultMaxEventsPerChannel
-	}
-	for _, o := range []struct {
-		name string
-		v    int64
-	}{{"MaxChannelsPerApplication", int64(opts.MaxChannelsPerApplication)}, {"MaxChannelsPerUser", int64(opts.MaxChannelsPerUser)},
-		{"MaxEventBytesPerUser", opts.MaxEventBytesPerUser}, {"MaxBatchBytes", opts.MaxBatchBytes}} {
-		if o.v < 0 {
-			return nil, fmt.Errorf("sqlite: negative %s %d", o.name, o.v)
-		}
-	}
-	db := &DB{clock: clk, maxApps: maxApps, maxEvents: maxEvents, notifier: opts.Notifier,
-		maxAppChannels:    orDefault(opts.MaxChannelsPerApplication, DefaultMaxChannelsPerApplication),
-		maxUserChannels:   orDefault(opts.MaxChannelsPerUser, DefaultMaxChannelsPerUser),
-		maxUserEventBytes: orDefault(opts.MaxEventBytesPerUser, DefaultMaxEventBytesPerUser),
-		maxBatchBytes:     orDefault(opts.MaxBatchBytes, DefaultMaxBatchBytes),
+	db := &DB{clock: clk, notifier: opts.Notifier,
+		maxApps:           lim.MaxApplicationsPerUser,
+		maxEvents:         lim.MaxEventsPerChannel,
+		maxAppChannels:    lim.MaxChannelsPerApplication,
+		maxUserChannels:   lim.MaxChannelsPerUser,
+		maxUserEventBytes: lim.MaxEventBytesPerUser,
+		maxBatchBytes:     lim.MaxBatchBytes,
+		maxMeetings:       lim.MaxMeetingsPerUser,
+		maxExtensions:     lim.MaxExtensionsPerMeeting,
+		maxUnknownNames:   lim.MaxUnknownSignInNames,
 		checkpointed:      opts.checkpointed,
 		watcher:           &watcher{stop: make(chan struct{})},
 		origin:            newOrigin(),

@@ -33,8 +33,7 @@ func TestStoreMemory(t *testing.T) {
 // suiteOptions opens the store as the shared suite asks. The cross-process
 // poll is off: the suite drives its fake clock and counts notifications.
 func suiteOptions(cfg storetest.Config) Options {
-	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel,
-		MaxEventBytesPerUser: cfg.MaxEventBytesPerUser, MaxBatchBytes: cfg.MaxBatchBytes, PollInterval: -1}
+	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, Limits: cfg.Limits, PollInterval: -1}
 }
 
 // openTest opens path and fails the test on error; the caller closes it.
@@ -72,7 +71,7 @@ func TestOpenOptions(t *testing.T) {
 		{"sync FULL", filepath.Join(dir, "c.db"), Options{Sync: "FULL"}, true},
 		{"odd path", filepath.Join(dir, "d?x=1#%20.db"), Options{}, true},
 		{"unknown sync", filepath.Join(dir, "e.db"), Options{Sync: "off"}, false},
-		{"negative limit", filepath.Join(dir, "f.db"), Options{MaxApplicationsPerUser: -1}, false},
+		{"negative limit", filepath.Join(dir, "f.db"), Options{Limits: ucwad.Limits{MaxApplicationsPerUser: -1}}, false},
 		{"empty path", "", Options{}, false},
 		{"missing directory", filepath.Join(dir, "no", "such", "g.db"), Options{}, false},
 	}
@@ -346,7 +345,7 @@ func TestNoOrphans(t *testing.T) {
 	if got := count("channels"); got != 4 {
 		t.Fatalf("%d channels, want 4", got)
 	}
-	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}, 0); err != nil {
+	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := [2]int{count("events"), count("event_bodies")}; got != [2]int{1, 1} {
@@ -455,7 +454,7 @@ func TestCreateApplicationUnknownUser(t *testing.T) {
 }
 
 func TestMaxApplicationsOption(t *testing.T) {
-	db := openClosing(t, ":memory:", Options{MaxApplicationsPerUser: 2})
+	db := openClosing(t, ":memory:", Options{Limits: ucwad.Limits{MaxApplicationsPerUser: 2}})
 	ctx := t.Context()
 	u := &ucwad.User{SIP: "alice@contoso.com"}
 	if err := db.CreateUser(ctx, u); err != nil {

@@ -23,7 +23,7 @@ var signInTests = []struct {
 
 // signInPolicy is small enough to walk through by hand: two free
 // failures, then 1 s doubling to 4 s.
-var signInPolicy = ucwad.SignInPolicy{Free: 2, FirstDelay: time.Second, MaxDelay: 4 * time.Second, Window: time.Minute, MaxUnknownNames: 1000}
+var signInPolicy = ucwad.SignInPolicy{Free: 2, FirstDelay: time.Second, MaxDelay: 4 * time.Second, Window: time.Minute}
 
 func (e *env) claim(t *testing.T, a ucwad.SignInAccount, p ucwad.SignInPolicy) ucwad.SignInClaim {
 	t.Helper()
@@ -251,7 +251,7 @@ func testSignInAccounts(t *testing.T, e *env) {
 // testSignInUnknownNamesBounded: a flood of new names evicts only the
 // oldest unknown names, never a user's schedule.
 func testSignInUnknownNamesBounded(t *testing.T, e *env) {
-	p := ucwad.SignInPolicy{Free: 1, FirstDelay: time.Hour, MaxDelay: time.Hour, Window: 2 * time.Hour, MaxUnknownNames: 3}
+	p := ucwad.SignInPolicy{Free: 1, FirstDelay: time.Hour, MaxDelay: time.Hour, Window: 2 * time.Hour}
 	alice := e.createUser(t, "alice@contoso.com")
 	user := ucwad.SignInAccount{UserID: alice.ID, Name: "alice@contoso.com"}
 	e.claim(t, user, p)

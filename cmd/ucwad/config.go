@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/httpapi"
-	"github.com/ucwad/ucwad/sqlite"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
@@ -84,7 +84,8 @@ type FileConfig struct {
 }
 
 // Meetings configures online meetings: the limits and the values of the
-// meeting settings resources, named as those resources name them.
+// meeting settings resources, named as those resources name them. Its
+// limits join the limits section's in ServerLimits; the rest is Config.
 type Meetings struct {
 	// JoinBaseURL starts every joinUrl; empty: https://meet.<SIP domain>.
 	JoinBaseURL string `json:"joinBaseUrl"`
@@ -98,20 +99,21 @@ type Meetings struct {
 	// ExpiryGrace is how long an expired meeting stays, e.g. "336h".
 	ExpiryGrace Duration `json:"expiryGrace"`
 	// AssignedMeeting is "Enabled" or "Disabled".
-	AssignedMeeting        string                          `json:"assignedMeeting"`
-	DefaultValues          httpapi.MeetingDefaults         `json:"defaultValues"`
-	EligibleValues         httpapi.MeetingEligibleValues   `json:"eligibleValues"`
-	Policies               httpapi.MeetingPolicies         `json:"policies"`
-	CustomInvitation       httpapi.InvitationCustomization `json:"customInvitation"`
-	PhoneDialInInformation httpapi.DialInInformation       `json:"phoneDialInInformation"`
+	AssignedMeeting        string                        `json:"assignedMeeting"`
+	DefaultValues          ucwad.MeetingDefaults         `json:"defaultValues"`
+	EligibleValues         ucwad.MeetingEligibleValues   `json:"eligibleValues"`
+	Policies               ucwad.MeetingPolicies         `json:"policies"`
+	CustomInvitation       ucwad.InvitationCustomization `json:"customInvitation"`
+	PhoneDialInInformation ucwad.DialInInformation       `json:"phoneDialInInformation"`
 }
 
-func meetingsFile(c httpapi.MeetingConfig) Meetings {
+// meetingsFile is the section holding c and the meeting limits of l.
+func meetingsFile(c ucwad.MeetingConfig, l ucwad.Limits) Meetings {
 	return Meetings{
 		JoinBaseURL:             c.JoinBaseURL,
-		MaxMeetingsPerUser:      c.MaxMeetingsPerUser,
-		MaxExtensionsPerMeeting: c.MaxExtensionsPerMeeting,
-		MaxExtensionBytes:       c.MaxExtensionBytes,
+		MaxMeetingsPerUser:      l.MaxMeetingsPerUser,
+		MaxExtensionsPerMeeting: l.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:       l.MaxExtensionBytes,
 		ExpiryGrace:             Duration{c.ExpiryGrace},
 		AssignedMeeting:         c.AssignedMeeting,
 		DefaultValues:           c.Defaults,
@@ -122,21 +124,50 @@ func meetingsFile(c httpapi.MeetingConfig) Meetings {
 	}
 }
 
-// Config is the section as the transport takes it.
-func (m Meetings) Config() httpapi.MeetingConfig {
-	return httpapi.MeetingConfig{
-		JoinBaseURL:             m.JoinBaseURL,
-		MaxMeetingsPerUser:      m.MaxMeetingsPerUser,
-		MaxExtensionsPerMeeting: m.MaxExtensionsPerMeeting,
-		MaxExtensionBytes:       m.MaxExtensionBytes,
-		ExpiryGrace:             m.ExpiryGrace.Duration,
-		AssignedMeeting:         m.AssignedMeeting,
-		Defaults:                m.DefaultValues,
-		Eligible:                m.EligibleValues,
-		Policies:                m.Policies,
-		Invitation:              m.CustomInvitation,
-		DialIn:                  m.PhoneDialInInformation,
+// Config is the section but its limits, as the meeting rules take it.
+func (m Meetings) Config() ucwad.MeetingConfig {
+	return ucwad.MeetingConfig{
+		JoinBaseURL:     m.JoinBaseURL,
+		ExpiryGrace:     m.ExpiryGrace.Duration,
+		AssignedMeeting: m.AssignedMeeting,
+		Defaults:        m.DefaultValues,
+		Eligible:        m.EligibleValues,
+		Policies:        m.Policies,
+		Invitation:      m.CustomInvitation,
+		DialIn:          m.PhoneDialInInformation,
 	}
+}
+
+// validateLimits reports the first meeting limit that cannot work, named
+// as the file names it.
+func (m Meetings) validateLimits() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"maxMeetingsPerUser", m.MaxMeetingsPerUser}, {"maxExtensionsPerMeeting", m.MaxExtensionsPerMeeting}, {"maxExtensionBytes", m.MaxExtensionBytes}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s must not be negative", f.name)
+		}
+	}
+	if n := m.MaxExtensionBytes; n != 0 && (n < ucwad.MinExtensionBytes || n > ucwad.MaxExtensionBytes) {
+		return fmt.Errorf("maxExtensionBytes %d: want %d to %d", n, ucwad.MinExtensionBytes, ucwad.MaxExtensionBytes)
+	}
+	return nil
+}
+
+// ServerLimits are the limits the server enforces, from the limits and
+// meetings sections: built here once, and given as they are to the store
+// and to the transport.
+func (f *FileConfig) ServerLimits() ucwad.Limits {
+	return ucwad.Limits{
+		MaxApplicationsPerUser:    f.Limits.MaxApplicationsPerUser,
+		MaxChannelsPerApplication: f.Limits.MaxChannelsPerApplication,
+		MaxChannelsPerUser:        f.Limits.MaxChannelsPerUser,
+		MaxEventBytesPerUser:      f.Limits.MaxEventBytesPerUser,
+		MaxMeetingsPerUser:        f.Meetings.MaxMeetingsPerUser,
+		MaxExtensionsPerMeeting:   f.Meetings.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:         f.Meetings.MaxExtensionBytes,
+	}.WithDefaults()
 }
 
 // Limits bound what clients may ask of the server.
@@ -198,25 +229,26 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // DefaultFileConfig is what applies when no --config file is given.
 func DefaultFileConfig() FileConfig {
+	l := ucwad.DefaultLimits()
 	return FileConfig{
 		Limits: Limits{
 			MaxBodyBytes:            1 << 20,
-			MaxApplicationsPerUser:  100,
+			MaxApplicationsPerUser:  l.MaxApplicationsPerUser,
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
 			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
 			MaxSignInWait:           Duration{httpapi.DefaultMaxSignInWait},
 
-			MaxChannelsPerApplication:   sqlite.DefaultMaxChannelsPerApplication,
-			MaxChannelsPerUser:          sqlite.DefaultMaxChannelsPerUser,
-			MaxEventBytesPerUser:        sqlite.DefaultMaxEventBytesPerUser,
+			MaxChannelsPerApplication:   l.MaxChannelsPerApplication,
+			MaxChannelsPerUser:          l.MaxChannelsPerUser,
+			MaxEventBytesPerUser:        l.MaxEventBytesPerUser,
 			MaxConcurrentWritesPerUser:  1,
 			MaxOutstandingBatchRequests: httpapi.DefaultMaxOutstandingBatchRequests,
 		},
 		// A copy: decoding the file's list reuses the slice it decodes
 		// into, which must not be the transport's defaults.
 		Policies: slices.Clone(httpapi.DefaultPolicies),
-		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
+		Meetings: meetingsFile(ucwad.DefaultMeetingConfig(), l),
 	}
 }
 
@@ -380,6 +412,9 @@ func (c *Config) Validate() error {
 	}
 	if l.MaxConcurrentWritesPerUser < 1 {
 		return fmt.Errorf("limits.maxConcurrentWritesPerUser must be at least 1")
+	}
+	if err := c.File.Meetings.validateLimits(); err != nil {
+		return fmt.Errorf("meetings: %w", err)
 	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)
