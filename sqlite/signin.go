@@ -45,12 +45,9 @@ func ceilMillis(t time.Time, d time.Duration) time.Time {
 	return fromMillis(ms)
 }
 
-// ClaimSignIn grants the account's next password check when it is due,
-// counting it as a failure at once, or refuses with the time it will be
-// due. It is one write transaction, so claims from every process on the
-// file are serialised and at most one is granted per slot. A new unknown
-// name may evict the unknown name whose latest attempt is oldest, never a
-// user's schedule. Returns ENotFound if a.UserID names no user.
+// ClaimSignIn grants or refuses the account's next password check; see
+// ucwad.SignInStore. It is one write transaction, so claims from every
+// process on the file are serialised and at most one is granted per slot.
 func (db *DB) ClaimSignIn(ctx context.Context, a ucwad.SignInAccount, p ucwad.SignInPolicy) (ucwad.SignInClaim, error) {
 	p = p.WithDefaults()
 	now := fromMillis(millis(db.clock.Now()))
@@ -103,8 +100,7 @@ func (db *DB) ClaimSignIn(ctx context.Context, a ucwad.SignInAccount, p ucwad.Si
 	return c, nil
 }
 
-// ReleaseSignIn puts a granted claim's account back to c.Prev if nothing
-// was claimed for it since (its row still holds c.Next).
+// ReleaseSignIn undoes a granted claim; see ucwad.SignInStore.
 func (db *DB) ReleaseSignIn(ctx context.Context, c ucwad.SignInClaim) error {
 	if !c.Granted {
 		return nil
@@ -123,7 +119,7 @@ func (db *DB) ReleaseSignIn(ctx context.Context, c ucwad.SignInClaim) error {
 	}))
 }
 
-// ResetSignIn forgets the account's failures.
+// ResetSignIn forgets the account's failures; see ucwad.SignInStore.
 func (db *DB) ResetSignIn(ctx context.Context, a ucwad.SignInAccount) error {
 	row := signInRowOf(a)
 	return wrap("reset sign-in", db.inWriteTx(ctx, func(tx *writeTx) error {
@@ -132,8 +128,7 @@ func (db *DB) ResetSignIn(ctx context.Context, a ucwad.SignInAccount) error {
 	}))
 }
 
-// DeleteExpiredSignIns forgets every account whose latest granted attempt
-// is window or more before now.
+// DeleteExpiredSignIns forgets stale accounts; see ucwad.SignInStore.
 func (db *DB) DeleteExpiredSignIns(ctx context.Context, window time.Duration) (int, error) {
 	cutoff := millis(db.clock.Now()) - window.Milliseconds()
 	var n int64
