@@ -12,10 +12,12 @@ import (
 // conversation, its participants (in the lobby or admitted) and the
 // invitations (onlineMeetingInvitation) applications follow their joins
 // with. Every change appends its events, in the same transaction, to the
-// applications concerned, as the Deliveries of the functions in this file
-// name them. Bounds are counted and enforced inside the change's
-// transaction, so that they hold whatever runs in parallel, in this process
-// or another one sharing the store.
+// audiences the Deliveries of conversationevents.go name (each event's body
+// stored once). Bounds are the store's Limits (MaxParticipants,
+// MaxLobbyParticipants, MaxConversationsPerApplication, LobbyTimeout),
+// counted and enforced inside the change's transaction, so that they hold
+// whatever runs in parallel, in this process or another one sharing the
+// store.
 //
 // appID is always the caller's own application; a conversation it is not
 // a participant of is ENotFound, exactly as one that does not exist.
@@ -30,13 +32,14 @@ type ConversationStore interface {
 	// meeting, it is not organized by r.OrganizerSIP (when set), or it is
 	// past its ExpirationTime; EConflict (SubAlreadyExists) when the
 	// application is in the meeting's conversation already; EConflict
-	// (SubTooManyConversations) when it is in
-	// lim.MaxConversationsPerApplication conversations.
-	JoinMeeting(ctx context.Context, r *JoinRequest, lim ConversationLimits) (*Invitation, error)
+	// (SubTooManyConversations) when it is in MaxConversationsPerApplication
+	// conversations. A joiner waiting in the lobby waits LobbyTimeout at
+	// most (see SweepConversations).
+	JoinMeeting(ctx context.Context, r *JoinRequest) (*Invitation, error)
 	// StartMeeting creates an ad hoc meeting (MeetingRelAdHoc) of r.UserID
 	// with settings s and joins it as its organizer, as JoinMeeting does
 	// (r.MeetingID is ignored). The meeting goes with its conversation.
-	StartMeeting(ctx context.Context, r *JoinRequest, s MeetingSettings, lim ConversationLimits) (*Invitation, error)
+	StartMeeting(ctx context.Context, r *JoinRequest, s MeetingSettings) (*Invitation, error)
 	// FindInvitation returns an invitation of the application, or
 	// ENotFound.
 	FindInvitation(ctx context.Context, appID, id string) (*Invitation, error)
@@ -50,9 +53,10 @@ type ConversationStore interface {
 	// participants it can see (see Sees), in the order they arrived, or
 	// ENotFound.
 	Roster(ctx context.Context, appID, conversationID string) (*ConversationView, []*Participant, error)
-	// ConversationMeeting returns the meeting of the conversation and its
-	// organizer, for a participant of it, or ENotFound.
-	ConversationMeeting(ctx context.Context, appID, conversationID string) (*OnlineMeeting, *User, error)
+	// ConversationMeeting returns the meeting of the conversation (with its
+	// Organizer, as every meeting the store returns), for a participant of
+	// it, or ENotFound.
+	ConversationMeeting(ctx context.Context, appID, conversationID string) (*OnlineMeeting, error)
 	// LeaveConversation takes the application's participant out of the
 	// conversation (Departure with SubCanceled for one in the lobby).
 	// Returns ENotFound if it is not in it.
@@ -65,26 +69,12 @@ type ConversationStore interface {
 	// leader, whoever the target; ENotFound when the target is not there
 	// (or not visible to it); the other errors of CheckAction; and
 	// EConflict (SubTooManyParticipants) when admitting into a meeting
-	// holding lim.MaxParticipants.
-	ChangeParticipant(ctx context.Context, appID, conversationID, targetID string, a Action, lim ConversationLimits) error
+	// holding MaxParticipants.
+	ChangeParticipant(ctx context.Context, appID, conversationID, targetID string, a Action) error
 	// SweepConversations removes the participants that waited in a lobby
 	// until their LobbyDeadline (now or before; SubTimeout) and those whose
 	// application is gone, and returns how many it removed.
 	SweepConversations(ctx context.Context) (int, error)
-}
-
-// ConversationLimits bound what joining may make the store hold. Zero or
-// negative fields mean no limit.
-type ConversationLimits struct {
-	// MaxParticipants bounds the admitted participants of one meeting.
-	MaxParticipants int
-	// MaxLobbyParticipants bounds the participants waiting in one lobby.
-	MaxLobbyParticipants int
-	// MaxConversationsPerApplication bounds the conversations one
-	// application is in (waiting or admitted).
-	MaxConversationsPerApplication int
-	// LobbyTimeout is how long a participant may wait in the lobby.
-	LobbyTimeout time.Duration
 }
 
 // MaxFinishedInvitations is how many failed invitations the store keeps
@@ -224,6 +214,18 @@ func (r *JoinRequest) Check() error {
 		return InvalidParameter("importance", "importance %q is not one of %s.", r.Importance, strings.Join(Importances, ", "))
 	}
 	r.Importance = canon
+	return nil
+}
+
+// SetMeeting sets MeetingID and OrganizerSIP from the meeting URI a client
+// names (see ParseMeetingURI), or returns a 400 ParameterValidationFailure
+// naming onlineMeetingUri when uri names no meeting.
+func (r *JoinRequest) SetMeeting(uri string) error {
+	organizer, id, ok := ParseMeetingURI(uri)
+	if !ok {
+		return InvalidParameter("onlineMeetingUri", "onlineMeetingUri %q is not a meeting URI such as sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:PYC58WSY3K.", shortName(uri))
+	}
+	r.MeetingID, r.OrganizerSIP = id, organizer
 	return nil
 }
 

@@ -231,6 +231,7 @@ func (d delivery) String() string {
 	return s
 }
 
+// describe lists the events of ds, one line per recipient of each.
 func describe(t *testing.T, ds []ucwad.Delivery) []string {
 	t.Helper()
 	var out []string
@@ -239,24 +240,29 @@ func describe(t *testing.T, ds []ucwad.Delivery) []string {
 		if err := json.Unmarshal(d.Event.Data, &ce); err != nil {
 			t.Fatalf("event data %s: %v", d.Event.Data, err)
 		}
-		x := delivery{to: strings.TrimPrefix(d.To.ApplicationID, "app-"), typ: string(d.Event.Type), subject: d.Event.Subject, about: ce.Participant, in: ce.In}
-		switch d.Event.Subject {
-		case ucwad.SubjectInvitation:
-			x.about = ce.Invitation.State
-			if ce.Invitation.Reason != "" {
-				x.about += "/" + ce.Invitation.Reason
-			}
-		case ucwad.SubjectConversation:
-			if ce.View != nil {
-				x.about = ce.View.State
-			}
-			if ce.Reason != "" {
-				x.about += "/" + ce.Reason
-			}
-		case ucwad.SubjectLocalParticipant:
-			x.about = ""
+		if len(d.To) == 0 {
+			t.Errorf("an event for nobody: %+v", d.Event)
 		}
-		out = append(out, x.String())
+		for _, to := range d.To {
+			x := delivery{to: strings.TrimPrefix(to.ApplicationID, "app-"), typ: string(d.Event.Type), subject: string(d.Event.Subject.Kind), in: ce.In}
+			switch d.Event.Subject.Kind {
+			case ucwad.SubjectInvitation:
+				x.about = ce.Invitation.State
+				if ce.Invitation.Reason != "" {
+					x.about += "/" + ce.Invitation.Reason
+				}
+			case ucwad.SubjectConversation:
+				if ce.View != nil {
+					x.about = ce.View.State
+				}
+				if ce.Reason != "" {
+					x.about += "/" + ce.Reason
+				}
+			case ucwad.SubjectParticipant:
+				x.about = d.Event.Subject.ParticipantID()
+			}
+			out = append(out, x.String())
+		}
 	}
 	return out
 }
@@ -271,8 +277,19 @@ func without(ps map[string]*ucwad.Participant, names ...string) []*ucwad.Partici
 	return out
 }
 
+// wantDeliveries compares what each recipient ("name: …") receives, in
+// order: the order between different recipients' events is not theirs to
+// see (each reads its own log).
 func wantDeliveries(t *testing.T, what string, got []string, want ...string) {
 	t.Helper()
+	byRecipient := func(a, b string) int {
+		ra, _, _ := strings.Cut(a, ": ")
+		rb, _, _ := strings.Cut(b, ": ")
+		return strings.Compare(ra, rb)
+	}
+	got, want = slices.Clone(got), slices.Clone(want)
+	slices.SortStableFunc(got, byRecipient)
+	slices.SortStableFunc(want, byRecipient)
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: events\n%s\nwant\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -307,6 +324,21 @@ func TestJoinEvents(t *testing.T) {
 		"attendee: added participant new",
 		"attendee: added participant new in attendees",
 	)
+	// What the others all hear is one event for them all, not one each.
+	for _, d := range ucwad.JoinEvents(c, inv, newcomer, without(ps)) {
+		if d.Event.Subject == ucwad.ParticipantSubject(ucwad.SubjectParticipant, "c", "new") {
+			var to []string
+			for _, r := range d.To {
+				to = append(to, r.ApplicationID)
+			}
+			if want := []string{"app-new"}; slices.Equal(to, want) {
+				continue
+			}
+			if want := []string{"app-organizer", "app-leader", "app-attendee"}; !slices.Equal(to, want) {
+				t.Errorf("%s %+v: to %v, want %v", d.Event.Type, d.Event.Subject, to, want)
+			}
+		}
+	}
 
 	newcomer.InLobby = true
 	inv.State = ucwad.InvitationConnecting
@@ -455,7 +487,7 @@ func TestEventsCarrySnapshots(t *testing.T) {
 		case ce.Invitation != nil:
 			states = append(states, "invitation "+ce.Invitation.State)
 		case ce.View != nil:
-			states = append(states, fmt.Sprintf("%s %s %d %q", d.Event.Subject, ce.View.State, ce.View.ParticipantCount, ce.View.Subject()))
+			states = append(states, fmt.Sprintf("%s %s %d %q", d.Event.Subject.Kind, ce.View.State, ce.View.ParticipantCount, ce.View.Subject()))
 		}
 	}
 	wantDeliveries(t, "snapshots", states,

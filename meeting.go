@@ -18,15 +18,18 @@ import (
 // SubjectExtension, with the value at commit as JSON in Data for added and
 // updated: a meeting with its extensions' identities, an extension whole)
 // to every channel of every application of the organizer, in the same
-// transaction.
+// transaction. Every meeting it returns carries its organizer
+// (OnlineMeeting.Organizer), and so does the JSON of a meeting in Data.
+// The counts it enforces are those of the Limits the store was opened with.
+// It checks no settings: callers pass what MeetingRules returned.
 type MeetingStore interface {
 	// CreateMeeting schedules m for m.UserID with m's settings and sets
-	// m.ID, m.ConferenceID, m.Rel (MeetingRelScheduled), m.ETag,
-	// m.CreatedAt, m.UpdatedAt and an empty m.Extensions. Returns EConflict
-	// (subcode TooManyOnlineMeetings) when the user already has max
-	// scheduled meetings (max <= 0: no limit; the assigned meeting does not
-	// count), and ENotFound if m.UserID names no user.
-	CreateMeeting(ctx context.Context, m *OnlineMeeting, max int) error
+	// m.ID, m.ConferenceID, m.Rel (MeetingRelScheduled), m.Organizer,
+	// m.ETag, m.CreatedAt, m.UpdatedAt and an empty m.Extensions. Returns
+	// EConflict (subcode TooManyOnlineMeetings) when the user already has
+	// Limits.MaxMeetingsPerUser scheduled meetings (the assigned meeting
+	// does not count), and ENotFound if m.UserID names no user.
+	CreateMeeting(ctx context.Context, m *OnlineMeeting) error
 	// AssignedMeeting returns the user's assigned meeting (MeetingRelAssigned),
 	// creating it with settings s the first time it is asked for. Creating
 	// it appends no event: it is new to the store, not to the user, for
@@ -71,9 +74,9 @@ type MeetingStore interface {
 	// x.ETag, x.CreatedAt and x.UpdatedAt; an empty x.ID is replaced by a
 	// new one. Returns ENotFound if the user has no such meeting, EConflict
 	// (subcode AlreadyExists) if the meeting has an extension x.ID, and
-	// EConflict (subcode LimitExceeded) if it has max extensions already
-	// (max <= 0: no limit).
-	CreateExtension(ctx context.Context, userID int64, x *Extension, max int) error
+	// EConflict (subcode LimitExceeded) if it has
+	// Limits.MaxExtensionsPerMeeting extensions already.
+	CreateExtension(ctx context.Context, userID int64, x *Extension) error
 	// FindExtension returns ENotFound if the user has no such meeting or
 	// the meeting no such extension.
 	FindExtension(ctx context.Context, userID int64, meetingID, id string) (*Extension, error)
@@ -98,6 +101,10 @@ type OnlineMeeting struct {
 	ID string
 	// UserID is the organizer.
 	UserID int64
+	// Organizer is who UserID names, as the store read them with the
+	// meeting: what the meeting's coordinates (URI, joinUrl) and its
+	// organizerUri are made of, so that it reads the same whoever asks.
+	Organizer Person
 	// Rel is MeetingRelScheduled or MeetingRelAssigned.
 	Rel string
 	// ConferenceID is the numeric id for dial-in, unique among meetings.
@@ -111,6 +118,33 @@ type OnlineMeeting struct {
 	// them as identities only (Properties nil), so that a meeting costs
 	// the same whatever its extensions hold.
 	Extensions []*Extension
+}
+
+// URI is the meeting's focus URI (onlineMeetingUri), what clients join
+// with: the organizer's SIP URI, ";gruu;opaque=app:conf:focus:id:" and
+// the meeting's ID.
+func (m *OnlineMeeting) URI() string {
+	return m.Organizer.URI() + ";gruu;opaque=app:conf:focus:id:" + m.ID
+}
+
+// Person is someone as a meeting names them: an address and a name, and
+// nothing that signs them in.
+type Person struct {
+	// SIP is the address without the "sip:" scheme, as User.SIP.
+	SIP string
+	// Name is the display name; may be empty.
+	Name string
+}
+
+// URI is the person's SIP URI, e.g. "sip:alice@contoso.com".
+func (p Person) URI() string { return "sip:" + p.SIP }
+
+// DisplayName is the name to show: Name, or the SIP address when unset.
+func (p Person) DisplayName() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.SIP
 }
 
 // MeetingSettings are the properties of a meeting a client sets (POST and

@@ -16,6 +16,12 @@ import (
 // Store is everything the server keeps. Implementations translate their
 // driver errors into *Error values (ENotFound, EConflict, ...) at their edge
 // so callers never see a driver type.
+//
+// A store enforces the counts of one Limits value, given to it when it is
+// opened (a zero field meaning its default): no method takes a limit, so
+// every call that enforces one is held to the same value, whoever calls.
+// (The sign-in schedule, SignInPolicy, is a timetable rather than a bound
+// and is passed to ClaimSignIn.)
 type Store interface {
 	UserStore
 	TokenStore
@@ -23,21 +29,24 @@ type Store interface {
 	EventStore
 	MeetingStore
 	ConversationStore
+	SignInStore
 	// Close releases the store's connections.
 	Close() error
 }
 
 // UserStore keeps the user directory.
 type UserStore interface {
-	// CreateUser inserts u, setting u.ID and u.CreatedAt.
-	// Returns EConflict (subcode AlreadyExists) if the SIP address is taken.
+	// CreateUser inserts u, setting u.ID and u.CreatedAt (now) and
+	// stripping a "sip:" prefix from u.SIP as it is stored. Returns
+	// EBadRequest if the SIP address is empty and EConflict (subcode
+	// AlreadyExists) if it is taken, in any casing.
 	CreateUser(ctx context.Context, u *User) error
 	// FindUserByID returns ENotFound if there is no such user.
 	FindUserByID(ctx context.Context, id int64) (*User, error)
 	// FindUserBySIP looks a user up by SIP address, case-insensitively and with
 	// or without the "sip:" prefix. Returns ENotFound if there is none.
 	FindUserBySIP(ctx context.Context, sip string) (*User, error)
-	// ListUsers returns every user ordered by SIP address.
+	// ListUsers returns every user ordered by SIP address, case-insensitively.
 	ListUsers(ctx context.Context) ([]*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
@@ -53,32 +62,40 @@ type UserStore interface {
 // TokenStore keeps issued access tokens, by the SHA-256 hash of their value
 // only: the value itself is never stored.
 type TokenStore interface {
-	// CreateToken stores t. t.Hash must be set.
+	// CreateToken stores t. t.Hash and t.ExpiresAt must be set; a zero
+	// t.CreatedAt becomes now, and t is updated to the stored values.
+	// Returns ENotFound if t.UserID names no user and EConflict (subcode
+	// AlreadyExists) if the hash is stored already.
 	CreateToken(ctx context.Context, t *Token) error
 	// FindToken returns the unexpired token with that hash together with its
-	// user. Returns ENotFound if it does not exist, was revoked or expired.
+	// user; a token is expired from its ExpiresAt on. Returns ENotFound if it
+	// does not exist, was revoked or expired.
 	FindToken(ctx context.Context, hash []byte) (*Token, *User, error)
 	// RevokeToken deletes the token with that hash. Revoking an unknown token
 	// is not an error.
 	RevokeToken(ctx context.Context, hash []byte) error
-	// DeleteExpiredTokens removes tokens that expired before now and returns
-	// how many it removed.
+	// DeleteExpiredTokens removes the tokens FindToken no longer returns
+	// (ExpiresAt at or before now) and returns how many it removed.
 	DeleteExpiredTokens(ctx context.Context) (int, error)
 }
 
 // ApplicationStore keeps registered applications and their event channels.
 type ApplicationStore interface {
 	// CreateApplication registers a for a.UserID. When the user already has
-	// an application with the same UserAgent, EndpointID and Culture, that
-	// application is returned instead (created == false), its activity
-	// recorded, and a is left untouched. Every application has its default
-	// channel (""); the returned application's Channel is the one for
-	// instanceID, created if new.
+	// an application with the same UserAgent, EndpointID and Culture
+	// (compared exactly), that application is returned instead (created ==
+	// false), its activity recorded, and a is left untouched. Otherwise a
+	// itself is completed and returned: ID is new, Type defaults to
+	// ApplicationTypeBrowser, Available is false (a new application is a
+	// lurker), CreatedAt and LastActiveAt are now. Every application has its
+	// default channel (""); the returned application's Channel is the one
+	// for instanceID, created if new.
 	// Returns EGone (subcode TooManyApplications) when the user already holds
-	// the maximum number of applications, and EConflict (subcode
+	// Limits.MaxApplicationsPerUser applications, and EConflict (subcode
 	// LimitExceeded, the message naming the limit) when a channel it needs
-	// would exceed the channels an application or a user may have;
-	// registering on channels that exist always works.
+	// would exceed Limits.MaxChannelsPerApplication or
+	// Limits.MaxChannelsPerUser; registering on channels that exist always
+	// works. Returns ENotFound if a.UserID names no user.
 	CreateApplication(ctx context.Context, a *Application, instanceID string) (app *Application, created bool, err error)
 	// FindApplication returns the application with that id if it belongs to
 	// userID, with Channel set for instanceID. Returns ENotFound (subcode
@@ -87,12 +104,23 @@ type ApplicationStore interface {
 	// The default instanceID "" always finds the application (with a zero
 	// Channel when the application has only multi-tab channels).
 	FindApplication(ctx context.Context, userID int64, id, instanceID string) (*Application, error)
-	// TouchApplication records activity on the application now.
+	// TouchApplication records activity on the application now. Callers
+	// record activity at most once per ActivityInterval.
 	// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
 	TouchApplication(ctx context.Context, id string) error
-	// MakeApplicationAvailable records that the application left lurker mode;
-	// the first time, its channels get "me updated" and "communication
-	// updated" events. Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
+	// KeepApplicationsAlive records activity now on the applications in ids
+	// whose recorded activity is older than before: they hold P-GETs in
+	// this process, which is activity however long each is held, and no
+	// process's ExpireApplications may take them for abandoned. It is one
+	// write for all of them, and none when every one is recent. It returns
+	// the ids that name no application (deleted or expired, possibly by
+	// another process sharing the store).
+	KeepApplicationsAlive(ctx context.Context, ids []string, before time.Time) (gone []string, err error)
+	// MakeApplicationAvailable records that the application left lurker mode
+	// (doing it again is harmless); the first time, its channels get "me
+	// updated" and "communication updated" events, as UCWA sends them.
+	// Returns ENotFound (subcode ApplicationNotFound) if userID has no such
+	// application.
 	MakeApplicationAvailable(ctx context.Context, userID int64, id string) error
 	// DeleteApplication with the default instanceID "" removes the
 	// application with all its channels and events; with a multi-tab
@@ -124,6 +152,9 @@ type User struct {
 
 // URI is the user's SIP URI, e.g. "sip:alice@contoso.com".
 func (u *User) URI() string { return "sip:" + u.SIP }
+
+// Person is the user as meetings name them.
+func (u *User) Person() Person { return Person{SIP: u.SIP, Name: u.Name} }
 
 // DisplayName is the name to show: Name, or the SIP address when unset.
 func (u *User) DisplayName() string {
@@ -172,6 +203,11 @@ type Channel struct {
 	// Options are the channel's sticky P-GET settings.
 	Options ChannelOptions
 }
+
+// ActivityInterval is how stale an application's recorded activity may be
+// before a request on it records activity again: often enough for expiry
+// measured in minutes, rarely enough that reads do not each cost a write.
+const ActivityInterval = 30 * time.Second
 
 // Application types and limits.
 const (

@@ -1,6 +1,8 @@
-// Package auth holds the server's credentials machinery: password hashing,
-// access tokens and sign-in throttling. It knows nothing of HTTP; package
-// httpapi wires it to the token endpoint and the Authorization header.
+// Package auth holds the server's credentials machinery: password hashing
+// and access tokens. It knows nothing of HTTP; package httpapi wires it to
+// the token endpoint and the Authorization header. The sign-in schedule that
+// throttles password guessing lives in the store (ucwad.SignInStore), so
+// that every server process shares it.
 package auth
 
 import (

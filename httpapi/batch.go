@@ -460,6 +460,12 @@ func (s *Server) executePart(api http.Handler, rec *partRecorder, r *http.Reques
 	if a := r.Header.Get("Authorization"); a != "" {
 		pr.Header.Set("Authorization", a)
 	}
+	// The part came on the batch's connection, through the batch's proxies:
+	// its client address is the batch's, whatever the part says it is.
+	pr.Header.Del("X-Forwarded-For")
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		pr.Header.Add("X-Forwarded-For", v)
+	}
 	if rt, _ := s.match(requestSegments(pr)); rt != nil && rt.unbatched {
 		c := newCall(pr)
 		c.base = s.baseURL(pr)

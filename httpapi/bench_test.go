@@ -41,7 +41,9 @@ func newBenchServer(b *testing.B) *benchServer {
 	b.Helper()
 	ctx := context.Background()
 	hub := httpapi.NewHub()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "ucwad.db"), sqlite.Options{Notifier: hub})
+	// The benchmarks create more meetings and extensions than a user may.
+	limits := ucwad.Limits{MaxMeetingsPerUser: 1 << 30, MaxExtensionsPerMeeting: 1 << 30}
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "ucwad.db"), sqlite.Options{Notifier: hub, Limits: limits})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err := db.CreateUser(ctx, &ucwad.User{SIP: "alice@contoso.com", PasswordHash: h}); err != nil {
 		b.Fatal(err)
 	}
-	cfg := httpapi.Config{Meetings: httpapi.MeetingConfig{MaxMeetingsPerUser: 1 << 30, MaxExtensionsPerMeeting: 1 << 30}}
+	cfg := httpapi.Config{Limits: limits}
 	api := httpapi.New(cfg, httpapi.Deps{Store: db, Hasher: hasher, Hub: hub})
 	srv := httptest.NewServer(api.Handler())
 	b.Cleanup(func() { api.Shutdown(); srv.Close() })
@@ -88,7 +90,7 @@ func (s *benchServer) poll(i int, poll bool) {
 		return
 	}
 	s.b.StopTimer()
-	if _, err := s.db.ReadBatch(context.Background(), s.appID, "", s.ack, true); err != nil {
+	if _, err := s.db.ReadBatch(context.Background(), s.appID, "", s.ack, true, 0); err != nil {
 		s.b.Fatal(err)
 	}
 	s.ack++

@@ -438,7 +438,7 @@ func BenchmarkLargestList(b *testing.B) {
 	var ids []string
 	for range 1000 {
 		m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: s}
-		if err := a.db.CreateMeeting(ctx, m, 1000); err != nil {
+		if err := a.db.CreateMeeting(ctx, m); err != nil {
 			b.Fatal(err)
 		}
 		ids = append(ids, m.ID)
@@ -451,7 +451,7 @@ func BenchmarkLargestList(b *testing.B) {
 	for _, id := range ids {
 		for j := range 100 {
 			xid := fmt.Sprintf("%03d", j) + strings.Repeat("i", 253)
-			if err := a.db.CreateExtension(ctx, alice.ID, &ucwad.Extension{MeetingID: id, ID: xid, Type: "RoamedOrganizerData"}, 100); err != nil {
+			if err := a.db.CreateExtension(ctx, alice.ID, &ucwad.Extension{MeetingID: id, ID: xid, Type: "RoamedOrganizerData"}); err != nil {
 				b.Fatal(err)
 			}
 		}

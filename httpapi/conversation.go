@@ -134,12 +134,10 @@ func (s *Server) handleJoinMeeting(w http.ResponseWriter, r *http.Request, c *ca
 	if uri == "" || strings.EqualFold(uri, "adhoc") {
 		return s.startMeeting(w, r, c, req)
 	}
-	organizer, id, ok := ucwad.ParseMeetingURI(uri)
-	if !ok {
-		return ucwad.InvalidParameter("onlineMeetingUri", "onlineMeetingUri %q is not a meeting URI such as sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:PYC58WSY3K.", shortName(uri))
+	if err := req.SetMeeting(uri); err != nil {
+		return err
 	}
-	req.MeetingID, req.OrganizerSIP = id, organizer
-	inv, err := s.store.JoinMeeting(r.Context(), req, s.cfg.Meetings.joinLimits())
+	inv, err := s.store.JoinMeeting(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -163,10 +161,8 @@ func (s *Server) handleStartMeeting(w http.ResponseWriter, r *http.Request, c *c
 // startMeeting starts an ad hoc meeting with the default values, the
 // request's subject and the default expiry.
 func (s *Server) startMeeting(w http.ResponseWriter, r *http.Request, c *call, req *ucwad.JoinRequest) error {
-	st := s.defaultSettings()
-	st.Subject = req.Subject
-	st.ExpirationTime = s.clock.Now().Add(defaultExpiry)
-	inv, err := s.store.StartMeeting(r.Context(), req, st, s.cfg.Meetings.joinLimits())
+	st := s.meetings.AdHocSettings(req.Subject, s.clock.Now())
+	inv, err := s.store.StartMeeting(r.Context(), req, st)
 	if err != nil {
 		return err
 	}
@@ -195,7 +191,8 @@ func invitationResource(c *call, inv *ucwad.Invitation) *ucwa.Resource {
 	res.Set("importance", ucwa.String(inv.Importance))
 	uri := inv.OnlineMeetingURI
 	if uri == "" || strings.EqualFold(uri, "adhoc") {
-		uri = onlineMeetingURI(c.user, inv.MeetingID)
+		// Only the organizer starts an ad hoc meeting.
+		uri = (&ucwad.OnlineMeeting{ID: inv.MeetingID, Organizer: c.user.Person()}).URI()
 	}
 	res.Set("onlineMeetingUri", ucwa.String(uri))
 	if inv.OperationID != "" {
@@ -285,10 +282,10 @@ func participantResource(c *call, viewer, p *ucwad.Participant, local bool) *ucw
 // built from the meeting and its organizer whoever asks: what
 // myOnlineMeeting shows (without etag and PUT sentinel) and what the
 // conversation's view adds.
-func (s *Server) meetingViewResource(c *call, conversationID string, m *ucwad.OnlineMeeting, organizer *ucwad.User) *ucwa.Resource {
+func (s *Server) meetingViewResource(c *call, conversationID string, m *ucwad.OnlineMeeting) *ucwa.Resource {
 	href := c.conversationHref(conversationID)
-	uri := onlineMeetingURI(organizer, m.ID)
-	join := s.joinURL(organizer, m.ID)
+	uri := m.URI()
+	join := s.cfg.Meetings.JoinURL(m)
 	rel := m.Rel
 	if rel == ucwad.MeetingRelAdHoc {
 		rel = ucwad.MeetingRelScheduled
@@ -318,8 +315,8 @@ func (s *Server) meetingViewResource(c *call, conversationID string, m *ucwad.On
 	res.Set("onlineMeetingId", ucwa.String(m.ID))
 	res.Set("onlineMeetingRel", ucwa.String(rel))
 	res.Set("onlineMeetingUri", ucwa.String(uri))
-	res.Set("organizerName", ucwa.String(organizer.DisplayName()))
-	res.Set("organizerUri", ucwa.String(organizer.URI()))
+	res.Set("organizerName", ucwa.String(m.Organizer.DisplayName()))
+	res.Set("organizerUri", ucwa.String(m.Organizer.URI()))
 	res.Set("phoneUserAdmission", ucwa.String(m.PhoneUserAdmission))
 	res.Set("subject", ucwa.String(m.Subject))
 	res.Link(relConversation, href)
@@ -371,11 +368,11 @@ func (s *Server) handleMeetingView(w http.ResponseWriter, r *http.Request, c *ca
 	if v.Self.InLobby {
 		return ucwad.Errorf(ucwad.EForbidden, "", "The meeting is shown once a leader admitted you from the lobby.")
 	}
-	m, organizer, err := s.store.ConversationMeeting(r.Context(), c.app.ID, id)
+	m, err := s.store.ConversationMeeting(r.Context(), c.app.ID, id)
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, c, http.StatusOK, s.meetingViewResource(c, id, m, organizer), "")
+	return s.writeResource(w, c, http.StatusOK, s.meetingViewResource(c, id, m), "")
 }
 
 func (s *Server) handleLocalParticipant(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -436,7 +433,7 @@ func (s *Server) handleParticipantAction(w http.ResponseWriter, r *http.Request,
 	if _, err := s.readInput(w, r); err != nil {
 		return err
 	}
-	if err := s.store.ChangeParticipant(r.Context(), c.app.ID, c.params["conversation"], c.params["participant"], a, s.cfg.Meetings.joinLimits()); err != nil {
+	if err := s.store.ChangeParticipant(r.Context(), c.app.ID, c.params["conversation"], c.params["participant"], a); err != nil {
 		return err
 	}
 	writeNoContent(w)
@@ -459,60 +456,104 @@ func failure(subcode string) *ucwa.Reason {
 	return &ucwa.Reason{Code: ucwad.ReasonCode(subcode), Subcode: subcode, Message: reasonMessages[subcode]}
 }
 
-// renderConversationEvent renders an event of joining for the receiving
-// application (always the one it was appended for): senders communication
-// (the invitation, the conversation) and conversation (everything in it),
-// the resources embedded from the snapshot taken at commit.
-func (s *Server) renderConversationEvent(c *call, e ucwad.Event, out ucwa.Event) (ucwa.Sender, ucwa.Event, bool) {
+// The events of joining are rendered for the receiving application (one
+// the event was appended for), with senders communication (the
+// invitation, the conversation) and conversation (everything in it), the
+// resources embedded from the snapshot taken at commit. Each kind is a row
+// of eventRenderers.
+
+// conversationEventData decodes an event's ConversationEvent; false (and
+// a log entry) when it does not decode, and the event is dropped.
+func (s *Server) conversationEventData(e ucwad.Event) (ucwad.ConversationEvent, bool) {
 	var ce ucwad.ConversationEvent
 	if err := json.Unmarshal(e.Data, &ce); err != nil {
-		s.log.Error("conversation event data", "err", err, "subject", e.Subject)
-		return ucwa.Sender{}, out, false
+		s.log.Error("conversation event data", "err", err, "kind", e.Subject.Kind, "key", e.Subject.Key)
+		return ce, false
 	}
-	communication := ucwa.Sender{Rel: "communication", Href: c.communicationHref()}
-	convHref := c.conversationHref(ce.Conversation)
-	conversation := ucwa.Sender{Rel: relConversation, Href: convHref}
-	switch e.Subject {
-	case ucwad.SubjectInvitation:
-		if ce.Invitation == nil {
-			return communication, out, false
-		}
-		out.Link = ucwa.Link{Rel: relInvitation, Href: c.invitationHref(ce.Invitation.ID)}
-		out.Embedded = invitationResource(c, ce.Invitation)
-		if e.Type == ucwad.EventCompleted {
-			out.Status = "Success"
-			if ce.Invitation.State == ucwad.InvitationFailed {
-				out.Status, out.Reason = "Failure", failure(ce.Invitation.Reason)
-			}
-		}
-		return communication, out, true
-	case ucwad.SubjectConversation:
-		out.Link = ucwa.Link{Rel: relConversation, Href: convHref}
-		if ce.View != nil {
-			out.Embedded = conversationResource(c, ce.View)
-		}
-		if ce.Reason != "" {
-			out.Reason = failure(ce.Reason)
-		}
-		return communication, out, true
-	case ucwad.SubjectMeetingView:
-		out.Link = ucwa.Link{Rel: relMeetingView, Href: convHref + "/onlineMeeting"}
-		out.In = &ucwa.Link{Rel: relConversation, Href: convHref}
-		return conversation, out, true
-	case ucwad.SubjectLocalParticipant:
-		out.Link = ucwa.Link{Rel: relLocalParticipant, Href: convHref + "/localParticipant", Title: ce.Name}
-		if ce.View != nil {
-			out.Embedded = participantResource(c, ce.View.Self, ce.View.Self, true)
-		}
-		return conversation, out, true
-	case ucwad.SubjectParticipant:
-		out.Link = ucwa.Link{Rel: relParticipant, Href: c.participantHref(ce.Conversation, ce.Participant), Title: ce.Name}
-		if ce.In != "" {
-			out.In = &ucwa.Link{Rel: ce.In, Href: convHref + "/" + ce.In}
-		}
-		return conversation, out, true
+	return ce, true
+}
+
+func communicationSender(c *call) ucwa.EventSender {
+	return ucwa.EventSender{Rel: "communication", Href: c.communicationHref()}
+}
+
+func conversationSender(c *call, conversationID string) ucwa.EventSender {
+	return ucwa.EventSender{Rel: relConversation, Href: c.conversationHref(conversationID)}
+}
+
+// renderInvitationEvent renders the progress of a join: started, updated,
+// completed with Success or Failure and its reason.
+func (s *Server) renderInvitationEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	ce, ok := s.conversationEventData(e)
+	if !ok || ce.Invitation == nil {
+		return communicationSender(c), out, false
 	}
-	return conversation, out, false
+	out.Link = ucwa.Link{Rel: relInvitation, Href: c.invitationHref(ce.Invitation.ID)}
+	out.Embedded = invitationResource(c, ce.Invitation)
+	if e.Type == ucwad.EventCompleted {
+		out.Status = "Success"
+		if ce.Invitation.State == ucwad.InvitationFailed {
+			out.Status, out.Reason = "Failure", failure(ce.Invitation.Reason)
+		}
+	}
+	return communicationSender(c), out, true
+}
+
+// renderConversationEvent renders a conversation's own events, embedding
+// the receiver's view when it has one.
+func (s *Server) renderConversationEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	ce, ok := s.conversationEventData(e)
+	if !ok {
+		return communicationSender(c), out, false
+	}
+	out.Link = ucwa.Link{Rel: relConversation, Href: c.conversationHref(e.Subject.ConversationID())}
+	if ce.View != nil {
+		out.Embedded = conversationResource(c, ce.View)
+	}
+	if ce.Reason != "" {
+		out.Reason = failure(ce.Reason)
+	}
+	return communicationSender(c), out, true
+}
+
+// renderMeetingViewEvent renders the conversation's onlineMeeting view
+// appearing.
+func (s *Server) renderMeetingViewEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	conv := e.Subject.ConversationID()
+	convHref := c.conversationHref(conv)
+	out.Link = ucwa.Link{Rel: relMeetingView, Href: convHref + "/onlineMeeting"}
+	out.In = &ucwa.Link{Rel: relConversation, Href: convHref}
+	return conversationSender(c, conv), out, true
+}
+
+// renderLocalParticipantEvent renders the receiver's own participant,
+// embedding it when the event has the receiver's view.
+func (s *Server) renderLocalParticipantEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	conv := e.Subject.ConversationID()
+	ce, ok := s.conversationEventData(e)
+	if !ok {
+		return conversationSender(c, conv), out, false
+	}
+	out.Link = ucwa.Link{Rel: relLocalParticipant, Href: c.conversationHref(conv) + "/localParticipant", Title: ce.Name}
+	if ce.View != nil {
+		out.Embedded = participantResource(c, ce.View.Self, ce.View.Self, true)
+	}
+	return conversationSender(c, conv), out, true
+}
+
+// renderParticipantEvent renders a participant of the roster, or of one of
+// its views (in).
+func (s *Server) renderParticipantEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	conv := e.Subject.ConversationID()
+	ce, ok := s.conversationEventData(e)
+	if !ok {
+		return conversationSender(c, conv), out, false
+	}
+	out.Link = ucwa.Link{Rel: relParticipant, Href: c.participantHref(conv, e.Subject.ParticipantID()), Title: ce.Name}
+	if ce.In != "" {
+		out.In = &ucwa.Link{Rel: ce.In, Href: c.conversationHref(conv) + "/" + ce.In}
+	}
+	return conversationSender(c, conv), out, true
 }
 
 // sweepConversations ends lobby waits that are over and removes the

@@ -131,7 +131,7 @@ func formatOf(accept string) ucwa.Format {
 	return ucwa.JSON
 }
 
-func (m *member) describe(t *testing.T, snd ucwa.Sender, e ucwa.Event) string {
+func (m *member) describe(t *testing.T, snd ucwa.EventSender, e ucwa.EventEntry) string {
 	t.Helper()
 	s := fmt.Sprintf("%s: %s %s", snd.Rel, e.Type, e.Link.Rel)
 	comm := m.app.Href + "/communication"
@@ -188,7 +188,7 @@ func (m *member) describe(t *testing.T, snd ucwa.Sender, e ucwa.Event) string {
 func (m *member) none(t *testing.T) {
 	t.Helper()
 	app := m.app.Href[strings.LastIndex(m.app.Href, "/")+1:]
-	b, err := m.e.store.ReadBatch(t.Context(), app, "", ackOf(t, m.next), false)
+	b, err := m.e.store.ReadBatch(t.Context(), app, "", ackOf(t, m.next), false, 0)
 	if err != nil || !b.Wait {
 		t.Errorf("%s has events waiting: %+v, %v", m.name, b, err)
 	}
@@ -439,7 +439,7 @@ func joiningScenario(t *testing.T, accept string) {
 // TestJoiningErrors: each bad request answers its error and changes
 // nothing anyone can see.
 func TestJoiningErrors(t *testing.T) {
-	e := newEnv(t, func(c *httpapi.Config) { c.Meetings.MaxParticipants = 2 })
+	e := newEnv(t, func(c *httpapi.Config) { c.Limits.MaxParticipants = 2 })
 	e.addUser("carol")
 	alice, bob, carol := e.member("alice", "application/json"), e.member("bob", "application/json"), e.member("carol", "application/json")
 	m := alice.schedule(t, `{"accessLevel":"Everyone"}`)
@@ -676,7 +676,7 @@ func TestStartOnlineMeeting(t *testing.T) {
 // meeting that goes ends its conversation, a lobby wait ends, all seen by
 // those still there.
 func TestJoiningLifetimes(t *testing.T) {
-	e := newEnv(t, func(c *httpapi.Config) { c.Meetings.LobbyTimeout = 10 * time.Minute })
+	e := newEnv(t, func(c *httpapi.Config) { c.Limits.LobbyTimeout = 10 * time.Minute })
 	e.addUser("carol")
 	alice, bob, carol := e.member("alice", "application/xml"), e.member("bob", "application/json"), e.member("carol", "application/json")
 	m := alice.schedule(t, `{"accessLevel":"Invited","automaticLeaderAssignment":"Disabled","attendees":["sip:bob@contoso.com"]}`)
@@ -726,12 +726,13 @@ func TestJoiningLifetimes(t *testing.T) {
 	)
 }
 
-// TestJoiningBoundsConfigured: the participant bound follows the policies'
-// meetingSize unless set; the conversations of an application are bounded.
+// TestJoiningBoundsConfigured: the participant bound and the conversations
+// of an application are bounded as configured (cmd/ucwad sets the
+// participant bound to the policies' meetingSize unless it is set).
 func TestJoiningBoundsConfigured(t *testing.T) {
 	e := newEnv(t, func(c *httpapi.Config) {
-		c.Meetings.Policies.MeetingSize = 1
-		c.Meetings.MaxConversationsPerApplication = 1
+		c.Limits.MaxParticipants = 1
+		c.Limits.MaxConversationsPerApplication = 1
 	})
 	alice, bob := e.member("alice", "application/json"), e.member("bob", "application/json")
 	one := alice.schedule(t, `{"accessLevel":"Everyone"}`)

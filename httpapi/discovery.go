@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -67,7 +68,7 @@ type tokenAnswer struct {
 // oauthError is an OAuth error answer of the token endpoint.
 type oauthError struct {
 	status int
-	code   string // invalid_request, invalid_grant, unsupported_grant_type, server_error
+	code   string // invalid_request, invalid_grant, unsupported_grant_type, temporarily_unavailable, server_error
 	diag   string // X-Ms-Diagnostics text
 }
 
@@ -77,12 +78,29 @@ func (e *oauthError) Error() string { return e.code + ": " + e.diag }
 // password grant answers with a bearer token. Its errors are OAuth JSON, not
 // UCWA error bodies, as OAuth clients expect.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	if s.hooks.done != nil {
+		defer s.hooks.done()
+	}
 	err := s.issueToken(w, r)
+	if gone := r.Context().Err(); gone != nil && errors.Is(err, gone) {
+		return nil // the client left: no one to answer, nothing went wrong
+	}
 	var oe *oauthError
-	if errors.As(err, &oe) {
+	if rl := (*retryLater)(nil); errors.As(err, &rl) {
+		oe = &rl.oauthError
+		w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
+	}
+	if oe != nil || errors.As(err, &oe) {
 		noteError(r, oe.code, "")
-		if oe.code != "invalid_grant" { // checkPassword logs those, with the user
-			s.log.Info("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", r.RemoteAddr)
+		switch {
+		case oe.code == "invalid_grant": // checkPassword logs those, with the user
+		case oe.status == http.StatusTooManyRequests:
+			// Only at debug: a flood of refusals must not become a flood of
+			// log lines. The checks that do run are logged, at most one
+			// per account per step.
+			s.log.Debug("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", s.clientAddr(r).String())
+		default:
+			s.log.Info("sign-in refused", "error", oe.code, "reason", oe.diag, "remote", s.clientAddr(r).String())
 		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json; charset=utf-8")
@@ -171,44 +189,84 @@ func (s *Server) signInName(name string) string {
 	return user + "@" + s.cfg.Domain
 }
 
-// checkPassword verifies a password sign-in, first waiting out the
-// account's throttle delay: repeated failures slow an account down but never
-// lock its owner out, and attempts sent in parallel each wait longer than
-// the one before. Unknown users cost the same work as known ones.
+// checkPassword verifies a password sign-in when the account's schedule
+// allows a check now, and otherwise answers 429 at once without looking at
+// the password: an attacker learns that the guess was not tried, and gains
+// nothing by sending guesses in parallel or to several processes, since
+// the schedule is in the store. An attempt counts as a failure from the
+// moment its check is granted until its password proves right; one whose
+// client leaves before the check runs is given back. Unknown users follow
+// the same schedule and cost the same work as known ones.
+//
+// At most MaxSignInsPerAddress password sign-ins from one client address
+// are in flight at once; one more waits for a place (its form read, so that
+// a client leaving is noticed) and answers 429 if none frees within
+// MaxSignInWait.
 func (s *Server) checkPassword(r *http.Request, username, password string) (*ucwad.User, error) {
 	ctx := r.Context()
-	if d := s.throttle.Attempt(username); d > 0 {
-		done := make(chan struct{})
-		t := s.clock.AfterFunc(d, func() { close(done) })
-		select {
-		case <-done:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
+	addr := addressKey(s.clientAddr(r))
+	entered, err := s.signIns.enter(ctx, addr)
+	if !entered {
+		if err == nil {
+			err = errTooManyFromAddress
 		}
+		return nil, err
 	}
+	defer s.signIns.leave(addr)
+	acct := ucwad.SignInAccount{Name: username}
 	u, err := s.store.FindUserBySIP(ctx, username)
 	encoded := ""
 	switch {
 	case err == nil:
-		encoded = u.PasswordHash
+		acct.UserID, encoded = u.ID, u.PasswordHash
 	case ucwad.ErrorCode(err) != ucwad.ENotFound:
 		return nil, err
 	}
-	ok, err := s.hasher.Verify(ctx, encoded, password)
+	claim, err := s.store.ClaimSignIn(ctx, acct, s.cfg.SignIn)
+	switch {
+	case ucwad.ErrorCode(err) == ucwad.ENotFound:
+		return nil, errBadCredentials // the user was deleted since the lookup
+	case err != nil:
+		return nil, err
+	case !claim.Granted:
+		return nil, tooManyAttempts(s.clock.Now(), claim.RetryAt)
+	}
+	ok, err := s.verify(ctx, username, encoded, password)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The client left while waiting for a hashing slot: its
+			// password was never checked, so the attempt never happened.
+			if err := s.store.ReleaseSignIn(context.WithoutCancel(ctx), claim); err != nil {
+				s.log.Error("releasing an abandoned sign-in", "err", err)
+			}
+		}
 		return nil, err
 	}
 	if !ok || u == nil {
-		// Attempt counted it as a failure already. The operator learns
-		// which it was; the client does not.
+		// Counted when the check was granted. The operator learns which
+		// it was; the client does not.
 		reason := "wrong password"
 		if u == nil {
 			reason = "unknown user"
 		}
-		s.log.Info("sign-in failed", "user", username, "reason", reason, "remote", r.RemoteAddr)
-		return nil, &oauthError{http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect."}
+		s.log.Info("sign-in failed", "user", username, "reason", reason, "remote", s.clientAddr(r).String())
+		return nil, errBadCredentials
 	}
-	s.throttle.Success(username)
+	if err := s.store.ResetSignIn(context.WithoutCancel(ctx), acct); err != nil {
+		return nil, err
+	}
 	return u, nil
+}
+
+// errBadCredentials is the answer to a wrong user name or password.
+var errBadCredentials = &oauthError{status: http.StatusBadRequest, code: "invalid_grant", diag: "The user name or password is incorrect."}
+
+// verify checks password against encoded, waiting for a hashing slot.
+func (s *Server) verify(ctx context.Context, username, encoded, password string) (bool, error) {
+	if s.hooks.beforeVerify != nil {
+		if err := s.hooks.beforeVerify(ctx, username); err != nil {
+			return false, err
+		}
+	}
+	return s.hasher.Verify(ctx, encoded, password)
 }

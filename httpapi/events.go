@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
-// keepAlive is how often a held P-GET records activity on its application,
-// so that no process's expiry sweep takes it for abandoned while the
-// request is held (up to 30 minutes): every 5 minutes, or a third of the
-// idle limit when that is shorter. Finding the application gone then (it
-// was deleted through another process) answers the request at once.
+// keepAlive is how stale the recorded activity of an application with a
+// P-GET held here may grow before the sweep records activity again, so that
+// no process's expiry takes it for abandoned while the request is held (up
+// to 30 minutes): 5 minutes, or a third of the idle limit when that is
+// shorter. The held requests themselves write nothing while they wait.
 func (s *Server) keepAlive() time.Duration { return min(5*time.Minute, s.cfg.ApplicationIdle/3) }
 
 // eventsPath is the href of the call's event channel for batch ack.
@@ -58,42 +59,46 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Now().Add(timeout + time.Minute))
 
-	timedOut := make(chan struct{})
-	timer := s.clock.AfterFunc(timeout, func() { close(timedOut) })
-	defer timer.Stop()
-	keepAlive := make(chan struct{}, 1)
-	armKeepAlive := func() interface{ Stop() bool } {
-		return s.clock.AfterFunc(s.keepAlive(), func() {
-			select {
-			case keepAlive <- struct{}{}:
-			default:
-			}
-		})
-	}
-	kaTimer := armKeepAlive()
-	defer func() { kaTimer.Stop() }()
+	// The timeout runs from when the request parks, and its timer exists
+	// only then: a pending timer tells that the request is parked.
+	var timedOut chan struct{}
+	var timer clock.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 
-	release, held := false, false
+	// hold is the store's record that this process holds the channel,
+	// from the first read that had to wait; reading again with it tells
+	// whether a P-GET in another process took the channel since.
+	var hold int64
+	release := false
 	for {
 		// A request held for minutes is authenticated again before it
 		// releases anything: its token may have been revoked meanwhile.
-		if held {
+		if hold != 0 {
 			if err := s.stillSignedIn(r.Context(), c); err != nil {
 				return err
 			}
 		}
-		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release)
+		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release, hold)
 		if err != nil {
 			if ucwad.ErrorCode(err) == ucwad.ENotFound {
 				return appNotFound()
 			}
 			return err
 		}
+		if b.Replaced {
+			return pgetReplaced()
+		}
 		if !b.Wait {
 			return s.writeEvents(r.Context(), w, c, self, ack, b)
 		}
-		if !held {
-			held = true
+		if hold == 0 {
+			hold = b.Hold
+			timedOut = make(chan struct{})
+			timer = s.clock.AfterFunc(timeout, func() { close(timedOut) })
 			s.log.Debug("event request held", "application", c.app.ID, "ack", ack, "timeout", timeout)
 		}
 		select {
@@ -105,14 +110,6 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 			// answer within the few seconds a shutdown may take. Nothing
 			// was released, so next asks for the same batch again.
 			return s.writeEvents(r.Context(), w, c, self, ack, &ucwad.Batch{Ack: ack, Wait: true})
-		case <-keepAlive:
-			if err := s.store.TouchApplication(r.Context(), c.app.ID); err != nil {
-				if ucwad.ErrorCode(err) == ucwad.ENotFound {
-					return appNotFound()
-				}
-				return err
-			}
-			kaTimer = armKeepAlive()
 		case <-wt.replaced:
 			return pgetReplaced()
 		case <-r.Context().Done():
@@ -168,7 +165,7 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 	if err := s.refreshForEvents(ctx, c, b); err != nil {
 		return err
 	}
-	ev := &ucwa.Events{Self: self}
+	ev := &ucwa.EventBatch{Self: self}
 	switch {
 	case b.Resync != 0:
 		ev.Resync = c.eventsPath(b.Resync)
@@ -184,7 +181,7 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 			if n := len(ev.Senders); n > 0 && ev.Senders[n-1].Rel == sender.Rel && ev.Senders[n-1].Href == sender.Href {
 				ev.Senders[n-1].Events = append(ev.Senders[n-1].Events, out)
 			} else {
-				sender.Events = []ucwa.Event{out}
+				sender.Events = []ucwa.EventEntry{out}
 				ev.Senders = append(ev.Senders, sender)
 			}
 		}
@@ -193,15 +190,15 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 	h.Set("Content-Type", c.contentType)
 	noCache(h)
 	w.WriteHeader(http.StatusOK)
-	return ucwa.EncodeEvents(w, c.format, ev)
+	return ucwa.EncodeEventBatch(w, c.format, ev)
 }
 
 // refreshForEvents reloads the call's application when the batch holds
-// events that embed its current state (me, communication): the P-GET may
-// have been held since before the change it reports.
+// events that embed its current state (see subjectRenderer.current): the
+// P-GET may have been held since before the change it reports.
 func (s *Server) refreshForEvents(ctx context.Context, c *call, b *ucwad.Batch) error {
 	for _, e := range b.Events {
-		if e.Subject != ucwad.SubjectMe && e.Subject != ucwad.SubjectCommunication {
+		if !eventRenderers[e.Subject.Kind].current {
 			continue
 		}
 		app, err := s.store.FindApplication(ctx, c.user.ID, c.app.ID, c.instanceID)
@@ -217,29 +214,61 @@ func (s *Server) refreshForEvents(ctx context.Context, c *call, b *ucwad.Batch) 
 	return nil
 }
 
+// subjectRenderer renders the events about one kind of subject.
+type subjectRenderer struct {
+	// render completes out (whose Type is set) for the receiving
+	// application and returns it with its sender; false drops the event.
+	render func(s *Server, c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool)
+	// current is set when the events embed the receiving application's
+	// resource as it is now rather than as it was at commit, so that the
+	// application is read again before they are rendered.
+	current bool
+}
+
+// eventRenderers has one entry per kind of subject: a new kind of event
+// (a conversation's, a participant's, a message's, an invitation's) is a
+// new entry. Events of a kind without one are not sent.
+var eventRenderers = map[ucwad.SubjectKind]subjectRenderer{
+	ucwad.SubjectMe:            {render: (*Server).renderMeEvent, current: true},
+	ucwad.SubjectCommunication: {render: (*Server).renderCommunicationEvent, current: true},
+	ucwad.SubjectMeeting:       {render: (*Server).renderMeetingEvent},
+	ucwad.SubjectExtension:     {render: (*Server).renderMeetingEvent},
+
+	ucwad.SubjectInvitation:       {render: (*Server).renderInvitationEvent},
+	ucwad.SubjectConversation:     {render: (*Server).renderConversationEvent},
+	ucwad.SubjectMeetingView:      {render: (*Server).renderMeetingViewEvent},
+	ucwad.SubjectLocalParticipant: {render: (*Server).renderLocalParticipantEvent},
+	ucwad.SubjectParticipant:      {render: (*Server).renderParticipantEvent},
+}
+
 // renderEvent turns a stored event into its sender and wire event for the
-// receiving application. Events about me and communication embed the
-// resource as it is now, as the reference's "Events in UCWA" example does:
-// clients (the C# SDK among them) read the new state from the event
-// instead of fetching it.
-func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.Sender, ucwa.Event, bool) {
-	out := ucwa.Event{Type: string(e.Type)}
-	switch e.Subject {
-	case ucwad.SubjectMe:
-		href := c.appHref() + "/me"
-		out.Link = ucwa.Link{Rel: "me", Href: href}
-		out.Embedded = s.meResource(c)
-		return ucwa.Sender{Rel: "me", Href: href}, out, true
-	case ucwad.SubjectCommunication:
-		href := c.appHref() + "/communication"
-		out.Link = ucwa.Link{Rel: "communication", Href: href}
-		out.Embedded = s.communicationResource(c)
-		return ucwa.Sender{Rel: "communication", Href: href}, out, true
-	case ucwad.SubjectInvitation, ucwad.SubjectConversation, ucwad.SubjectMeetingView,
-		ucwad.SubjectLocalParticipant, ucwad.SubjectParticipant:
-		return s.renderConversationEvent(c, e, out)
+// receiving application, through the entry for its subject's kind.
+func (s *Server) renderEvent(c *call, e ucwad.Event) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	r, ok := eventRenderers[e.Subject.Kind]
+	if !ok {
+		return ucwa.EventSender{}, ucwa.EventEntry{}, false
 	}
-	return s.renderMeetingEvent(c, e, out)
+	return r.render(s, c, e, ucwa.EventEntry{Type: string(e.Type)})
+}
+
+// renderMeEvent renders events about me. Like communication's, they embed
+// the resource as it is now, as the reference's "Events in UCWA" example
+// does: clients (the C# SDK among them) read the new state from the event
+// instead of fetching it.
+func (s *Server) renderMeEvent(c *call, _ ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	href := c.appHref() + "/me"
+	out.Link = ucwa.Link{Rel: "me", Href: href}
+	out.Embedded = s.meResource(c)
+	return ucwa.EventSender{Rel: "me", Href: href}, out, true
+}
+
+// renderCommunicationEvent renders events about communication, embedding
+// it as it is now (see renderMeEvent).
+func (s *Server) renderCommunicationEvent(c *call, _ ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	href := c.appHref() + "/communication"
+	out.Link = ucwa.Link{Rel: "communication", Href: href}
+	out.Embedded = s.communicationResource(c)
+	return ucwa.EventSender{Rel: "communication", Href: href}, out, true
 }
 
 // sweepLoop expires abandoned applications and purges expired tokens every
@@ -260,14 +289,25 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Sweep runs the background clean-up once: applications idle for longer
-// than the configured lifetime (and holding no P-GET here) are deleted
-// (leaving the meetings they are in), expired tokens are purged, meetings
-// past their grace are deleted, and participants whose lobby wait is over
-// or whose application is gone are removed.
+// Sweep runs the background clean-up once: the applications with a P-GET
+// held here record activity when theirs is older than keepAlive (one write
+// for them all), and held requests whose application went away (deleted
+// through another process) are woken to answer 404; applications idle for
+// longer than the configured lifetime (and holding no P-GET here) are
+// deleted (leaving the meetings they are in), expired tokens and sign-in
+// schedules past their window are purged, meetings past their grace are
+// deleted, and participants whose lobby wait is over or whose application
+// is gone are removed.
 func (s *Server) Sweep(ctx context.Context) error {
-	cutoff := s.clock.Now().Add(-s.cfg.ApplicationIdle)
-	ids, err := s.store.ExpireApplications(ctx, cutoff, s.hub.HeldApplications())
+	now := s.clock.Now()
+	held := s.hub.HeldApplications()
+	gone, err := s.store.KeepApplicationsAlive(ctx, held, now.Add(-s.keepAlive()))
+	if err != nil {
+		return err
+	}
+	s.hub.Notify(gone)
+	cutoff := now.Add(-s.cfg.ApplicationIdle)
+	ids, err := s.store.ExpireApplications(ctx, cutoff, held)
 	if err != nil {
 		return err
 	}
@@ -275,6 +315,9 @@ func (s *Server) Sweep(ctx context.Context) error {
 		s.log.Info("expired idle applications", "count", len(ids))
 	}
 	if _, err := s.store.DeleteExpiredTokens(ctx); err != nil {
+		return err
+	}
+	if _, err := s.store.DeleteExpiredSignIns(ctx, s.cfg.SignIn.Window); err != nil {
 		return err
 	}
 	if err := s.sweepMeetings(ctx); err != nil {

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,9 +46,10 @@ func ackOf(t *testing.T, href string) int64 {
 	return n
 }
 
-// heldTimers is how many clock timers one held P-GET arms (its timeout and
-// its keep-alive): waiting for them means the request is parked.
-const heldTimers = 2
+// heldTimers is how many clock timers one held P-GET arms (its timeout;
+// activity while it is held is the sweep's business): waiting for them
+// means the request is parked.
+const heldTimers = 1
 
 func TestEventReachesHeldPGet(t *testing.T) {
 	for _, accept := range []string{"application/json", "application/vnd.microsoft.com.ucwa+xml"} {
@@ -101,7 +103,7 @@ func TestEventReachesHeldPGet(t *testing.T) {
 }
 
 // senderSummary flattens a batch to "senderRel linkRel type href" lines.
-func senderSummary(ev *ucwa.Events) []string {
+func senderSummary(ev *ucwa.EventBatch) []string {
 	var out []string
 	for _, s := range ev.Senders {
 		for _, e := range s.Events {
@@ -425,4 +427,135 @@ func TestReportMyActivityKeepsAlive(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.do(req{method: "GET", url: s.app.Href}).wantStatus(t, 200)
+}
+
+// waitLogged waits until logs has n lines with message msg. The real-time
+// limit is only a watchdog, as in waitTimers.
+func waitLogged(t *testing.T, logs *logBuffer, msg string, n int) {
+	t.Helper()
+	watchdog := time.After(20 * time.Second)
+	for {
+		logs.mu.Lock()
+		ch := logs.changed
+		logs.mu.Unlock()
+		if len(logs.records(t, msg)) >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-watchdog:
+			t.Fatalf("the server never logged %q %d times", msg, n)
+		}
+	}
+}
+
+// heldMsg is what the server logs when a P-GET parks after its first read.
+const heldMsg = "event request held"
+
+// TestParkedPGetWritesNothing counts the store's write transactions around
+// P-GETs: a parked one writes nothing while it waits, however long and
+// however often it is woken for nothing; starting one costs one write when
+// it acknowledges a batch, none when nothing changed.
+func TestParkedPGetWritesNothing(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "parked")
+	appID := str(t, s.app, "id")
+	writes := e.store.WriteTransactions
+
+	before := writes()
+	p := s.startPGet(t, link(t, s.app, "events")+"&timeout=1800", nil)
+	waitLogged(t, e.logs, heldMsg, 1)
+	if n := writes() - before; n != 2 {
+		t.Errorf("the first P-GET took %d write transactions, want 2: its new sticky timeout and taking the channel", n)
+	}
+
+	// Held for 29 minutes, past the activity interval many times and woken
+	// every minute for nothing: no write. The answer comes after every
+	// write the request made, so counting then sees them all.
+	before = writes()
+	for range 29 {
+		e.clock.Advance(time.Minute)
+		e.hub.Notify([]string{appID})
+	}
+	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+	first := p.wait().wantStatus(t, 200).events(t)
+	if n := writes() - before; n != 3 {
+		t.Errorf("held for 29 minutes, then answered: %d write transactions, want 3: the POST's (its activity and its change) and freezing the batch", n)
+	}
+
+	// The next P-GET acknowledges batch 1 (and records the activity that
+	// went stale while the first was held): one write.
+	before = writes()
+	p = s.startPGet(t, first.Next, nil)
+	waitLogged(t, e.logs, heldMsg, 2)
+	if n := writes() - before; n != 1 {
+		t.Errorf("a P-GET acknowledging a batch took %d write transactions, want 1", n)
+	}
+	// The client starts it again (same ack, nothing changed): no write;
+	// the first answers 409 PGetReplaced.
+	before = writes()
+	again := s.startPGet(t, first.Next, nil)
+	p.wait().wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
+	waitLogged(t, e.logs, heldMsg, 3)
+	if n := writes() - before; n != 0 {
+		t.Errorf("a P-GET where nothing changed took %d write transactions, want none", n)
+	}
+	e.api.Shutdown()
+	again.wait().wantStatus(t, 200)
+	if n := writes() - before; n != 0 {
+		t.Errorf("answering at shutdown took %d write transactions, want none", n)
+	}
+}
+
+// TestPGetReplacedAcrossProcesses: two servers on one database file, as two
+// processes: a P-GET on the second replaces the one held on the first,
+// which answers 409 PGetReplaced once the first's store polls; the newer
+// one stays held and gets the next events.
+func TestPGetReplacedAcrossProcesses(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	clk := clock.NewFake(t0)
+	hasher := auth.NewHasher(auth.TestParams, 2)
+	var bases []string
+	var logs []*logBuffer
+	for range 2 {
+		hub := httpapi.NewHub()
+		db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if len(bases) == 0 {
+			h, _ := hasher.Hash(ctx, "secret-alice")
+			if err := db.CreateUser(ctx, &ucwad.User{SIP: "alice@contoso.com", PasswordHash: h}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lb := newLogBuffer()
+		log := slog.New(slog.NewJSONHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub, Log: log})
+		srv := httptest.NewServer(api.Handler())
+		t.Cleanup(func() { api.Shutdown(); srv.Close() })
+		bases = append(bases, srv.URL)
+		logs = append(logs, lb)
+	}
+	e := &env{t: t, clock: clk, srv: httptest.NewServer(nil), base: bases[0]}
+	t.Cleanup(e.srv.Close)
+	s := e.signIn("alice", "two")
+	events := link(t, s.app, "events")
+	waitTimers(t, clk, 2) // each store's poll
+
+	older := s.startPGet(t, bases[0]+events, nil)
+	waitLogged(t, logs[0], heldMsg, 1)
+	newer := s.startPGet(t, bases[1]+events, nil)
+	waitLogged(t, logs[1], heldMsg, 1)
+	clk.Advance(time.Second) // the first store's poll finds the channel taken
+	older.wait().wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
+
+	waitTimers(t, clk, 2+heldTimers) // both polls again, the newer P-GET's timeout
+	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+	clk.Advance(time.Second) // the second store's poll finds the events
+	if got := senderSummary(newer.wait().wantStatus(t, 200).events(t)); len(got) != 2 {
+		t.Fatalf("events on the newer P-GET: %q", got)
+	}
 }

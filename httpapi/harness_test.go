@@ -34,6 +34,8 @@ type env struct {
 	srv   *httptest.Server
 	base  string
 	logs  *logBuffer // everything the server logged, at debug level and up
+	// path is the database file, for a second server on it.
+	path string
 }
 
 // logBuffer collects a server's log as JSON lines, safe for concurrent use.
@@ -114,8 +116,15 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
 	hub := httpapi.NewHub()
-	// No cross-process poll: one server, and the tests count the clock's timers.
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ucwad.db"), sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1})
+	var cfg httpapi.Config
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	// No cross-process poll: one server, and the tests count the clock's
+	// timers. The store gets the limits the server has, as cmd/ucwad gives
+	// them.
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Clock: clk, Notifier: hub, PollInterval: -1, Limits: cfg.Limits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,10 +139,6 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 			t.Fatal(err)
 		}
 	}
-	var cfg httpapi.Config
-	for _, f := range tweak {
-		f(&cfg)
-	}
 	logs := newLogBuffer()
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	api := httpapi.New(cfg, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub, Log: log})
@@ -147,7 +152,7 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 		api.Shutdown()
 		srv.Close()
 	})
-	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, logs: logs}
+	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, logs: logs, path: path}
 }
 
 // req is one request to send.
@@ -237,9 +242,9 @@ func (r *resp) reason(t *testing.T) *ucwa.Reason {
 }
 
 // events decodes an event batch.
-func (r *resp) events(t *testing.T) *ucwa.Events {
+func (r *resp) events(t *testing.T) *ucwa.EventBatch {
 	t.Helper()
-	ev, err := ucwa.DecodeEvents(bytes.NewReader(r.body), r.format(t))
+	ev, err := ucwa.DecodeEventBatch(bytes.NewReader(r.body), r.format(t))
 	if err != nil {
 		t.Fatalf("decoding events %s: %v", r.body, err)
 	}

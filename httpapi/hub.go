@@ -5,9 +5,10 @@ import (
 )
 
 // Hub knows every event request (P-GET) this process holds and wakes them
-// when the store reports new events. It implements ucwad.Notifier. Memory
-// per held request is one small waiter; nothing else is kept per idle
-// application.
+// when the store reports news of their applications (events, a channel
+// taken by another process, the application gone); a woken request reads
+// its channel again. It implements ucwad.Notifier. Memory per held request
+// is one small waiter; nothing else is kept per idle application.
 type Hub struct {
 	mu      sync.Mutex
 	byApp   map[string]map[*waiter]struct{}

@@ -160,7 +160,7 @@ func TestExtensionLimits(t *testing.T) {
 	}
 
 	// The total is configurable.
-	e = newEnv(t, func(c *httpapi.Config) { c.Meetings.MaxExtensionBytes = 2048 })
+	e = newEnv(t, func(c *httpapi.Config) { c.Limits.MaxExtensionBytes = 2048 })
 	s = e.signIn("alice", "ext")
 	m = s.schedule(t, `{}`)
 	s.addExtension(t, m, fmt.Sprintf(`{"id":"x","big":%q}`, strings.Repeat("v", 2048-1-9-3)))

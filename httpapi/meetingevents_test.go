@@ -30,7 +30,7 @@ func rebase(t *testing.T, res *ucwa.Resource, from, to string) *ucwa.Resource {
 // nextEvents reads the next batch of the session's event channel (it
 // answers at once, events being pending) and returns its events, all of
 // which must come from the onlineMeetings sender.
-func (s *session) nextEvents(t *testing.T, ack *string, accept string) []ucwa.Event {
+func (s *session) nextEvents(t *testing.T, ack *string, accept string) []ucwa.EventEntry {
 	t.Helper()
 	r := s.do(req{method: "GET", url: *ack, header: map[string]string{"Accept": accept}}).wantStatus(t, http.StatusOK)
 	ev := r.events(t)
@@ -38,7 +38,7 @@ func (s *session) nextEvents(t *testing.T, ack *string, accept string) []ucwa.Ev
 		t.Fatalf("event batch without next: %s", r.body)
 	}
 	*ack = ev.Next
-	var out []ucwa.Event
+	var out []ucwa.EventEntry
 	for _, snd := range ev.Senders {
 		if snd.Rel != "onlineMeetings" || snd.Href != s.app.Href+"/onlineMeetings" {
 			t.Errorf("sender %s %s, want onlineMeetings of %s", snd.Rel, snd.Href, s.app.Href)
@@ -50,7 +50,7 @@ func (s *session) nextEvents(t *testing.T, ack *string, accept string) []ucwa.Ev
 
 // wantEvent checks one event: type, link, in, and the embedded resource
 // (nil: none).
-func wantEvent(t *testing.T, got ucwa.Event, typ string, link ucwa.Link, in *ucwa.Link, embedded *ucwa.Resource) {
+func wantEvent(t *testing.T, got ucwa.EventEntry, typ string, link ucwa.Link, in *ucwa.Link, embedded *ucwa.Resource) {
 	t.Helper()
 	what := fmt.Sprintf("%s %s", typ, link.Rel)
 	if got.Type != typ || got.Link.Rel != link.Rel || got.Link.Href != link.Href {

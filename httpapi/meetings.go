@@ -9,9 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/ucwa"
@@ -43,45 +40,6 @@ const (
 	relExtension       = "onlineMeetingExtension"
 )
 
-// What UCWA documents for expirationTime: 8 hours when a new meeting names
-// none, and a window from one year back to ten years ahead.
-const (
-	defaultExpiry       = 8 * time.Hour
-	expiryWindowBack    = 1  // years
-	expiryWindowForward = 10 // years
-)
-
-// maxExtensionID bounds an application-chosen extension id, which is part
-// of an href.
-const maxExtensionID = 256
-
-// Sizes of what a client may store in a meeting and its extensions, so that
-// what one user can make the server store and send is bounded (the
-// extension total is MeetingConfig.MaxExtensionBytes). Text is counted in
-// characters, the extension total in bytes of UTF-8.
-const (
-	// maxSubject is the reference's maximum for a subject (of a
-	// conversation and an invitation; it gives none for meetings).
-	maxSubject = 250
-	// maxDescription leaves room for an agenda of a few pages.
-	maxDescription = 8192
-	// maxParticipants bounds attendees and leaders each: Skype for
-	// Business's largest meetings hold 1,000 people.
-	maxParticipants = 1000
-	// maxParticipantBytes bounds the addresses of attendees and leaders
-	// each, in bytes: room for 1,000 addresses of ordinary length (each
-	// may be up to ucwad.MaxSIPURI), so that the largest meeting stays
-	// near 100 KB, and so does every write and event that carries it.
-	maxParticipantBytes = 32 << 10
-	// maxPropertyName bounds the name of an extension's own property, as
-	// maxExtensionID bounds its id.
-	maxPropertyName = 256
-	// maxProperties bounds how many properties an extension has, so that
-	// their per-property cost (in memory and on the wire) stays small
-	// beside the byte total.
-	maxProperties = 256
-)
-
 // meetingRel is the resource name of m: myOnlineMeeting or
 // myAssignedOnlineMeeting.
 func meetingRel(m *ucwad.OnlineMeeting) string {
@@ -106,28 +64,15 @@ func extensionSentinel(meetingID, id string) string {
 	return sentinelName("onlineMeetingExtension", meetingID, id)
 }
 
-// onlineMeetingURI is the focus URI clients join with.
-func onlineMeetingURI(u *ucwad.User, id string) string {
-	return u.URI() + ";gruu;opaque=app:conf:focus:id:" + id
-}
-
-// joinURL is <base>/<alias>/<onlineMeetingId>; the base defaults to the
-// organizer's simple URL https://meet.<domain>.
-func (s *Server) joinURL(u *ucwad.User, id string) string {
-	alias, domain, _ := strings.Cut(u.SIP, "@")
-	base := s.cfg.Meetings.JoinBaseURL
-	if base == "" {
-		base = "https://meet." + strings.ToLower(domain)
-	}
-	return base + "/" + url.PathEscape(strings.ToLower(alias)) + "/" + url.PathEscape(id)
-}
-
 // meetingResource is a meeting as GET shows it but without its extensions,
 // which every caller embeds after it: whole as the meeting's own answer
-// (writeMeeting), as identities in lists and events (meetingSummary). The
-// organizer is the caller: nobody else sees a meeting.
+// (writeMeeting), as identities in lists and events (meetingSummary). Its
+// properties come from the meeting alone (its coordinates and organizerUri
+// from the organizer the store read with it), so that it reads the same
+// whoever asks; the caller gives only the hrefs, which lead into their own
+// application.
 func (s *Server) meetingResource(c *call, m *ucwad.OnlineMeeting) *ucwa.Resource {
-	uri := onlineMeetingURI(c.user, m.ID)
+	uri := m.URI()
 	res := ucwa.New(meetingRel(m), c.meetingHref(m.ID))
 	res.Set("accessLevel", ucwa.String(m.AccessLevel))
 	res.Set("attendees", ucwa.Strings(m.Attendees))
@@ -136,14 +81,14 @@ func (s *Server) meetingResource(c *call, m *ucwad.OnlineMeeting) *ucwa.Resource
 	res.Set("description", ucwa.String(m.Description))
 	res.Set("entryExitAnnouncement", ucwa.String(m.EntryExitAnnouncement))
 	res.Set("expirationTime", ucwa.Date(m.ExpirationTime))
-	res.Set("joinUrl", ucwa.String(s.joinURL(c.user, m.ID)))
+	res.Set("joinUrl", ucwa.String(s.cfg.Meetings.JoinURL(m)))
 	res.Set("leaders", ucwa.Strings(m.Leaders))
 	res.Set("legacyOnlineMeetingUri", ucwa.String("conf:"+uri+"?conversation-id="+sentinelName("conversation", m.ID)))
 	res.Set("lobbyBypassForPhoneUsers", ucwa.String(m.LobbyBypassForPhoneUsers))
 	res.Set("onlineMeetingId", ucwa.String(m.ID))
 	res.Set("onlineMeetingRel", ucwa.String(m.Rel))
 	res.Set("onlineMeetingUri", ucwa.String(uri))
-	res.Set("organizerUri", ucwa.String(c.user.URI()))
+	res.Set("organizerUri", ucwa.String(m.Organizer.URI()))
 	res.Set("phoneUserAdmission", ucwa.String(m.PhoneUserAdmission))
 	res.Set("subject", ucwa.String(m.Subject))
 	res.Set(meetingSentinel(m.ID), ucwa.String(ucwa.PutSentinel))
@@ -227,32 +172,10 @@ func extensionIdentity(c *call, x *ucwad.Extension) *ucwa.Resource {
 // assignedMeeting returns the caller's assigned meeting, creating it with
 // the default values on first use; nil when the policy gives users none.
 func (s *Server) assignedMeeting(ctx context.Context, c *call) (*ucwad.OnlineMeeting, error) {
-	if !s.cfg.Meetings.assignedEnabled() {
+	if !s.cfg.Meetings.AssignedEnabled() {
 		return nil, nil
 	}
-	return s.store.AssignedMeeting(ctx, c.user.ID, s.assignedSettings())
-}
-
-// assignedSettings are what the assigned meeting is created with, and reset
-// to when it is deleted: the default values, and (being permanent) an
-// expiration as late as the window allows.
-func (s *Server) assignedSettings() ucwad.MeetingSettings {
-	st := s.defaultSettings()
-	st.ExpirationTime = s.clock.Now().AddDate(expiryWindowForward, 0, 0)
-	return st
-}
-
-func (s *Server) defaultSettings() ucwad.MeetingSettings {
-	d := s.cfg.Meetings.Defaults
-	return ucwad.MeetingSettings{
-		AccessLevel:               d.AccessLevel,
-		AutomaticLeaderAssignment: d.AutomaticLeaderAssignment,
-		EntryExitAnnouncement:     d.EntryExitAnnouncement,
-		LobbyBypassForPhoneUsers:  d.LobbyBypassForPhoneUsers,
-		PhoneUserAdmission:        "Disabled",
-		Attendees:                 []string{},
-		Leaders:                   []string{},
-	}
+	return s.store.AssignedMeeting(ctx, c.user.ID, s.meetings.AssignedSettings(s.clock.Now()))
 }
 
 // handleMyMeetings lists the caller's meetings, embedded as the
@@ -285,12 +208,16 @@ func (s *Server) handleMeetingCreate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	st, err := s.meetingSettings(in, true)
+	d, err := decodeMeeting(in)
+	if err != nil {
+		return err
+	}
+	st, err := s.meetings.NewMeetingSettings(d, s.clock.Now())
 	if err != nil {
 		return err
 	}
 	m := &ucwad.OnlineMeeting{UserID: c.user.ID, MeetingSettings: st}
-	if err := s.store.CreateMeeting(r.Context(), m, s.cfg.Meetings.MaxMeetingsPerUser); err != nil {
+	if err := s.store.CreateMeeting(r.Context(), m); err != nil {
 		return err
 	}
 	// A new meeting has no extensions.
@@ -327,7 +254,11 @@ func (s *Server) handleMeetingUpdate(w http.ResponseWriter, r *http.Request, c *
 	if err := requireSentinel(in, meetingSentinel(id)); err != nil {
 		return err
 	}
-	st, err := s.meetingSettings(in, false)
+	d, err := decodeMeeting(in)
+	if err != nil {
+		return err
+	}
+	st, err := s.meetings.ReplacedMeetingSettings(d, s.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -345,7 +276,7 @@ func (s *Server) handleMeetingUpdate(w http.ResponseWriter, r *http.Request, c *
 // handleMeetingDelete deletes a scheduled meeting with its extensions, or
 // resets the assigned one (see ucwad.MeetingStore.DeleteMeeting).
 func (s *Server) handleMeetingDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.store.DeleteMeeting(r.Context(), c.user.ID, c.params["meeting"], s.assignedSettings()); err != nil {
+	if err := s.store.DeleteMeeting(r.Context(), c.user.ID, c.params["meeting"], s.meetings.AssignedSettings(s.clock.Now())); err != nil {
 		return err
 	}
 	writeNoContent(w)
@@ -370,11 +301,15 @@ func (s *Server) handleExtensionCreate(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	x := &ucwad.Extension{MeetingID: c.params["meeting"]}
-	if err := parseExtension(in, x, "", s.cfg.Meetings.MaxExtensionBytes); err != nil {
+	d, err := decodeExtension(in, "")
+	if err != nil {
 		return err
 	}
-	if err := s.store.CreateExtension(r.Context(), c.user.ID, x, s.cfg.Meetings.MaxExtensionsPerMeeting); err != nil {
+	x, err := s.meetings.NewExtension(c.params["meeting"], d)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateExtension(r.Context(), c.user.ID, x); err != nil {
 		return err
 	}
 	return s.writeResource(w, c, http.StatusCreated, extensionResource(c, x), x.ETag)
@@ -407,14 +342,14 @@ func (s *Server) handleExtensionUpdate(w http.ResponseWriter, r *http.Request, c
 	if err := requireSentinel(in, sentinel); err != nil {
 		return err
 	}
-	x := &ucwad.Extension{MeetingID: meetingID}
-	if err := parseExtension(in, x, sentinel, s.cfg.Meetings.MaxExtensionBytes); err != nil {
+	d, err := decodeExtension(in, sentinel)
+	if err != nil {
 		return err
 	}
-	if x.ID != "" && x.ID != id {
-		return ucwad.InvalidParameter("id", "The id of an extension cannot change (it is %q).", id)
+	x, err := s.meetings.ReplacedExtension(meetingID, id, d)
+	if err != nil {
+		return err
 	}
-	x.ID = id
 	err = eachTag(tags, func(tag string) error {
 		return s.store.UpdateExtension(r.Context(), c.user.ID, x, tag)
 	})
@@ -500,170 +435,91 @@ func stringMember(in *ucwa.Input, name string) (string, bool, error) {
 	return m.Text, true, nil
 }
 
-// meetingSettings reads the settable meeting properties of a POST
-// (create) or PUT. What is not sent takes its default value; only a PUT
-// without expirationTime keeps the stored one (a zero ExpirationTime).
-// Enumerated values match in any casing and are kept in their canonical
-// spelling.
-func (s *Server) meetingSettings(in *ucwa.Input, create bool) (ucwad.MeetingSettings, error) {
-	cfg := &s.cfg.Meetings
-	st := s.defaultSettings()
-	var err error
-	for _, f := range []struct {
-		name string
-		dst  *string
-		max  int
-	}{{"subject", &st.Subject, maxSubject}, {"description", &st.Description, maxDescription}} {
-		if *f.dst, _, err = stringMember(in, f.name); err != nil {
-			return st, err
-		}
-		if n := utf8.RuneCountInString(*f.dst); n > f.max {
-			return st, ucwad.InvalidParameter(f.name, "%s must be at most %d characters (it has %d).", f.name, f.max, n)
-		}
+// optionalString returns a string member, nil when it is absent or null;
+// a list where a string belongs is a 400.
+func optionalString(in *ucwa.Input, name string) (*string, error) {
+	v, ok, err := stringMember(in, name)
+	if err != nil || !ok {
+		return nil, err
 	}
-	for _, f := range []struct {
-		name, legacy string
-		dst          *string
-		eligible     []string
+	return &v, nil
+}
+
+// decodeMeeting reads the settable meeting properties of a POST (create)
+// or PUT body for the meeting rules (ucwad.MeetingRules), which check
+// them. Only what is malformed on the wire is refused here: a list where a
+// string belongs, an expirationTime that is not a date.
+func decodeMeeting(in *ucwa.Input) (ucwad.MeetingInput, error) {
+	var d ucwad.MeetingInput
+	var err error
+	if d.Subject, _, err = stringMember(in, "subject"); err != nil {
+		return d, err
+	}
+	if d.Description, _, err = stringMember(in, "description"); err != nil {
+		return d, err
+	}
+	// The enumerated values sent point into one array: one allocation
+	// rather than one each.
+	values := new([6]string)
+	for i, f := range []struct {
+		name string
+		dst  **string
 	}{
-		{"accessLevel", "", &st.AccessLevel, cfg.Eligible.AccessLevels},
-		{"automaticLeaderAssignment", "", &st.AutomaticLeaderAssignment, cfg.Eligible.AutomaticLeaderAssignments},
-		// Lync 2013 clients still send the older name.
-		{"entryExitAnnouncement", "attendanceAnnouncementsStatus", &st.EntryExitAnnouncement, cfg.Eligible.EntryExitAnnouncements},
-		{"lobbyBypassForPhoneUsers", "", &st.LobbyBypassForPhoneUsers, cfg.Eligible.LobbyBypassForPhoneUsersSettings},
-		{"phoneUserAdmission", "", &st.PhoneUserAdmission, cfg.phoneUserAdmissions()},
+		{"accessLevel", &d.AccessLevel},
+		{"automaticLeaderAssignment", &d.AutomaticLeaderAssignment},
+		{"entryExitAnnouncement", &d.EntryExitAnnouncement},
+		{"attendanceAnnouncementsStatus", &d.AttendanceAnnouncementsStatus},
+		{"lobbyBypassForPhoneUsers", &d.LobbyBypassForPhoneUsers},
+		{"phoneUserAdmission", &d.PhoneUserAdmission},
 	} {
-		name := f.name
-		v, ok, err := stringMember(in, name)
-		if err == nil && !ok && f.legacy != "" {
-			name = f.legacy
-			v, ok, err = stringMember(in, name)
-		}
-		if err != nil {
-			return st, err
-		}
-		if !ok {
+		// The older name counts only when the current one is not sent.
+		if f.dst == &d.AttendanceAnnouncementsStatus && d.EntryExitAnnouncement != nil {
 			continue
 		}
-		canon, valid := ucwad.EnumValue(f.eligible, v)
-		if !valid {
-			return st, ucwad.InvalidParameter(name, "%s %q is not allowed here; the eligible values are %s.", name, v, strings.Join(f.eligible, ", "))
+		v, ok, err := stringMember(in, f.name)
+		if err != nil {
+			return d, err
 		}
-		*f.dst = canon
-	}
-	for _, f := range []struct {
-		name string
-		dst  *[]string
-	}{{"attendees", &st.Attendees}, {"leaders", &st.Leaders}} {
-		list, _ := in.Strings(f.name)
-		if len(list) > maxParticipants {
-			return st, ucwad.InvalidParameter(f.name, "%s may name at most %d addresses (it has %d).", f.name, maxParticipants, len(list))
-		}
-		size := 0
-		for _, a := range list {
-			uri, ok := ucwad.NormalizeSIPURI(strings.TrimSpace(a))
-			if !ok {
-				return st, ucwad.InvalidParameter(f.name, "%s: %q is not a SIP URI such as sip:alice@contoso.com.", f.name, a)
-			}
-			if size += len(uri); size > maxParticipantBytes {
-				return st, ucwad.InvalidParameter(f.name, "%s may hold at most %d bytes of addresses.", f.name, maxParticipantBytes)
-			}
-			*f.dst = append(*f.dst, uri)
+		if ok {
+			values[i] = v
+			*f.dst = &values[i]
 		}
 	}
-	now := s.clock.Now()
+	d.Attendees, _ = in.Strings("attendees")
+	d.Leaders, _ = in.Strings("leaders")
 	t, ok, err := in.Date("expirationTime")
-	switch {
-	case err != nil:
-		return st, ucwad.InvalidParameter("expirationTime", "expirationTime is not a date: send \"\\/Date(milliseconds)\\/\" or ISO 8601.")
-	case ok:
-		lo, hi := now.AddDate(-expiryWindowBack, 0, 0), now.AddDate(expiryWindowForward, 0, 0)
-		if t.Before(lo) || t.After(hi) {
-			return st, ucwad.InvalidParameter("expirationTime", "expirationTime must lie between %s and %s.", lo.UTC().Format(time.RFC3339), hi.UTC().Format(time.RFC3339))
-		}
-		st.ExpirationTime = t
-	case create:
-		st.ExpirationTime = now.Add(defaultExpiry)
-	}
-	return st, nil
-}
-
-// shortName names a member in an error by its beginning when it is longer
-// than a property name may be: an error answer does not echo a megabyte.
-func shortName(name string) string {
-	if utf8.RuneCountInString(name) <= maxPropertyName {
-		return name
-	}
-	return string([]rune(name)[:maxPropertyName]) + "…"
-}
-
-// parseExtension reads an extension's id, type and own properties into x.
-// Every string member is a property but id, type and the housekeeping
-// members (see housekeeping), and any member holding the sentinel text, so
-// that a body copied from another extension does not store its sentinel as
-// data. A property name with a control character (C0, DEL or C1, U+0085
-// among them) is refused: XML would carry it altered or not at all.
-// Property names are at most maxPropertyName characters, there are at most
-// maxProperties of them, and id, type, names and values add up to at most
-// maxBytes bytes.
-func parseExtension(in *ucwa.Input, x *ucwad.Extension, sentinel string, maxBytes int) error {
-	id, _, err := stringMember(in, "id")
 	if err != nil {
-		return err
-	}
-	if len(id) > maxExtensionID || id == "." || id == ".." || strings.ContainsFunc(id, unicode.IsControl) {
-		return ucwad.InvalidParameter("id", "id must be at most %d characters, not \".\" or \"..\", without control characters.", maxExtensionID)
-	}
-	x.ID = id
-	x.Type = ucwad.ExtensionTypeUndefined
-	typ, ok, err := stringMember(in, "type")
-	if err != nil {
-		return err
+		return d, ucwad.InvalidParameter("expirationTime", "expirationTime is not a date: send \"\\/Date(milliseconds)\\/\" or ISO 8601.")
 	}
 	if ok {
-		canon, valid := ucwad.EnumValue(ucwad.ExtensionTypes, typ)
-		if !valid {
-			return ucwad.InvalidParameter("type", "type %q is not one of %s.", typ, strings.Join(ucwad.ExtensionTypes, ", "))
-		}
-		x.Type = canon
+		d.ExpirationTime = &t
 	}
-	x.Properties = []ucwad.ExtensionProperty{}
-	for _, m := range in.Members() {
-		if strings.ContainsFunc(m.Name, unicode.IsControl) {
-			return ucwad.InvalidParameter(shortName(m.Name), "The property name %q holds a control character.", shortName(m.Name))
-		}
-		if m.Kind != ucwa.MemberString || m.Name == "" || m.Text == ucwa.PutSentinel ||
-			strings.EqualFold(m.Name, "id") || strings.EqualFold(m.Name, "type") || housekeeping(m.Name, sentinel) {
-			continue
-		}
-		if n := utf8.RuneCountInString(m.Name); n > maxPropertyName {
-			return ucwad.InvalidParameter(shortName(m.Name), "The name of a property is at most %d characters (this one has %d).", maxPropertyName, n)
-		}
-		if len(x.Properties) == maxProperties {
-			return ucwad.InvalidParameter(m.Name, "An extension has at most %d properties of its own.", maxProperties)
-		}
-		x.Properties = append(x.Properties, ucwad.ExtensionProperty{Name: m.Name, Value: m.Text})
-	}
-	return checkExtensionSize(x, maxBytes)
+	return d, nil
 }
 
-// checkExtensionSize fails when the extension's id, type, property names
-// and values add up to more than max bytes, naming its largest member: the
-// one to make smaller.
-func checkExtensionSize(x *ucwad.Extension, max int) error {
-	total := len(x.ID) + len(x.Type)
-	largest, largestSize := "id", len(x.ID)
-	for _, p := range x.Properties {
-		n := len(p.Name) + len(p.Value)
-		total += n
-		if n > largestSize {
-			largest, largestSize = p.Name, n
+// decodeExtension reads an extension's body for the meeting rules: its id
+// and type, and every other member but the housekeeping ones (see
+// housekeeping), those that are not strings and those holding the sentinel
+// text marked as carrying no data, so that a body copied from another
+// extension does not store that extension's sentinel. Only a list where
+// the id or the type belongs is refused here.
+func decodeExtension(in *ucwa.Input, sentinel string) (ucwad.ExtensionInput, error) {
+	var d ucwad.ExtensionInput
+	var err error
+	if d.ID, _, err = stringMember(in, "id"); err != nil {
+		return d, err
+	}
+	if d.Type, err = optionalString(in, "type"); err != nil {
+		return d, err
+	}
+	for _, m := range in.Members() {
+		if strings.EqualFold(m.Name, "id") || strings.EqualFold(m.Name, "type") || housekeeping(m.Name, sentinel) {
+			continue
 		}
+		d.Members = append(d.Members, ucwad.ExtensionMember{Name: m.Name, Value: m.Text,
+			Data: m.Kind == ucwa.MemberString && m.Text != ucwa.PutSentinel})
 	}
-	if total <= max {
-		return nil
-	}
-	return ucwad.InvalidParameter(largest, "An extension holds at most %d bytes (its id, type, property names and values add up to %d); %s is the largest member, with %d.", max, total, largest, largestSize)
+	return d, nil
 }
 
 // housekeeping reports the members that describe a resource rather than
@@ -684,28 +540,35 @@ func housekeeping(name, sentinel string) bool {
 // renderMeetingEvent renders events about meetings and extensions for the
 // receiving application (always one of the organizer's): sender
 // onlineMeetings, the resource's link, and on added and updated the
-// resource itself, built from the snapshot the store took at commit.
-func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.Event) (ucwa.Sender, ucwa.Event, bool) {
-	sender := ucwa.Sender{Rel: "onlineMeetings", Href: c.meetingsHref()}
-	switch e.Subject {
+// resource itself, built from the snapshot the store took at commit, its
+// organizer included.
+func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.EventEntry) (ucwa.EventSender, ucwa.EventEntry, bool) {
+	sender := ucwa.EventSender{Rel: "onlineMeetings", Href: c.meetingsHref()}
+	switch e.Subject.Kind {
 	case ucwad.SubjectMeeting:
-		out.Link = ucwa.Link{Rel: relMyOnlineMeeting, Href: c.meetingHref(e.MeetingID)}
+		out.Link = ucwa.Link{Rel: relMyOnlineMeeting, Href: c.meetingHref(e.Subject.MeetingID())}
 		if e.Data != nil {
 			var m ucwad.OnlineMeeting
 			if err := json.Unmarshal(e.Data, &m); err != nil {
-				s.log.Error("meeting event data", "err", err, "meeting", e.MeetingID)
+				s.log.Error("meeting event data", "err", err, "meeting", e.Subject.MeetingID())
 				return sender, out, false
+			}
+			if m.Organizer.SIP == "" && m.UserID == c.user.ID {
+				// A snapshot stored before meetings carried their
+				// organizer; such events went to the organizer's own
+				// applications only.
+				m.Organizer = c.user.Person()
 			}
 			out.Link.Rel = meetingRel(&m)
 			out.Embedded = s.meetingSummary(c, &m)
 		}
 	case ucwad.SubjectExtension:
-		out.Link = ucwa.Link{Rel: relExtension, Href: c.extensionHref(e.MeetingID, e.ExtensionID)}
-		out.In = &ucwa.Link{Rel: relExtensions, Href: c.extensionsHref(e.MeetingID)}
+		out.Link = ucwa.Link{Rel: relExtension, Href: c.extensionHref(e.Subject.MeetingID(), e.Subject.ExtensionID())}
+		out.In = &ucwa.Link{Rel: relExtensions, Href: c.extensionsHref(e.Subject.MeetingID())}
 		if e.Data != nil {
 			var x ucwad.Extension
 			if err := json.Unmarshal(e.Data, &x); err != nil {
-				s.log.Error("extension event data", "err", err, "meeting", e.MeetingID, "extension", e.ExtensionID)
+				s.log.Error("extension event data", "err", err, "meeting", e.Subject.MeetingID(), "extension", e.Subject.ExtensionID())
 				return sender, out, false
 			}
 			out.Embedded = extensionResource(c, &x)

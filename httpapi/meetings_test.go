@@ -228,7 +228,7 @@ func TestScheduleDefaults(t *testing.T) {
 		{"built-in", nil, map[string]string{"accessLevel": "SameEnterprise", "automaticLeaderAssignment": "SameEnterprise",
 			"entryExitAnnouncement": "Disabled", "lobbyBypassForPhoneUsers": "Disabled", "phoneUserAdmission": "Disabled"}},
 		{"configured", func(c *httpapi.Config) {
-			c.Meetings.Defaults = httpapi.MeetingDefaults{AccessLevel: "Locked", AutomaticLeaderAssignment: "Disabled",
+			c.Meetings.Defaults = ucwad.MeetingDefaults{AccessLevel: "Locked", AutomaticLeaderAssignment: "Disabled",
 				EntryExitAnnouncement: "Enabled", LobbyBypassForPhoneUsers: "Enabled"}
 		}, map[string]string{"accessLevel": "Locked", "automaticLeaderAssignment": "Disabled",
 			"entryExitAnnouncement": "Enabled", "lobbyBypassForPhoneUsers": "Enabled", "phoneUserAdmission": "Disabled"}},
@@ -374,7 +374,7 @@ func TestScheduleEnumSpelling(t *testing.T) {
 }
 
 func TestTooManyOnlineMeetings(t *testing.T) {
-	e := newEnv(t, func(c *httpapi.Config) { c.Meetings.MaxMeetingsPerUser = 2 })
+	e := newEnv(t, func(c *httpapi.Config) { c.Limits.MaxMeetingsPerUser = 2 })
 	alice := e.signIn("alice", "limit")
 	first := alice.schedule(t, "{}")
 	alice.schedule(t, "{}")
@@ -389,7 +389,7 @@ func TestTooManyOnlineMeetings(t *testing.T) {
 }
 
 func TestExtensionErrors(t *testing.T) {
-	e := newEnv(t, func(c *httpapi.Config) { c.Meetings.MaxExtensionsPerMeeting = 2 })
+	e := newEnv(t, func(c *httpapi.Config) { c.Limits.MaxExtensionsPerMeeting = 2 })
 	s := e.signIn("alice", "ext")
 	m := s.schedule(t, "{}")
 	exts := link(t, m, "onlineMeetingExtensions")
@@ -870,14 +870,14 @@ func TestMeetingSettingsResources(t *testing.T) {
 	e := newEnv(t, func(c *httpapi.Config) {
 		c.Meetings.Defaults.ParticipantsWarningThreshold = 16
 		c.Meetings.Eligible.AccessLevels = []string{"Locked", "SameEnterprise"}
-		c.Meetings.Policies = httpapi.MeetingPolicies{MeetingRecording: "Enabled", MeetingSize: 54, VoipAudio: "None"}
-		c.Meetings.Invitation = httpapi.InvitationCustomization{EnterpriseHelpURL: "http://meet.contoso.com/firstimehelp.html",
+		c.Meetings.Policies = ucwad.MeetingPolicies{MeetingRecording: "Enabled", MeetingSize: 54, VoipAudio: "None"}
+		c.Meetings.Invitation = ucwad.InvitationCustomization{EnterpriseHelpURL: "http://meet.contoso.com/firstimehelp.html",
 			InvitationFooterText: "Footer & <more>", InvitationHelpURL: "http://meet.contoso.com/help",
 			InvitationLegalURL: "http://meet.contoso.com/disclaimer.html", InvitationLogoURL: "http://meet.contoso.com/companylogo.png"}
-		c.Meetings.DialIn = httpapi.DialInInformation{DefaultRegion: "Redmond", ExternalDirectoryURI: "https://dial.contoso.com",
+		c.Meetings.DialIn = ucwad.DialInInformation{DefaultRegion: "Redmond", ExternalDirectoryURI: "https://dial.contoso.com",
 			InternalDirectoryURI: "https://dial.contoso.com/int", IsAudioConferenceProviderEnabled: true, ParticipantPassCode: "1234",
 			TollFreeNumbers: []string{"tel:+18005550100"}, TollNumber: "tel:+14255550100",
-			Regions: []httpapi.DialInRegion{{Name: "Redmond", Number: "tel:+14255550001", Languages: []string{"en-US", "fr-FR"}},
+			Regions: []ucwad.DialInRegion{{Name: "Redmond", Number: "tel:+14255550001", Languages: []string{"en-US", "fr-FR"}},
 				{Name: "São Paulo/Centro", Number: "tel:+551155550001"}}}
 	})
 	s := e.signIn("alice", "values")

@@ -40,7 +40,7 @@ func (s *Server) handleMeetingEligible(w http.ResponseWriter, r *http.Request, c
 	res := ucwa.New("onlineMeetingEligibleValues", c.eligibleValuesHref())
 	res.Set("accessLevels", ucwa.Strings(cfg.Eligible.AccessLevels))
 	res.Set("automaticLeaderAssignments", ucwa.Strings(cfg.Eligible.AutomaticLeaderAssignments))
-	res.Set("eligibleOnlineMeetingRels", ucwa.Strings(cfg.eligibleRels()))
+	res.Set("eligibleOnlineMeetingRels", ucwa.Strings(cfg.EligibleRels()))
 	res.Set("entryExitAnnouncements", ucwa.Strings(cfg.Eligible.EntryExitAnnouncements))
 	res.Set("lobbyBypassForPhoneUsersSettings", ucwa.Strings(cfg.Eligible.LobbyBypassForPhoneUsersSettings))
 	if assigned != nil {
@@ -77,7 +77,7 @@ func (c *call) dialInRegionHref(name string) string {
 	return c.dialInHref() + "/" + url.PathEscape(name)
 }
 
-func dialInRegionResource(c *call, r *DialInRegion) *ucwa.Resource {
+func dialInRegionResource(c *call, r *ucwad.DialInRegion) *ucwa.Resource {
 	res := ucwa.New("dialInRegion", c.dialInRegionHref(r.Name))
 	res.Set("languages", ucwa.Strings(r.Languages))
 	res.Set("name", ucwa.String(r.Name))

@@ -40,6 +40,9 @@ type route struct {
 	// container routes run other requests (batch); they take no write
 	// turn themselves, as each request they run takes its own.
 	container bool
+	// ownActivity routes record activity on the application in their own
+	// store call (events: ReadBatch), so loading the application does not.
+	ownActivity bool
 }
 
 // call is the per-request state handlers receive.
@@ -85,7 +88,7 @@ func (s *Server) routeTable() []*route {
 		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate).on("OPTIONS", s.handleApplicationsOptions),
 		newRoute(app, inApp, false).on("GET", s.handleApplicationGet).on("DELETE", s.handleApplicationDelete),
 		newRoute(app+"/batch", inApp, false).on("POST", s.handleBatch).notInBatch().runsRequests(),
-		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch(),
+		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch().recordsActivity(),
 		newRoute(app+"/policies", inApp, false).on("GET", s.handlePolicies),
 		newRoute(app+"/me", inApp, false).on("GET", s.handleMe),
 		newRoute(app+"/me/makeMeAvailable", inApp, false).on("POST", s.handleMakeMeAvailable),
@@ -120,6 +123,14 @@ func (rt *route) on(method string, h handler) *route {
 // it takes no write turn of its own, or its parts would wait for it.
 func (rt *route) runsRequests() *route {
 	rt.container = true
+	return rt
+}
+
+// recordsActivity marks the route as one whose handler records activity
+// on the application in the store call it makes anyway: a P-GET's start
+// costs at most one write.
+func (rt *route) recordsActivity() *route {
+	rt.ownActivity = true
 	return rt
 }
 
@@ -242,7 +253,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 		defer release()
 	}
 	if rt.auth == inApp {
-		if err := s.loadApplication(r, c); err != nil {
+		if err := s.loadApplication(r, c, !rt.ownActivity); err != nil {
 			return err
 		}
 	}
@@ -325,14 +336,11 @@ func (s *Server) stillSignedIn(ctx context.Context, c *call) error {
 // does not hold a connection forever.
 const requestDeadline = time.Minute
 
-// touchInterval bounds how often a request records activity on its
-// application: often enough for expiry measured in minutes, rarely enough
-// that reads do not each cost a write.
-const touchInterval = 30 * time.Second
-
 // loadApplication finds the caller's own application {app}; any other
-// application id, existing or not, is ApplicationNotFound.
-func (s *Server) loadApplication(r *http.Request, c *call) error {
+// application id, existing or not, is ApplicationNotFound. With touch, it
+// records activity on the application when what is recorded is older than
+// ucwad.ActivityInterval.
+func (s *Server) loadApplication(r *http.Request, c *call, touch bool) error {
 	c.instanceID = queryValue(r, "instanceId")
 	app, err := s.store.FindApplication(r.Context(), c.user.ID, c.params["app"], c.instanceID)
 	if err != nil {
@@ -342,7 +350,7 @@ func (s *Server) loadApplication(r *http.Request, c *call) error {
 		return err
 	}
 	c.app = app
-	if now := s.clock.Now(); now.Sub(app.LastActiveAt) >= touchInterval {
+	if now := s.clock.Now(); touch && now.Sub(app.LastActiveAt) >= ucwad.ActivityInterval {
 		if err := s.store.TouchApplication(r.Context(), app.ID); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -42,8 +43,24 @@ type Config struct {
 	// SweepInterval is how often expiry runs (default 1 min).
 	SweepInterval time.Duration
 	// Meetings configures online meetings; zero fields take the values of
-	// DefaultMeetingConfig.
-	Meetings MeetingConfig
+	// ucwad.DefaultMeetingConfig.
+	Meetings ucwad.MeetingConfig
+	// Limits must be the limits the store was opened with: the store
+	// enforces their counts, the meeting rules their sizes. Zero fields
+	// take the values of ucwad.DefaultLimits.
+	Limits ucwad.Limits
+	// SignIn is the schedule of password checks per account; zero fields
+	// take the values of ucwad.DefaultSignInPolicy.
+	SignIn ucwad.SignInPolicy
+	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
+	// address (one IPv6 /64) (default 2); more wait for a place.
+	MaxSignInsPerAddress int
+	// MaxSignInWait is how long a sign-in waits for a place before it
+	// answers 429 (default 5 s).
+	MaxSignInWait time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// address (see ParseTrustedProxy). Empty: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// Domain is the SIP domain that down-level logon names
 	// (NETBIOS\user) sign in to: user@Domain. Empty: down-level names are
 	// not accepted.
@@ -103,12 +120,32 @@ func (c Config) withDefaults() Config {
 	if c.NetBIOSName == "" {
 		c.NetBIOSName = DefaultNetBIOSName(c.Domain)
 	}
-	c.Meetings = c.Meetings.withDefaults()
+	c.Meetings = c.Meetings.WithDefaults()
+	c.Limits = c.Limits.WithDefaults()
+	c.SignIn = c.SignIn.WithDefaults()
+	if c.MaxSignInsPerAddress <= 0 {
+		c.MaxSignInsPerAddress = DefaultMaxSignInsPerAddress
+	}
+	if c.MaxSignInWait <= 0 {
+		c.MaxSignInWait = DefaultMaxSignInWait
+	}
 	if c.MaxConcurrentWritesPerUser <= 0 {
 		c.MaxConcurrentWritesPerUser = 1
 	}
 	return c
 }
+
+// DefaultMaxSignInsPerAddress is Config.MaxSignInsPerAddress's default:
+// half the default number of password hashes computed at once (4), so that
+// one address, however hard it floods, leaves hashing slots free for
+// everyone else. More sign-ins from one address wait rather than fail, so
+// an office behind one address is slowed, not refused, in a burst.
+const DefaultMaxSignInsPerAddress = 2
+
+// DefaultMaxSignInWait is Config.MaxSignInWait's default: long enough for
+// a burst from one office behind one address to be served rather than
+// refused, short enough that a client is not left hanging.
+const DefaultMaxSignInWait = 5 * time.Second
 
 // DefaultNetBIOSName is the NetBIOS name Windows gives a domain by default:
 // its first label, upper-cased, at most 15 characters ("CONTOSO" for
@@ -124,26 +161,28 @@ func DefaultNetBIOSName(domain string) string {
 
 // Server serves the UCWA API.
 type Server struct {
-	cfg      Config
-	store    ucwad.Store
-	hasher   *auth.Hasher
-	throttle *auth.Throttle
-	clock    clock.Clock
-	log      *slog.Logger
-	hub      *Hub
-	routes   []*route
-	writes   *userGates
-	origins  originList
-	batches  *outstanding
+	cfg     Config
+	store   ucwad.Store
+	hasher  *auth.Hasher
+	clock   clock.Clock
+	log     *slog.Logger
+	hub     *Hub
+	routes  []*route
+	writes  *userGates
+	origins originList
+	batches *outstanding
+	signIns *addressGate
+	hooks   signInHooks
+	// meetings are the rules every request about a meeting is held to.
+	meetings *ucwad.MeetingRules
 }
 
 // Deps are the collaborators a Server uses.
 type Deps struct {
-	Store    ucwad.Store
-	Hasher   *auth.Hasher
-	Throttle *auth.Throttle
-	Clock    clock.Clock
-	Log      *slog.Logger
+	Store  ucwad.Store
+	Hasher *auth.Hasher
+	Clock  clock.Clock
+	Log    *slog.Logger
 	// Hub must be the Notifier the store was opened with, so that held
 	// event requests wake when events commit. nil: a Hub of its own (then
 	// held requests wake only at their timeout).
@@ -151,13 +190,10 @@ type Deps struct {
 }
 
 // New returns a Server. Deps.Store and Deps.Hasher are required; the others
-// default to the real clock, a default Throttle and a discarding logger.
+// default to the real clock and a discarding logger.
 func New(cfg Config, d Deps) *Server {
 	if d.Clock == nil {
 		d.Clock = clock.Real()
-	}
-	if d.Throttle == nil {
-		d.Throttle = auth.NewThrottle(d.Clock, auth.ThrottleConfig{})
 	}
 	if d.Hub == nil {
 		d.Hub = NewHub()
@@ -166,14 +202,15 @@ func New(cfg Config, d Deps) *Server {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:      cfg.withDefaults(),
-		store:    d.Store,
-		hasher:   d.Hasher,
-		throttle: d.Throttle,
-		clock:    d.Clock,
-		log:      d.Log,
-		hub:      d.Hub,
+		cfg:    cfg.withDefaults(),
+		store:  d.Store,
+		hasher: d.Hasher,
+		clock:  d.Clock,
+		log:    d.Log,
+		hub:    d.Hub,
 	}
+	s.meetings = ucwad.NewMeetingRules(s.cfg.Meetings, s.cfg.Limits)
+	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress, s.cfg.MaxSignInWait, s.clock)
 	s.origins = newOriginList(s.cfg.AllowedOrigins)
 	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()

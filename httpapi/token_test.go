@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,41 +44,6 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 	e.token("alice@contoso.com", "changed")
 }
 
-// TestSignInThrottle: after the free failures an attempt waits on the clock
-// before its password is checked, and the right password still works.
-func TestSignInThrottle(t *testing.T) {
-	e := newEnv(t)
-	post := func(password string) *resp {
-		form := url.Values{"grant_type": {"password"}, "username": {"alice@contoso.com"}, "password": {password}}
-		return e.do(req{method: "POST", url: "/WebTicket/oauthtoken", body: form.Encode(),
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
-	}
-	for range 5 {
-		if tok := decodeToken(t, post("wrong").wantStatus(t, 400)); tok.Error != "invalid_grant" {
-			t.Fatalf("error %q", tok.Error)
-		}
-	}
-	done := make(chan *resp, 1)
-	go func() { done <- post("wrong") }()
-	e.waitTimers(1) // the sixth failure waits for its delay
-	select {
-	case r := <-done:
-		t.Fatalf("the sixth attempt answered without waiting: %d", r.StatusCode)
-	default:
-	}
-	e.clock.Advance(250 * time.Millisecond)
-	(<-done).wantStatus(t, 400)
-
-	// The owner is delayed, never locked out: the seventh attempt, with the
-	// right password, waits 500 ms and succeeds.
-	go func() { done <- post("secret-alice") }()
-	e.waitTimers(1)
-	e.clock.Advance(500 * time.Millisecond)
-	decodeToken(t, (<-done).wantStatus(t, 200))
-	// Success forgets the failures.
-	decodeToken(t, post("secret-alice").wantStatus(t, 200))
-}
-
 // FuzzTokenRequest feeds arbitrary forms to the token endpoint: it always
 // answers JSON, with a token or an OAuth error, and never a 500.
 func FuzzTokenRequest(f *testing.F) {
@@ -101,8 +65,8 @@ func FuzzTokenRequest(f *testing.F) {
 	}
 	// A throttle that never delays: the fuzzer fails sign-ins by the thousand.
 	clk := clock.NewFake(time.Now())
-	api := httpapi.New(httpapi.Config{MaxBodyBytes: 4096}, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk,
-		Throttle: auth.NewThrottle(clk, auth.ThrottleConfig{Free: 1 << 30})})
+	api := httpapi.New(httpapi.Config{MaxBodyBytes: 4096, SignIn: ucwad.SignInPolicy{Free: 1 << 30}},
+		httpapi.Deps{Store: db, Hasher: hasher, Clock: clk})
 	handler := api.Handler()
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		r := httptest.NewRequest("POST", "/WebTicket/oauthtoken", strings.NewReader(body))
@@ -128,30 +92,4 @@ func FuzzTokenRequest(f *testing.F) {
 			t.Fatalf("status %d with %+v", w.Code, ans)
 		}
 	})
-}
-
-// TestParallelGuessesEscalate: wrong passwords sent together do not share
-// one delay; each waits longer than the one before.
-func TestParallelGuessesEscalate(t *testing.T) {
-	e := newEnv(t)
-	post := func() *resp {
-		form := url.Values{"grant_type": {"password"}, "username": {"bob@contoso.com"}, "password": {"guess"}}
-		return e.do(req{method: "POST", url: "/WebTicket/oauthtoken", body: form.Encode(),
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
-	}
-	for range 5 {
-		post().wantStatus(t, 400)
-	}
-	answers := make(chan *resp, 3)
-	for range 3 {
-		go func() { answers <- post() }()
-	}
-	e.waitTimers(3) // 250 ms, 500 ms and 1 s
-	for i, step := range []time.Duration{250 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
-		e.clock.Advance(step)
-		(<-answers).wantStatus(t, 400)
-		if left := e.clock.Pending(); left != 2-i {
-			t.Fatalf("after %d answers %d attempts still wait, want %d", i+1, left, 2-i)
-		}
-	}
 }

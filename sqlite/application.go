@@ -44,15 +44,8 @@ const selectApplication = `
 	FROM applications a LEFT JOIN channels c ON c.application_id = a.id AND c.instance_id = ?2
 	WHERE a.user_id = ?1 AND (?2 = '' OR c.instance_id IS NOT NULL) AND `
 
-// CreateApplication registers a for a.UserID. When the user already has an
-// application with the same UserAgent, EndpointID and Culture (compared
-// exactly), that application is returned with created false and a is left
-// untouched. Otherwise a itself is completed and returned: ID is new, Type
-// defaults to ucwad.ApplicationTypeBrowser, Available is false (a new
-// application is a lurker), CreatedAt and LastActiveAt are now. Either way
-// the returned Channel is the one for instanceID, created if new.
-// Returns EGone (subcode TooManyApplications) when a new application would
-// exceed the per-user limit, and ENotFound if a.UserID names no user.
+// CreateApplication registers a for a.UserID, or finds it registered; see
+// ucwad.ApplicationStore.
 func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, instanceID string) (*ucwad.Application, bool, error) {
 	now := millis(db.clock.Now())
 	typ := a.Type
@@ -155,12 +148,8 @@ func (db *DB) checkChannels(ctx context.Context, tx *writeTx, userID int64, appI
 	return nil
 }
 
-// FindApplication returns the application with that id if it belongs to
-// userID, with Channel set for instanceID. Returns ENotFound (subcode
-// ApplicationNotFound) otherwise, including when the application exists but
-// belongs to someone else or a non-default channel does not exist. The
-// default instanceID "" always finds the application (Channel is zero when
-// it has no default channel).
+// FindApplication finds one of the user's applications with one of its
+// channels; see ucwad.ApplicationStore.
 func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID string) (*ucwad.Application, error) {
 	app, err := scanApplication(db.queryRow(ctx, selectApplication+`a.id = ?3`,
 		userID, instanceID, id))
@@ -173,8 +162,7 @@ func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID 
 	return app, nil
 }
 
-// TouchApplication sets the application's LastActiveAt to now.
-// Returns ENotFound (subcode ApplicationNotFound) if it does not exist.
+// TouchApplication records activity; see ucwad.ApplicationStore.
 func (db *DB) TouchApplication(ctx context.Context, id string) error {
 	now := millis(db.clock.Now())
 	return wrap("touch application", db.inWriteTxFor(ctx, appLane(id), func(tx *writeTx) error {
@@ -189,12 +177,8 @@ func (db *DB) TouchApplication(ctx context.Context, id string) error {
 	}))
 }
 
-// MakeApplicationAvailable records that the application left lurker mode
-// (Available becomes true; doing it again is harmless). The first time, the
-// application's channels get "me updated" and "communication updated"
-// events, as UCWA sends them.
-// Returns ENotFound (subcode ApplicationNotFound) if userID has no such
-// application.
+// MakeApplicationAvailable takes the application out of lurker mode; see
+// ucwad.ApplicationStore.
 func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id string) error {
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
@@ -209,8 +193,8 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET available = 1 WHERE id = ?`, id); err != nil {
 			return err
 		}
-		for _, subject := range []string{ucwad.SubjectMe, ucwad.SubjectCommunication} {
-			apps, err := db.appendEvent(ctx, tx, userID, id, ucwad.Event{Type: ucwad.EventUpdated, Subject: subject})
+		for _, kind := range []ucwad.SubjectKind{ucwad.SubjectMe, ucwad.SubjectCommunication} {
+			apps, err := db.appendEvent(ctx, tx, ucwad.ApplicationAudience(userID, id), ucwad.Event{Type: ucwad.EventUpdated, Subject: ucwad.Subject{Kind: kind}})
 			if err != nil {
 				return err
 			}
@@ -225,10 +209,8 @@ func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id str
 	return nil
 }
 
-// DeleteApplication with the default instanceID "" removes the application
-// with all its channels and events; with a multi-tab instanceID it removes
-// only that channel. Returns ENotFound (subcode ApplicationNotFound) if
-// userID has no such application or it has no channel instanceID.
+// DeleteApplication removes an application or one of its channels; see
+// ucwad.ApplicationStore.
 func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceID string) error {
 	var left []string
 	err := wrap("delete application", db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {

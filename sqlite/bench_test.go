@@ -21,7 +21,7 @@ func BenchmarkCreateApplication(b *testing.B) {
 	for _, sync := range []string{"normal", "full"} {
 		b.Run("new/sync="+sync, func(b *testing.B) {
 			db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{Sync: sync})
-			users := make([]int64, b.N/DefaultMaxApplicationsPerUser+1)
+			users := make([]int64, b.N/ucwad.DefaultLimits().MaxApplicationsPerUser+1)
 			for i := range users {
 				u := &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i)}
 				if err := db.CreateUser(ctx, u); err != nil {
@@ -32,7 +32,7 @@ func BenchmarkCreateApplication(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				a := &ucwad.Application{UserID: users[i/DefaultMaxApplicationsPerUser], UserAgent: "ua", EndpointID: fmt.Sprint(i), Culture: "en-US"}
+				a := &ucwad.Application{UserID: users[i/ucwad.DefaultLimits().MaxApplicationsPerUser], UserAgent: "ua", EndpointID: fmt.Sprint(i), Culture: "en-US"}
 				if _, created, err := db.CreateApplication(ctx, a, ""); err != nil || !created {
 					b.Fatal(created, err)
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,7 +65,7 @@ func TestEventBodyStoredOnce(t *testing.T) {
 		before := usedBytes(t, db)
 		m := &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{
 			Description: strings.Repeat("x", 100_000), ExpirationTime: time.Now().Add(time.Hour)}}
-		if err := db.CreateMeeting(ctx, m, 0); err != nil {
+		if err := db.CreateMeeting(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		growth[channels] = usedBytes(t, db) - before
@@ -95,6 +96,8 @@ func checkEventAccounting(t *testing.T, db *DB, step string) {
 		{"event_count", `SELECT COUNT(*) FROM users u WHERE event_count <> (SELECT COUNT(*) FROM events e WHERE e.user_id = u.id)`},
 		{"batch_end", `SELECT COUNT(*) FROM channels WHERE next_batch > acked_below AND batch_end < cursor`},
 		{"cursor", `SELECT COUNT(*) FROM channels WHERE cursor > (SELECT seq FROM sqlite_sequence WHERE name = 'events')`},
+		{"refs", `SELECT COUNT(*) FROM event_bodies b WHERE refs <> (SELECT COUNT(*) FROM events e WHERE e.body = b.id)`},
+		{"body", `SELECT COUNT(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_bodies b WHERE b.id = e.body)`},
 	} {
 		var n int
 		if err := db.read.QueryRowContext(ctx, q.query).Scan(&n); err != nil {
@@ -112,7 +115,7 @@ func TestEventAccounting(t *testing.T) {
 	ctx := t.Context()
 	clk := clock.NewFake(storetest.Start)
 	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk, PollInterval: -1,
-		MaxEventsPerChannel: 5, MaxEventBytesPerUser: 8 << 10, MaxBatchBytes: 2 << 10})
+		Limits: ucwad.Limits{MaxEventsPerChannel: 5, MaxEventBytesPerUser: 8 << 10, MaxBatchBytes: 2 << 10}})
 	var users []*ucwad.User
 	for _, name := range []string{"alice", "bob"} {
 		u := &ucwad.User{SIP: name + "@contoso.com", PasswordHash: "x"}
@@ -132,7 +135,7 @@ func TestEventAccounting(t *testing.T) {
 		for range n {
 			m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: ucwad.MeetingSettings{
 				Description: strings.Repeat("d", size), ExpirationTime: clk.Now().Add(time.Minute)}}
-			if err := db.CreateMeeting(ctx, m, 0); err != nil {
+			if err := db.CreateMeeting(ctx, m); err != nil {
 				t.Fatal(err)
 			}
 			ms = append(ms, m)
@@ -140,7 +143,7 @@ func TestEventAccounting(t *testing.T) {
 		return ms
 	}
 	read := func(inst string, ack int64) {
-		if _, err := db.ReadBatch(ctx, appID, inst, ack, true); err != nil {
+		if _, err := db.ReadBatch(ctx, appID, inst, ack, true, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -227,18 +230,18 @@ func TestMigrationResyncs(t *testing.T) {
 	db := openClosing(t, path, Options{PollInterval: -1})
 	checkEventAccounting(t, db, "after the migration")
 	for _, inst := range []string{"", "tab"} {
-		b, err := db.ReadBatch(ctx, "app1", inst, 1, false)
+		b, err := db.ReadBatch(ctx, "app1", inst, 1, false, 0)
 		if err != nil || b.Resync != 1 {
 			t.Fatalf("channel %q after the migration: %+v, %v; want resync to 1", inst, b, err)
 		}
-		if b, err := db.ReadBatch(ctx, "app1", inst, 1, false); err != nil || !b.Wait {
+		if b, err := db.ReadBatch(ctx, "app1", inst, 1, false, 0); err != nil || !b.Wait {
 			t.Fatalf("channel %q after resync: %+v, %v; want to wait", inst, b, err)
 		}
 	}
 	if err := db.MakeApplicationAvailable(ctx, 1, "app1"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.ReadBatch(ctx, "app1", "tab", 1, false)
+	b, err := db.ReadBatch(ctx, "app1", "tab", 1, false, 0)
 	if err != nil || len(b.Events) != 2 || b.Events[0].Seq <= 20 {
 		t.Errorf("new events after the migration: %+v, %v; want two numbered above 20", b, err)
 	}
@@ -267,5 +270,58 @@ func TestCheckpointBesideTheWriter(t *testing.T) {
 	case <-checkpoints:
 	case <-time.After(20 * time.Second): // a watchdog, not a wait
 		t.Fatal("no checkpoint after the writes")
+	}
+}
+
+// TestWALShrinksAfterBurst: after a burst of writes larger than the
+// journal size limit, the WAL file is cut back to the limit once it was
+// checkpointed whole, instead of keeping its largest size for good.
+func TestWALShrinksAfterBurst(t *testing.T) {
+	checkpoints := make(chan struct{}, 1)
+	path := filepath.Join(t.TempDir(), "ucwad.db")
+	db := openClosing(t, path, Options{PollInterval: -1, checkpointed: func() {
+		select {
+		case checkpoints <- struct{}{}:
+		default:
+		}
+	}})
+	ctx := t.Context()
+	walSize := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// Each write is 1 MiB in one transaction; the background checkpoint
+	// cannot keep the WAL from growing while the writes follow each other
+	// (a checkpoint never cuts the file, only a restart of the log does).
+	for i := range journalSizeLimit>>20 + 8 {
+		if err := db.CreateUser(ctx, &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i), PasswordHash: strings.Repeat("h", 1<<20)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grown := walSize()
+	if grown <= journalSizeLimit {
+		t.Fatalf("the burst grew the WAL to %d bytes only; the test needs more than %d", grown, journalSizeLimit)
+	}
+	// A write after a complete checkpoint restarts the log, and cuts the
+	// file. Each write signals the checkpoint loop; the next write after a
+	// checkpoint must find the WAL cut.
+	watchdog := time.After(20 * time.Second) // not a wait: a watchdog
+	for i := 0; ; i++ {
+		if err := db.CreateUser(ctx, &ucwad.User{SIP: fmt.Sprintf("small%d@contoso.com", i)}); err != nil {
+			t.Fatal(err)
+		}
+		if size := walSize(); size <= journalSizeLimit {
+			t.Logf("the WAL went from %d to %d bytes", grown, size)
+			return
+		}
+		select {
+		case <-checkpoints:
+		case <-watchdog:
+			t.Fatalf("the WAL is still %d bytes after %d checkpoints", walSize(), i)
+		}
 	}
 }

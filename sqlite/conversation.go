@@ -34,8 +34,8 @@ func errDestinationNotFound() error {
 	return ucwad.Errorf(ucwad.ENotFound, ucwad.SubDestinationNotFound, "There is no such online meeting, or it has expired.")
 }
 
-// rowQuerier runs queries in a transaction: a *writeTx or a *readTx.
-type rowQuerier interface {
+// txQuerier runs queries in a transaction: a *writeTx or a *readTx.
+type txQuerier interface {
 	querier
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
@@ -86,7 +86,7 @@ func scanConversation(row scanner) (*ucwad.Conversation, error) {
 }
 
 // loadConversation reads the conversation whose column col is v, or nil.
-func loadConversation(ctx context.Context, q rowQuerier, col, v string) (*ucwad.Conversation, error) {
+func loadConversation(ctx context.Context, q txQuerier, col, v string) (*ucwad.Conversation, error) {
 	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE `+col+` = ?`, v))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -113,7 +113,7 @@ func loadRoster(ctx context.Context, q querier, conversationID string) ([]*ucwad
 }
 
 // loadInvitation reads an invitation by id, or nil.
-func loadInvitation(ctx context.Context, q rowQuerier, id string) (*ucwad.Invitation, error) {
+func loadInvitation(ctx context.Context, q txQuerier, id string) (*ucwad.Invitation, error) {
 	inv, err := scanInvitation(q.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -131,7 +131,7 @@ type session struct {
 
 // loadSession reads the conversation, its roster and appID's participant,
 // failing with ENotFound when appID is not in it.
-func loadSession(ctx context.Context, q rowQuerier, appID, conversationID string) (*session, error) {
+func loadSession(ctx context.Context, q txQuerier, appID, conversationID string) (*session, error) {
 	c, err := loadConversation(ctx, q, "id", conversationID)
 	if err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func loadSession(ctx context.Context, q rowQuerier, appID, conversationID string
 }
 
 // view builds the view of the session's caller.
-func (s *session) view(ctx context.Context, q rowQuerier) (*ucwad.ConversationView, error) {
+func (s *session) view(ctx context.Context, q txQuerier) (*ucwad.ConversationView, error) {
 	inv, err := invitationOf(ctx, q, s.self)
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func (s *session) view(ctx context.Context, q rowQuerier) (*ucwad.ConversationVi
 // invitationOf reads the invitation of p. A participant's invitation is
 // never dropped while the participant is there; should it be missing
 // anyway, p's view still works with a bare one.
-func invitationOf(ctx context.Context, q rowQuerier, p *ucwad.Participant) (*ucwad.Invitation, error) {
+func invitationOf(ctx context.Context, q txQuerier, p *ucwad.Participant) (*ucwad.Invitation, error) {
 	inv, err := loadInvitation(ctx, q, p.InvitationID)
 	if err != nil || inv != nil {
 		return inv, err
@@ -251,111 +251,165 @@ func trimInvitations(ctx context.Context, tx *writeTx, appID string) error {
 	return err
 }
 
-// deliver appends each delivery's event for its application and returns
-// the applications to notify after commit; an application that is gone
-// gets nothing. It is appendEvent for many events at once, each meant for
-// one application, with the same accounting (the size of an event, the
-// users' totals, their logs' bounds): one statement inserts every event,
-// in order, a statement per deliverChunk of them, and one adds to the
-// users' totals, so that a change that tells a meeting of 250 costs a few
-// dozen statements, not thousands.
+// deliver appends the events of a change, in order, each for its audience
+// (as appendEvent does one: the body stored once, one entry in the log of
+// each user it names, the same accounting and bounds), and returns the
+// applications to notify after commit. Recipients that are gone get
+// nothing. It writes in a few multi-row statements, bodies and entries
+// deliverChunk at a time, so that a change that tells a meeting of 250
+// costs a few dozen statements, not thousands.
 func (db *DB) deliver(ctx context.Context, tx *writeTx, ds []ucwad.Delivery) ([]string, error) {
 	if len(ds) == 0 {
 		return nil, nil
 	}
-	// Applications that are gone get nothing.
-	var targets []string
+	// Who is there: the applications named, and those of users named whole.
+	var appIDs []string
+	var userIDs []int64
 	for _, d := range ds {
-		if d.To.ApplicationID != "" {
-			targets = append(targets, d.To.ApplicationID)
+		for _, r := range d.To {
+			if r.ApplicationID != "" {
+				appIDs = append(appIDs, r.ApplicationID)
+			} else {
+				userIDs = append(userIDs, r.UserID)
+			}
 		}
 	}
-	live, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE id IN (SELECT value FROM json_each(?))`, marshalList(targets))
+	users, err := json.Marshal(userIDs)
 	if err != nil {
 		return nil, err
 	}
-	alive := make(map[string]bool, len(live))
-	for _, id := range live {
-		alive[id] = true
+	rows, err := tx.QueryContext(ctx, `
+		SELECT id, user_id FROM applications WHERE id IN (SELECT value FROM json_each(?1))
+		   OR user_id IN (SELECT value FROM json_each(?2)) ORDER BY id`, marshalList(appIDs), string(users))
+	if err != nil {
+		return nil, err
+	}
+	appUser := map[string]int64{}    // each live application's user
+	userApps := map[int64][]string{} // each user's live applications
+	for rows.Next() {
+		var id string
+		var user int64
+		if err := rows.Scan(&id, &user); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		appUser[id] = user
+		userApps[user] = append(userApps[user], id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+
+	type entry struct {
+		user int64
+		app  any // NULL: every application of the user
+		size int64
+		body int64
+	}
+	var bodies []any // the bodies' columns, in insertion order
+	var entries []entry
+	var nextBody int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM event_bodies`).Scan(&nextBody); err != nil {
+		return nil, err
 	}
 	now := millis(db.clock.Now())
-	args := make([]any, 0, deliverChunk*7)
-	type inserted struct {
-		seq, user, size int64
-		app             string
-	}
-	var added []inserted
-	flush := func(n int) error {
-		if n == 0 {
-			return nil
-		}
-		res, err := tx.QueryContext(ctx, deliverInsert(n), args...)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		for res.Next() {
-			var r inserted
-			if err := res.Scan(&r.seq, &r.user, &r.app, &r.size); err != nil {
-				return err
+	var notify []string
+	notified := map[string]bool{}
+	tell := func(ids ...string) {
+		for _, id := range ids {
+			if !notified[id] {
+				notified[id] = true
+				notify = append(notify, id)
 			}
-			added = append(added, r)
 		}
-		args = args[:0]
-		return res.Err()
-	}
-	n := 0
-	for _, d := range ds {
-		if !alive[d.To.ApplicationID] {
-			continue
-		}
-		e := d.Event
-		size := int64(len(e.Data) + len(e.MeetingID) + len(e.ExtensionID) + eventOverhead)
-		args = append(args, d.To.UserID, d.To.ApplicationID, size, string(e.Type), e.Subject, now, e.Data)
-		if n++; n == deliverChunk {
-			if err := flush(n); err != nil {
-				return nil, err
-			}
-			n = 0
-		}
-	}
-	if err := flush(n); err != nil {
-		return nil, err
 	}
 	type totals struct {
 		User  int64 `json:"u"`
 		Bytes int64 `json:"b"`
 		Count int64 `json:"n"`
-		last  int64
 	}
 	byUser := map[int64]*totals{}
-	var users []*totals
-	var notify []string
-	seen := map[string]bool{}
-	for _, r := range added {
-		t := byUser[r.user]
-		if t == nil {
-			t = &totals{User: r.user}
-			byUser[r.user] = t
-			users = append(users, t)
+	var sums []*totals
+	for _, d := range ds {
+		e := d.Event
+		size := int64(len(e.Data) + len(e.Subject.Key) + eventOverhead)
+		n := 0
+		for _, r := range recipients(d.To) {
+			var app any
+			if r.ApplicationID == "" {
+				if len(userApps[r.UserID]) == 0 {
+					continue
+				}
+				tell(userApps[r.UserID]...)
+			} else {
+				if user, ok := appUser[r.ApplicationID]; !ok || user != r.UserID {
+					continue
+				}
+				app = r.ApplicationID
+				tell(r.ApplicationID)
+			}
+			if n == 0 {
+				nextBody++
+			}
+			n++
+			entries = append(entries, entry{user: r.UserID, app: app, size: size, body: nextBody})
+			t := byUser[r.UserID]
+			if t == nil {
+				t = &totals{User: r.UserID}
+				byUser[r.UserID] = t
+				sums = append(sums, t)
+			}
+			t.Bytes, t.Count = t.Bytes+size, t.Count+1
 		}
-		t.Bytes, t.Count, t.last = t.Bytes+r.size, t.Count+1, max(t.last, r.seq)
-		if !seen[r.app] {
-			seen[r.app] = true
-			notify = append(notify, r.app)
+		if n > 0 {
+			bodies = append(bodies, nextBody, db.origin, string(e.Type), string(e.Subject.Kind), e.Subject.Key, n, now, e.Data)
 		}
 	}
-	if len(users) == 0 {
+	if len(entries) == 0 {
 		return nil, nil
 	}
-	sums, err := json.Marshal(users)
+	const bodyColumns = 8
+	for i := 0; i < len(bodies); i += deliverChunk * bodyColumns {
+		chunk := bodies[i:min(len(bodies), i+deliverChunk*bodyColumns)]
+		if _, err := tx.ExecContext(ctx, multiInsert(`INSERT INTO event_bodies (id, origin, type, subject_kind, subject_key, refs, created_at, data) VALUES `,
+			len(chunk)/bodyColumns, bodyColumns, ""), chunk...); err != nil {
+			return nil, err
+		}
+	}
+	// Entries in order: each log receives its events in the change's order.
+	last := map[int64]int64{} // each user's last new entry
+	args := make([]any, 0, deliverChunk*4)
+	for i := 0; i < len(entries); i += deliverChunk {
+		chunk := entries[i:min(len(entries), i+deliverChunk)]
+		args = args[:0]
+		for _, e := range chunk {
+			args = append(args, e.user, e.app, e.size, e.body)
+		}
+		rows, err := tx.QueryContext(ctx, multiInsert(`INSERT INTO events (user_id, application_id, size, body) VALUES `,
+			len(chunk), 4, ` RETURNING seq, user_id`), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var seq, user int64
+			if err := rows.Scan(&seq, &user); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			last[user] = max(last[user], seq)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	b, err := json.Marshal(sums)
 	if err != nil {
 		return nil, err
 	}
 	res, err := tx.QueryContext(ctx, `
 		UPDATE users SET event_bytes = event_bytes + x.value->>'b', event_count = event_count + x.value->>'n'
 		FROM json_each(?) x WHERE users.id = x.value->>'u'
-		RETURNING users.id, users.event_bytes, users.event_count`, string(sums))
+		RETURNING users.id, users.event_bytes, users.event_count`, string(b))
 	if err != nil {
 		return nil, err
 	}
@@ -377,29 +431,31 @@ func (db *DB) deliver(ctx context.Context, tx *writeTx, ds []ucwad.Delivery) ([]
 	// A log over its bounds loses its oldest events, as with appendEvent;
 	// those of this change may go too, but never its user's last one.
 	for _, o := range trim {
-		if err := db.trimLog(ctx, tx, o.user, o.bytes-db.maxUserEventBytes, o.count-int64(db.maxEvents), byUser[o.user].last); err != nil {
+		if err := db.trimLog(ctx, tx, o.user, o.bytes-db.maxUserEventBytes, o.count-int64(db.maxEvents), last[o.user]); err != nil {
 			return nil, err
 		}
 	}
 	return notify, nil
 }
 
-// deliverChunk is how many events one statement of deliver inserts: every
-// statement of that shape is prepared once, and 7 parameters an event keep
-// it far below SQLite's limit on parameters.
+// deliverChunk is how many rows one statement of deliver inserts: every
+// statement of that shape is prepared once, and at most 8 parameters a row
+// keep it far below SQLite's limit on parameters.
 const deliverChunk = 64
 
-// deliverInsert is the statement inserting n events.
-func deliverInsert(n int) string {
+// multiInsert is the statement insert, n rows of cols parameters, then
+// tail.
+func multiInsert(insert string, n, cols int, tail string) string {
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (user_id, application_id, size, type, subject, created_at, data) VALUES `)
+	b.WriteString(insert)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
+		b.WriteString(row)
 	}
-	b.WriteString(` RETURNING seq, user_id, application_id, size`)
+	b.WriteString(tail)
 	return b.String()
 }
 
@@ -407,7 +463,7 @@ func deliverInsert(n int) string {
 func (db *DB) now() time.Time { return fromMillis(millis(db.clock.Now())) }
 
 // JoinMeeting joins an application to a meeting; see ucwad.ConversationStore.
-func (db *DB) JoinMeeting(ctx context.Context, r *ucwad.JoinRequest, lim ucwad.ConversationLimits) (*ucwad.Invitation, error) {
+func (db *DB) JoinMeeting(ctx context.Context, r *ucwad.JoinRequest) (*ucwad.Invitation, error) {
 	now := db.now()
 	var inv *ucwad.Invitation
 	var notify []string
@@ -419,17 +475,10 @@ func (db *DB) JoinMeeting(ctx context.Context, r *ucwad.JoinRequest, lim ucwad.C
 		if len(ms) == 0 {
 			return errDestinationNotFound()
 		}
-		if r.OrganizerSIP != "" {
-			var sip string
-			err := tx.QueryRowContext(ctx, `SELECT sip FROM users WHERE id = ?`, ms[0].UserID).Scan(&sip)
-			if errors.Is(err, sql.ErrNoRows) || err == nil && !ucwad.SameOrganizer(r.OrganizerSIP, sip) {
-				return errDestinationNotFound()
-			}
-			if err != nil {
-				return err
-			}
+		if r.OrganizerSIP != "" && !ucwad.SameOrganizer(r.OrganizerSIP, ms[0].Organizer.SIP) {
+			return errDestinationNotFound()
 		}
-		inv, notify, err = db.join(ctx, tx, r, ms[0], lim, now)
+		inv, notify, err = db.join(ctx, tx, r, ms[0], now)
 		return err
 	})
 	if err != nil {
@@ -441,7 +490,7 @@ func (db *DB) JoinMeeting(ctx context.Context, r *ucwad.JoinRequest, lim ucwad.C
 
 // StartMeeting creates an ad hoc meeting and joins it; see
 // ucwad.ConversationStore.
-func (db *DB) StartMeeting(ctx context.Context, r *ucwad.JoinRequest, s ucwad.MeetingSettings, lim ucwad.ConversationLimits) (*ucwad.Invitation, error) {
+func (db *DB) StartMeeting(ctx context.Context, r *ucwad.JoinRequest, s ucwad.MeetingSettings) (*ucwad.Invitation, error) {
 	now := db.now()
 	etag := ucwad.NewETag()
 	var inv *ucwad.Invitation
@@ -453,7 +502,7 @@ func (db *DB) StartMeeting(ctx context.Context, r *ucwad.JoinRequest, s ucwad.Me
 		}
 		join := *r
 		join.MeetingID = m.ID
-		if inv, notify, err = db.join(ctx, tx, &join, m, lim, now); err != nil {
+		if inv, notify, err = db.join(ctx, tx, &join, m, now); err != nil {
 			return err
 		}
 		if inv.ParticipantID == "" {
@@ -471,18 +520,9 @@ func (db *DB) StartMeeting(ctx context.Context, r *ucwad.JoinRequest, s ucwad.Me
 
 // join is the body of JoinMeeting and StartMeeting, in their transaction,
 // with the meeting found.
-func (db *DB) join(ctx context.Context, tx *writeTx, r *ucwad.JoinRequest, m *ucwad.OnlineMeeting, lim ucwad.ConversationLimits, now time.Time) (*ucwad.Invitation, []string, error) {
+func (db *DB) join(ctx context.Context, tx *writeTx, r *ucwad.JoinRequest, m *ucwad.OnlineMeeting, now time.Time) (*ucwad.Invitation, []string, error) {
+	lim := &db.joining
 	// What fails the request itself comes first: it changes nothing.
-	if lim.MaxConversationsPerApplication > 0 {
-		var in int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM participants WHERE application_id = ?`, r.ApplicationID).Scan(&in); err != nil {
-			return nil, nil, err
-		}
-		if in >= lim.MaxConversationsPerApplication {
-			return nil, nil, ucwad.Errorf(ucwad.EConflict, ucwad.SubTooManyConversations,
-				"The application is in the maximum of %d conversations already; leave one first.", lim.MaxConversationsPerApplication)
-		}
-	}
 	conv, err := loadConversation(ctx, tx, "meeting_id", m.ID)
 	if err != nil {
 		return nil, nil, err
@@ -499,6 +539,16 @@ func (db *DB) join(ctx context.Context, tx *writeTx, r *ucwad.JoinRequest, m *uc
 			}
 		}
 	}
+	// Then the application's bound: joining again is AlreadyExists
+	// whatever the number of its conversations.
+	var in int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM participants WHERE application_id = ?`, r.ApplicationID).Scan(&in); err != nil {
+		return nil, nil, err
+	}
+	if in >= lim.MaxConversationsPerApplication {
+		return nil, nil, ucwad.Errorf(ucwad.EConflict, ucwad.SubTooManyConversations,
+			"The application is in the maximum of %d conversations already; leave one first.", lim.MaxConversationsPerApplication)
+	}
 	inv := &ucwad.Invitation{ID: ucwad.NewID(), ApplicationID: r.ApplicationID, UserID: r.UserID, MeetingID: m.ID,
 		OnlineMeetingURI: r.OnlineMeetingURI, OperationID: r.OperationID, Subject: r.Subject, Importance: r.Importance,
 		ThreadID: r.ThreadID, AnonymousDisplayName: r.AnonymousDisplayName, State: ucwad.InvitationConnecting,
@@ -506,9 +556,9 @@ func (db *DB) join(ctx context.Context, tx *writeTx, r *ucwad.JoinRequest, m *uc
 	entry := ucwad.Admission(m, r.Joiner)
 	admitted, waiting := counts(roster)
 	switch {
-	case entry.Lobby && lim.MaxLobbyParticipants > 0 && waiting >= lim.MaxLobbyParticipants:
+	case entry.Lobby && waiting >= lim.MaxLobbyParticipants:
 		inv.State, inv.Reason = ucwad.InvitationFailed, ucwad.SubTooManyLobbyParticipants
-	case !entry.Lobby && lim.MaxParticipants > 0 && admitted >= lim.MaxParticipants:
+	case !entry.Lobby && admitted >= lim.MaxParticipants:
 		inv.State, inv.Reason = ucwad.InvitationFailed, ucwad.SubTooManyParticipants
 	}
 	if inv.State == ucwad.InvitationFailed {
@@ -528,7 +578,7 @@ func (db *DB) join(ctx context.Context, tx *writeTx, r *ucwad.JoinRequest, m *uc
 	p := &ucwad.Participant{ID: ucwad.NewID(), ConversationID: conv.ID, ApplicationID: r.ApplicationID, UserID: r.UserID,
 		Name: r.Name, URI: r.URI, Role: entry.Role, InLobby: entry.Lobby, Organizer: entry.Organizer, Anonymous: r.Anonymous,
 		InvitationID: inv.ID, JoinedAt: now}
-	if p.InLobby && lim.LobbyTimeout > 0 {
+	if p.InLobby {
 		p.LobbyDeadline = now.Add(lim.LobbyTimeout)
 	}
 	inv.ConversationID, inv.ParticipantID = conv.ID, p.ID
@@ -609,7 +659,8 @@ func (db *DB) LeaveConversation(ctx context.Context, appID, conversationID strin
 
 // ChangeParticipant has a leader act on a participant; see
 // ucwad.ConversationStore.
-func (db *DB) ChangeParticipant(ctx context.Context, appID, conversationID, targetID string, a ucwad.Action, lim ucwad.ConversationLimits) error {
+func (db *DB) ChangeParticipant(ctx context.Context, appID, conversationID, targetID string, a ucwad.Action) error {
+	lim := &db.joining
 	now := db.now()
 	var notify []string
 	err := db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
@@ -636,7 +687,7 @@ func (db *DB) ChangeParticipant(ctx context.Context, appID, conversationID, targ
 		var ds []ucwad.Delivery
 		switch a {
 		case ucwad.ActionAdmit:
-			if admitted, _ := counts(s.roster); lim.MaxParticipants > 0 && admitted >= lim.MaxParticipants {
+			if admitted, _ := counts(s.roster); admitted >= lim.MaxParticipants {
 				return ucwad.Errorf(ucwad.EConflict, ucwad.SubTooManyParticipants,
 					"The meeting holds the maximum of %d participants already.", lim.MaxParticipants)
 			}
@@ -774,11 +825,10 @@ func (db *DB) ListConversations(ctx context.Context, appID string) ([]*ucwad.Con
 	return views, nil
 }
 
-// ConversationMeeting returns the meeting of a conversation and its
-// organizer; see ucwad.ConversationStore.
-func (db *DB) ConversationMeeting(ctx context.Context, appID, conversationID string) (*ucwad.OnlineMeeting, *ucwad.User, error) {
+// ConversationMeeting returns the meeting of a conversation; see
+// ucwad.ConversationStore.
+func (db *DB) ConversationMeeting(ctx context.Context, appID, conversationID string) (*ucwad.OnlineMeeting, error) {
 	var m *ucwad.OnlineMeeting
-	var organizer *ucwad.User
 	err := db.inReadTx(ctx, func(tx *readTx) error {
 		s, err := loadSession(ctx, tx, appID, conversationID)
 		if err != nil {
@@ -794,17 +844,12 @@ func (db *DB) ConversationMeeting(ctx context.Context, appID, conversationID str
 			return errConversationNotFound()
 		}
 		m = ms[0]
-		organizer, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, m.UserID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return errConversationNotFound()
-		}
-		return err
+		return nil
 	})
 	if err != nil {
-		return nil, nil, wrap("read conversation meeting", err)
+		return nil, wrap("read conversation meeting", err)
 	}
-	organizer.PasswordHash = ""
-	return m, organizer, nil
+	return m, nil
 }
 
 // sweepChunk is how many participants one sweep transaction removes, so

@@ -20,8 +20,9 @@ func TestConversationAcrossStores(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "ucwad.db")
 	clk := clock.NewFake(storetest.Start)
-	one := openClosing(t, path, Options{Clock: clk, PollInterval: -1})
-	two := openClosing(t, path, Options{Clock: clk, PollInterval: -1})
+	lim := ucwad.Limits{MaxParticipants: 6, MaxLobbyParticipants: 100, LobbyTimeout: time.Hour}
+	one := openClosing(t, path, Options{Clock: clk, PollInterval: -1, Limits: lim})
+	two := openClosing(t, path, Options{Clock: clk, PollInterval: -1, Limits: lim})
 	stores := []*DB{one, two}
 
 	var users []*ucwad.User
@@ -39,15 +40,14 @@ func TestConversationAcrossStores(t *testing.T) {
 	}
 	m := &ucwad.OnlineMeeting{UserID: users[0].ID, MeetingSettings: ucwad.MeetingSettings{AccessLevel: "Locked",
 		AutomaticLeaderAssignment: "Disabled", ExpirationTime: clk.Now().Add(time.Hour)}}
-	if err := one.CreateMeeting(ctx, m, 0); err != nil {
+	if err := one.CreateMeeting(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	lim := ucwad.ConversationLimits{MaxParticipants: 6, MaxLobbyParticipants: 100, LobbyTimeout: time.Hour}
 	request := func(i int) *ucwad.JoinRequest {
 		return &ucwad.JoinRequest{ApplicationID: apps[i].ID, MeetingID: m.ID, Importance: "Normal",
 			Joiner: ucwad.Joiner{UserID: users[i].ID, URI: "sip:" + users[i].SIP, Name: users[i].SIP}}
 	}
-	organizer, err := one.JoinMeeting(ctx, request(0), lim)
+	organizer, err := one.JoinMeeting(ctx, request(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestConversationAcrossStores(t *testing.T) {
 	errs := make([]error, len(apps))
 	for i := 1; i < len(apps); i++ {
 		wg.Go(func() {
-			_, errs[i] = stores[i%2].JoinMeeting(ctx, request(i), lim)
+			_, errs[i] = stores[i%2].JoinMeeting(ctx, request(i))
 		})
 	}
 	wg.Wait()
@@ -75,7 +75,7 @@ func TestConversationAcrossStores(t *testing.T) {
 	admitted := make([]error, len(waiting)-1)
 	for i, p := range waiting[1:] {
 		wg.Go(func() {
-			admitted[i] = stores[i%2].ChangeParticipant(ctx, apps[0].ID, conv, p.ID, ucwad.ActionAdmit, lim)
+			admitted[i] = stores[i%2].ChangeParticipant(ctx, apps[0].ID, conv, p.ID, ucwad.ActionAdmit)
 		})
 	}
 	wg.Wait()
@@ -143,17 +143,16 @@ func BenchmarkJoinLeave(b *testing.B) {
 			organizer := join(0)
 			m := &ucwad.OnlineMeeting{UserID: organizer.UserID, MeetingSettings: ucwad.MeetingSettings{AccessLevel: "Everyone",
 				AutomaticLeaderAssignment: "Disabled", ExpirationTime: time.Now().Add(time.Hour)}}
-			if err := db.CreateMeeting(ctx, m, 0); err != nil {
+			if err := db.CreateMeeting(ctx, m); err != nil {
 				b.Fatal(err)
 			}
-			lim := ucwad.ConversationLimits{MaxParticipants: 250}
 			for i := range present {
 				r := organizer
 				if i > 0 {
 					r = join(i)
 				}
 				r.MeetingID = m.ID
-				if _, err := db.JoinMeeting(ctx, r, lim); err != nil {
+				if _, err := db.JoinMeeting(ctx, r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -161,7 +160,7 @@ func BenchmarkJoinLeave(b *testing.B) {
 			r.MeetingID = m.ID
 			b.ReportAllocs()
 			for b.Loop() {
-				inv, err := db.JoinMeeting(ctx, r, lim)
+				inv, err := db.JoinMeeting(ctx, r)
 				if err != nil || inv.State != ucwad.InvitationConnected {
 					b.Fatal(inv, err)
 				}
@@ -181,7 +180,7 @@ func TestConversationEventAccounting(t *testing.T) {
 	ctx := t.Context()
 	clk := clock.NewFake(storetest.Start)
 	db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Clock: clk, PollInterval: -1,
-		MaxEventsPerChannel: 5, MaxEventBytesPerUser: 1 << 20})
+		Limits: ucwad.Limits{MaxEventsPerChannel: 5, MaxEventBytesPerUser: 1 << 20, MaxParticipants: 10, MaxLobbyParticipants: 10}})
 	var reqs []*ucwad.JoinRequest
 	var apps []*ucwad.Application
 	for _, name := range []string{"alice", "bob", "carol"} {
@@ -199,14 +198,13 @@ func TestConversationEventAccounting(t *testing.T) {
 	}
 	m := &ucwad.OnlineMeeting{UserID: reqs[0].UserID, MeetingSettings: ucwad.MeetingSettings{AccessLevel: "Locked",
 		AutomaticLeaderAssignment: "Disabled", ExpirationTime: clk.Now().Add(time.Hour)}}
-	if err := db.CreateMeeting(ctx, m, 0); err != nil {
+	if err := db.CreateMeeting(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	lim := ucwad.ConversationLimits{MaxParticipants: 10, MaxLobbyParticipants: 10}
 	var conv string
 	for i, r := range reqs {
 		r.MeetingID = m.ID
-		inv, err := db.JoinMeeting(ctx, r, lim)
+		inv, err := db.JoinMeeting(ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +215,7 @@ func TestConversationEventAccounting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.ChangeParticipant(ctx, apps[0].ID, conv, roster[1].ID, ucwad.ActionAdmit, lim); err != nil {
+	if err := db.ChangeParticipant(ctx, apps[0].ID, conv, roster[1].ID, ucwad.ActionAdmit); err != nil {
 		t.Fatal(err)
 	}
 	checkEventAccounting(t, db, "admit")
@@ -227,11 +225,11 @@ func TestConversationEventAccounting(t *testing.T) {
 	checkEventAccounting(t, db, "leave")
 	// Alice's join alone sent her more than her log holds: her channel
 	// resyncs, then serves what is left and what comes.
-	b, err := db.ReadBatch(ctx, apps[0].ID, "", 1, false)
+	b, err := db.ReadBatch(ctx, apps[0].ID, "", 1, false, 0)
 	if err != nil || b.Resync != 1 {
 		t.Fatalf("alice's channel: %+v, %v; want resync", b, err)
 	}
-	if b, err = db.ReadBatch(ctx, apps[0].ID, "", 1, false); err != nil || b.Wait || len(b.Events) == 0 || len(b.Events) > 5 {
+	if b, err = db.ReadBatch(ctx, apps[0].ID, "", 1, false, 0); err != nil || b.Wait || len(b.Events) == 0 || len(b.Events) > 5 {
 		t.Errorf("alice's channel after resync: %+v, %v; want at most 5 events", b, err)
 	}
 }

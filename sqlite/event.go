@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,102 +23,244 @@ import (
 // (UCWA's ack protocol never has more than one such batch: asking for the
 // next acknowledges it). An event goes once every channel of its user has
 // passed it, or when the user's log is over its bounds.
+//
+// A log holds entries (the events table), each referring to the change's
+// body (event_bodies: type, subject, data), which is stored once however
+// many users' logs receive the change.
+//
+// A channel also records which process holds it (holder: the origin of the
+// DB where the last P-GET started, and taken: the number of that take).
+// Reading it takes a write only when something changes: a P-GET parked on
+// a channel its process holds reads, and writes nothing, when it is woken.
 
-// eventColumns are the columns scanEvent reads.
-const eventColumns = `seq, type, subject, meeting_id, extension_id, data, size`
+// eventColumns are the columns scanEvent reads, of entry e and body b.
+const eventColumns = `e.seq, b.type, b.subject_kind, b.subject_key, e.size, b.data`
 
 func scanEvent(row scanner) (ucwad.Event, int64, error) {
 	var e ucwad.Event
-	var typ string
+	var typ, kind string
 	var size int64
-	err := row.Scan(&e.Seq, &typ, &e.Subject, &e.MeetingID, &e.ExtensionID, &e.Data, &size)
-	e.Type = ucwad.EventType(typ)
+	err := row.Scan(&e.Seq, &typ, &kind, &e.Subject.Key, &size, &e.Data)
+	e.Type, e.Subject.Kind = ucwad.EventType(typ), ucwad.SubjectKind(kind)
 	return e, size, err
 }
 
 // channelEvents selects the events of user ?1 for application ?2 after
 // seq ?3 and up to seq ?4, in order.
-const channelEvents = `SELECT ` + eventColumns + ` FROM events
-	WHERE user_id = ?1 AND seq > ?3 AND seq <= ?4 AND (application_id IS NULL OR application_id = ?2)
-	ORDER BY seq`
+const channelEvents = `SELECT ` + eventColumns + ` FROM events e JOIN event_bodies b ON b.id = e.body
+	WHERE e.user_id = ?1 AND e.seq > ?3 AND e.seq <= ?4 AND (e.application_id IS NULL OR e.application_id = ?2)
+	ORDER BY e.seq`
+
+// channelState is what ReadBatch reads of a channel and its application.
+type channelState struct {
+	next, ackedBelow, cursor, batchEnd, userID int64
+	holder, taken, lastActive                  int64
+	lost                                       bool
+	// waiting is set when events for the channel wait after its cursor.
+	waiting bool
+}
+
+// rowQuerier runs a query that returns one row: a transaction, or the read
+// pool (readPool).
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readPool runs single-row queries on the read pool, prepared.
+type readPool struct{ db *DB }
+
+func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.db.queryRow(ctx, query, args...)
+}
+
+// readChannel reads the channel's state with q, or returns
+// ApplicationNotFound. Only with waiting does it look for waiting events
+// (the write path reads them anyway).
+func readChannel(ctx context.Context, q rowQuerier, appID, instanceID string, waiting bool) (*channelState, error) {
+	var st channelState
+	err := q.QueryRowContext(ctx, `
+		SELECT c.next_batch, c.acked_below, c.lost, c.cursor, c.batch_end, a.user_id, c.holder, c.taken, a.last_active_at,
+		       ?3 AND EXISTS (SELECT 1 FROM events e WHERE e.user_id = a.user_id AND e.seq > c.cursor
+		                      AND (e.application_id IS NULL OR e.application_id = c.application_id))
+		FROM channels c JOIN applications a ON a.id = c.application_id
+		WHERE c.application_id = ?1 AND c.instance_id = ?2`, appID, instanceID, waiting).Scan(
+		&st.next, &st.ackedBelow, &st.lost, &st.cursor, &st.batchEnd, &st.userID, &st.holder, &st.taken, &st.lastActive, &st.waiting)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errApplicationNotFound()
+	}
+	return &st, err
+}
+
+// batchRead is one ReadBatch call.
+type batchRead struct {
+	appID, instanceID string
+	ack               int64
+	release           bool
+	hold              int64
+	now               int64 // millis
+}
+
+// staleActivity reports whether the application's recorded activity is
+// older than ucwad.ActivityInterval.
+func (r *batchRead) staleActivity(st *channelState) bool {
+	return r.now-st.lastActive >= ucwad.ActivityInterval.Milliseconds()
+}
+
+// What ReadBatch must do to answer, given the channel's state.
+type batchPlan int
+
+const (
+	planAnswer    batchPlan = iota // the answer is known, and needs no write
+	planRedeliver                  // the released batch again: a read
+	planWrite                      // something to write
+)
+
+// plan decides how to answer r from st, as writeBatch would answer it.
+func (db *DB) plan(r *batchRead, st *channelState) (*ucwad.Batch, batchPlan) {
+	switch {
+	case r.hold != 0 && st.taken != r.hold:
+		return &ucwad.Batch{Replaced: true}, planAnswer
+	case st.lost, r.hold == 0 && r.staleActivity(st):
+		return nil, planWrite
+	case r.ack < st.ackedBelow || r.ack > st.next:
+		return &ucwad.Batch{Resync: st.ackedBelow}, planAnswer
+	case r.ack > st.ackedBelow:
+		return nil, planWrite // acknowledges the released batch
+	case r.ack < st.next:
+		return nil, planRedeliver
+	case r.release, st.waiting, r.hold == 0 && st.holder != db.origin:
+		return nil, planWrite // freezes a batch, or takes the channel
+	}
+	return &ucwad.Batch{Ack: r.ack, Wait: true, Hold: st.taken}, planAnswer
+}
 
 // ReadBatch serves "GET events?ack=N" on a channel; see ucwad.EventStore.
-// It also records activity on the application: a P-GET is the client
-// saying it is alive.
-func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool) (*ucwad.Batch, error) {
-	now := millis(db.clock.Now())
-	var b *ucwad.Batch
-	err := db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
-		var next, ackedBelow, cursor, batchEnd, userID int64
-		var lost bool
-		err := tx.QueryRowContext(ctx, `
-			SELECT c.next_batch, c.acked_below, c.lost, c.cursor, c.batch_end, a.user_id
-			FROM channels c JOIN applications a ON a.id = c.application_id
-			WHERE c.application_id = ? AND c.instance_id = ?`, appID, instanceID).Scan(&next, &ackedBelow, &lost, &cursor, &batchEnd, &userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errApplicationNotFound()
+// It first reads the channel on the read pool, in one statement, and takes
+// a write transaction only when the answer needs one, reading the channel
+// again there: most reads of a held channel (a P-GET that starts and finds
+// nothing, a P-GET woken for another channel of its application) write
+// nothing.
+func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool, hold int64) (*ucwad.Batch, error) {
+	r := &batchRead{appID: appID, instanceID: instanceID, ack: ack, release: release, hold: hold, now: millis(db.clock.Now())}
+	st, err := readChannel(ctx, readPool{db}, appID, instanceID, true)
+	if err != nil {
+		return nil, wrap("read event batch", err)
+	}
+	b, plan := db.plan(r, st)
+	if plan == planRedeliver {
+		// The batch and the channel's state in one snapshot: an
+		// acknowledgement in between would move the cursor.
+		err = db.inReadTx(ctx, func(tx *readTx) error {
+			st, err := readChannel(ctx, tx, appID, instanceID, true)
+			if err != nil {
+				return err
+			}
+			if b, plan = db.plan(r, st); plan == planRedeliver {
+				evs, err := queryEvents(ctx, tx, 0, channelEvents, st.userID, appID, st.cursor, st.batchEnd)
+				b, plan = &ucwad.Batch{Ack: ack, Events: evs}, planAnswer
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, wrap("read event batch", err)
 		}
+	}
+	if plan == planAnswer {
+		return b, nil
+	}
+	err = db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
+		st, err := readChannel(ctx, tx, appID, instanceID, false)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ? WHERE id = ?`, now, appID); err != nil {
-			return err
-		}
-		if lost {
-			_, err := tx.ExecContext(ctx, `UPDATE channels SET lost = 0 WHERE application_id = ? AND instance_id = ?`, appID, instanceID)
-			b = &ucwad.Batch{Resync: ackedBelow}
-			return err
-		}
-		if ack < ackedBelow || ack > next {
-			b = &ucwad.Batch{Resync: ackedBelow}
-			return nil
-		}
-		if ack > ackedBelow {
-			// Asking for the next batch acknowledges the released one (there
-			// is never more than one): the cursor moves past it, and events
-			// every channel of the user has passed go.
-			cursor, ackedBelow = batchEnd, ack
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE channels SET acked_below = ?, cursor = ? WHERE application_id = ? AND instance_id = ?`,
-				ackedBelow, cursor, appID, instanceID); err != nil {
-				return err
-			}
-			if err := dropPassedEvents(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		if ack < next {
-			evs, err := queryEvents(ctx, tx, 0, channelEvents, userID, appID, cursor, batchEnd)
-			b = &ucwad.Batch{Ack: ack, Events: evs}
-			return err
-		}
-		// A batch takes the waiting events up to the byte budget (at least
-		// one): the rest wait for the next batch, which the client asks for
-		// at once.
-		evs, err := queryEvents(ctx, tx, db.maxBatchBytes, channelEvents, userID, appID, cursor, int64(math.MaxInt64))
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 && !release {
-			b = &ucwad.Batch{Ack: ack, Wait: true}
-			return nil
-		}
-		end := cursor
-		if len(evs) > 0 {
-			end = evs[len(evs)-1].Seq
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE channels SET next_batch = ?, batch_end = ? WHERE application_id = ? AND instance_id = ?`,
-			ack+1, end, appID, instanceID); err != nil {
-			return err
-		}
-		b = &ucwad.Batch{Ack: ack, Events: evs}
-		return nil
+		b, err = db.writeBatch(ctx, tx, r, st)
+		return err
 	})
 	if err != nil {
 		return nil, wrap("read event batch", err)
 	}
 	return b, nil
+}
+
+// writeBatch answers r from st in write transaction tx, writing what the
+// answer needs.
+func (db *DB) writeBatch(ctx context.Context, tx *writeTx, r *batchRead, st *channelState) (*ucwad.Batch, error) {
+	if r.hold != 0 && st.taken != r.hold {
+		return &ucwad.Batch{Replaced: true}, nil
+	}
+	// Writing anyway: the activity goes with it when it is stale.
+	if r.staleActivity(st) {
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ? WHERE id = ?`, r.now, r.appID); err != nil {
+			return nil, err
+		}
+	}
+	if st.lost {
+		_, err := tx.ExecContext(ctx, `UPDATE channels SET lost = 0 WHERE application_id = ? AND instance_id = ?`, r.appID, r.instanceID)
+		return &ucwad.Batch{Resync: st.ackedBelow}, err
+	}
+	if r.ack < st.ackedBelow || r.ack > st.next {
+		return &ucwad.Batch{Resync: st.ackedBelow}, nil
+	}
+	cursor := st.cursor
+	if r.ack > st.ackedBelow {
+		// Asking for the next batch acknowledges the released one (there
+		// is never more than one): the cursor moves past it, and events
+		// every channel of the user has passed go.
+		cursor = st.batchEnd
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE channels SET acked_below = ?, cursor = ? WHERE application_id = ? AND instance_id = ?`,
+			r.ack, cursor, r.appID, r.instanceID); err != nil {
+			return nil, err
+		}
+		if err := dropPassedEvents(ctx, tx, st.userID); err != nil {
+			return nil, err
+		}
+	}
+	if r.ack < st.next {
+		evs, err := queryEvents(ctx, tx, 0, channelEvents, st.userID, r.appID, cursor, st.batchEnd)
+		return &ucwad.Batch{Ack: r.ack, Events: evs}, err
+	}
+	// A batch takes the waiting events up to the byte budget (at least
+	// one): the rest wait for the next batch, which the client asks for
+	// at once.
+	evs, err := queryEvents(ctx, tx, db.maxBatchBytes, channelEvents, st.userID, r.appID, cursor, int64(math.MaxInt64))
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 && !r.release {
+		take := st.taken
+		if r.hold == 0 && st.holder != db.origin {
+			if take, err = db.takeChannel(ctx, tx, r.appID, r.instanceID); err != nil {
+				return nil, err
+			}
+		}
+		return &ucwad.Batch{Ack: r.ack, Wait: true, Hold: take}, nil
+	}
+	end := cursor
+	if len(evs) > 0 {
+		end = evs[len(evs)-1].Seq
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE channels SET next_batch = ?, batch_end = ? WHERE application_id = ? AND instance_id = ?`,
+		r.ack+1, end, r.appID, r.instanceID); err != nil {
+		return nil, err
+	}
+	return &ucwad.Batch{Ack: r.ack, Events: evs}, nil
+}
+
+// takeChannel records that this process holds the channel, under the next
+// take number, and returns that number. Other processes' polls find the
+// take by its number and wake their P-GETs on the channel, which then read
+// that they were replaced.
+func (db *DB) takeChannel(ctx context.Context, tx *writeTx, appID, instanceID string) (int64, error) {
+	var take int64
+	if err := tx.QueryRowContext(ctx, `UPDATE channel_takes SET last = last + 1 RETURNING last`).Scan(&take); err != nil {
+		return 0, err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE channels SET holder = ?, taken = ? WHERE application_id = ? AND instance_id = ?`,
+		db.origin, take, appID, instanceID)
+	return take, err
 }
 
 // dropPassedEvents deletes the user's events that every channel of the
@@ -133,7 +277,9 @@ func dropPassedEvents(ctx context.Context, tx *writeTx, userID int64) error {
 // after the event that brings their sizes to budget or beyond, so that a
 // batch holds at least one event and at most budget bytes more than its
 // last one.
-func queryEvents(ctx context.Context, tx *writeTx, budget int64, query string, args ...any) ([]ucwad.Event, error) {
+func queryEvents(ctx context.Context, tx interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, budget int64, query string, args ...any) ([]ucwad.Event, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -154,8 +300,8 @@ func queryEvents(ctx context.Context, tx *writeTx, budget int64, query string, a
 	return evs, rows.Err()
 }
 
-// SetChannelOptions stores the channel's sticky P-GET settings.
-// Returns ENotFound (subcode ApplicationNotFound) if there is no channel.
+// SetChannelOptions stores the channel's sticky P-GET settings; see
+// ucwad.EventStore.
 func (db *DB) SetChannelOptions(ctx context.Context, appID, instanceID string, o ucwad.ChannelOptions) error {
 	return wrap("set channel options", db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `
@@ -168,8 +314,8 @@ func (db *DB) SetChannelOptions(ctx context.Context, appID, instanceID string, o
 	}))
 }
 
-// ExpireApplications deletes the applications idle since before cutoff that
-// are not in keep, with their channels and events, and returns their ids.
+// ExpireApplications deletes idle applications; see
+// ucwad.ApplicationStore.
 func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []string) ([]string, error) {
 	if keep == nil {
 		keep = []string{}
@@ -220,48 +366,143 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 	return ids, nil
 }
 
+// KeepApplicationsAlive records activity on the held applications whose
+// activity is stale; see ucwad.ApplicationStore. It reads first, on the
+// read pool, and writes only when one of them is stale.
+func (db *DB) KeepApplicationsAlive(ctx context.Context, ids []string, before time.Time) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list := marshalList(ids)
+	// The ids that name no application, and whether any is stale.
+	const gone = `SELECT j.value FROM json_each(?1) j WHERE NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = j.value)`
+	var missing []string
+	var stale bool
+	err := db.inReadTx(ctx, func(tx *readTx) error {
+		rows, err := tx.QueryContext(ctx, gone, list)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			missing = append(missing, id)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM applications WHERE id IN (SELECT value FROM json_each(?1)) AND last_active_at < ?2)`,
+			list, millis(before)).Scan(&stale)
+	})
+	if err != nil || !stale {
+		return missing, wrap("keep applications alive", err)
+	}
+	err = db.inWriteTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE applications SET last_active_at = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND last_active_at < ?2`,
+			list, millis(before), millis(db.clock.Now()))
+		return err
+	})
+	return missing, wrap("keep applications alive", err)
+}
+
 // eventOverhead is what an event counts against its user's byte bound
-// beyond its data and identifiers: roughly what its row costs, so that
-// events without data count too.
+// beyond its data and key: roughly what its entry and body rows cost, so
+// that events without data count too.
 const eventOverhead = 64
 
-// appendEvent appends ev, in transaction tx, to the log of user userID for
-// every application of the user (appID "") or for appID only, and returns
-// those applications' ids for notification after commit. Nothing is
-// appended when there is no such application. The event is stored once
-// whatever the number of channels. When the user's log goes over its
-// bounds (events, bytes) its oldest events go, and every channel of the
-// user that had not passed them is marked for resync; the change itself is
-// never refused.
-func (db *DB) appendEvent(ctx context.Context, tx *writeTx, userID int64, appID string, ev ucwad.Event) ([]string, error) {
-	apps, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? AND (? = '' OR id = ?) ORDER BY id`, userID, appID, appID)
-	if err != nil || len(apps) == 0 {
-		return nil, err
+// appendEvent appends ev, in transaction tx, for its audience, and returns
+// the ids of the applications that receive it, for notification after
+// commit. The body is stored once; each user's log gets one entry per
+// recipient naming that user (for all of the user's applications or for
+// one). Recipients without any application get nothing, and when nobody
+// gets anything nothing is stored. When a user's log goes over its bounds
+// (events, bytes) its oldest events go, and every channel of the user that
+// had not passed them is marked for resync; the change itself is never
+// refused.
+func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, ev ucwad.Event) ([]string, error) {
+	type entry struct {
+		user int64
+		app  any // NULL: every application of the user
 	}
-	var target any // NULL: every application of the user
-	if appID != "" {
-		target = appID
-	}
-	size := int64(len(ev.Data) + len(ev.MeetingID) + len(ev.ExtensionID) + eventOverhead)
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `
-		INSERT INTO events (user_id, application_id, size, type, subject, meeting_id, extension_id, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		userID, target, size, string(ev.Type), ev.Subject, ev.MeetingID, ev.ExtensionID, millis(db.clock.Now()), ev.Data).Scan(&seq); err != nil {
-		return nil, err
-	}
-	var bytes, count int64
-	if err := tx.QueryRowContext(ctx, `
-		UPDATE users SET event_bytes = event_bytes + ?, event_count = event_count + 1 WHERE id = ?
-		RETURNING event_bytes, event_count`, size, userID).Scan(&bytes, &count); err != nil {
-		return nil, err
-	}
-	if bytes > db.maxUserEventBytes || count > int64(db.maxEvents) {
-		if err := db.trimLog(ctx, tx, userID, bytes-db.maxUserEventBytes, count-int64(db.maxEvents), seq); err != nil {
+	var apps []string
+	var entries []entry
+	for _, r := range recipients(to) {
+		ids, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? AND (? = '' OR id = ?) ORDER BY id`,
+			r.UserID, r.ApplicationID, r.ApplicationID)
+		if err != nil {
 			return nil, err
 		}
+		if len(ids) == 0 {
+			continue
+		}
+		apps = append(apps, ids...)
+		e := entry{user: r.UserID}
+		if r.ApplicationID != "" {
+			e.app = r.ApplicationID
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	size := int64(len(ev.Data) + len(ev.Subject.Key) + eventOverhead)
+	var body int64
+	if err := tx.QueryRowContext(ctx, `
+		INSERT INTO event_bodies (origin, type, subject_kind, subject_key, refs, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		db.origin, string(ev.Type), string(ev.Subject.Kind), ev.Subject.Key, len(entries), millis(db.clock.Now()), ev.Data).Scan(&body); err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO events (user_id, application_id, size, body) VALUES (?, ?, ?, ?) RETURNING seq`,
+			e.user, e.app, size, body).Scan(&seq); err != nil {
+			return nil, err
+		}
+		var bytes, count int64
+		if err := tx.QueryRowContext(ctx, `
+			UPDATE users SET event_bytes = event_bytes + ?, event_count = event_count + 1 WHERE id = ?
+			RETURNING event_bytes, event_count`, size, e.user).Scan(&bytes, &count); err != nil {
+			return nil, err
+		}
+		if bytes > db.maxUserEventBytes || count > int64(db.maxEvents) {
+			if err := db.trimLog(ctx, tx, e.user, bytes-db.maxUserEventBytes, count-int64(db.maxEvents), seq); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(entries) > 1 {
+		apps = slices.Compact(slices.Sorted(slices.Values(apps)))
 	}
 	return apps, nil
+}
+
+// recipients is the audience without repetitions: one recipient per
+// application, none for an application whose user is a recipient whole,
+// in the audience's order.
+func recipients(to ucwad.Audience) ucwad.Audience {
+	if len(to) < 2 {
+		return to
+	}
+	whole := map[int64]bool{}
+	for _, r := range to {
+		if r.ApplicationID == "" {
+			whole[r.UserID] = true
+		}
+	}
+	seen := map[ucwad.Recipient]bool{}
+	out := make(ucwad.Audience, 0, len(to))
+	for _, r := range to {
+		if seen[r] || (r.ApplicationID != "" && whole[r.UserID]) {
+			continue
+		}
+		seen[r] = true
+		out = append(out, r)
+	}
+	return out
 }
 
 // trimLog drops the user's oldest events until at least excessBytes bytes
@@ -337,15 +578,18 @@ func (db *DB) notify(appIDs []string) {
 	}
 }
 
-// watcher notices events that other processes sharing the database file
-// wrote, by polling the highest event sequence number, and wakes the
-// applications they are for. Events written by this process were already
-// notified at commit.
+// watcher notices what other processes sharing the database file wrote,
+// by polling: events (by their sequence numbers) and channel takes (by
+// theirs), and wakes the applications concerned. What this process wrote
+// was notified at commit; the poll skips it (by the origin of each event's
+// body and the holder of each channel), so that one commit wakes a P-GET
+// once.
 type watcher struct {
-	mu   sync.Mutex
-	last int64
-	stop chan struct{}
-	once sync.Once
+	mu       sync.Mutex
+	last     int64 // the newest event seen
+	lastTake int64 // the newest take seen
+	stop     chan struct{}
+	once     sync.Once
 }
 
 // watch polls every interval until Close.
@@ -358,37 +602,80 @@ func (db *DB) watch(interval time.Duration) {
 			return
 		default:
 		}
-		db.pollEvents(context.Background())
+		db.pollOnce(context.Background())
 		db.clock.AfterFunc(interval, tick)
 	}
 	db.clock.AfterFunc(interval, tick)
 }
 
-// pollEvents notifies the applications of events newer than the last seen.
-func (db *DB) pollEvents(ctx context.Context) {
+// pollOnce polls, and logs a failure: nobody else would hear of it, and
+// until a poll succeeds P-GETs here wait for other processes' changes until
+// their timeout.
+func (db *DB) pollOnce(ctx context.Context) {
+	if err := db.poll(ctx); err != nil {
+		db.log.Error("event poll failed", "err", err)
+	}
+}
+
+// poll notifies the applications that got events from other processes, or
+// whose channels other processes took, since the last poll. A failed poll
+// leaves its marks where they were: the next one finds the same.
+func (db *DB) poll(ctx context.Context) error {
 	w := db.watcher
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT e.seq, a.id FROM events e LEFT JOIN applications a ON a.user_id = e.user_id AND (e.application_id IS NULL OR e.application_id = a.id)
-		WHERE e.seq > ? ORDER BY e.seq`, w.last)
-	if err != nil {
-		return
-	}
-	defer rows.Close()
-	seen := map[string]bool{}
+	last, lastTake := w.last, w.lastTake
 	var apps []string
-	for rows.Next() {
-		var seq int64
-		var app sql.Null[string]
-		if rows.Scan(&seq, &app) != nil {
-			return
-		}
-		w.last = seq
+	seen := map[string]bool{}
+	add := func(app sql.Null[string]) {
 		if app.Valid && !seen[app.V] {
 			seen[app.V] = true
 			apps = append(apps, app.V)
 		}
 	}
+	err := db.inReadTx(ctx, func(tx *readTx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT e.seq, b.origin, a.id FROM events e JOIN event_bodies b ON b.id = e.body
+			LEFT JOIN applications a ON a.user_id = e.user_id AND (e.application_id IS NULL OR e.application_id = a.id)
+			WHERE e.seq > ? ORDER BY e.seq`, last)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var origin int64
+			var app sql.Null[string]
+			if err := rows.Scan(&last, &origin, &app); err != nil {
+				rows.Close()
+				return err
+			}
+			if origin != db.origin {
+				add(app)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT taken, holder, application_id FROM channels WHERE taken > ? ORDER BY taken`, lastTake)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var holder int64
+			var app sql.Null[string]
+			if err := rows.Scan(&lastTake, &holder, &app); err != nil {
+				return err
+			}
+			if holder != db.origin {
+				add(app)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: poll for other processes' changes: %w", err)
+	}
+	w.last, w.lastTake = last, lastTake
 	db.notify(apps)
+	return nil
 }

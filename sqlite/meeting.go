@@ -26,12 +26,20 @@ func errStale(what string) error {
 	return ucwad.Errorf(ucwad.EPreconditionFailed, "", "The %s changed since the entity tag in If-Match; get it again.", what)
 }
 
-// meetingColumns are the columns scanMeeting reads, the rowid last (for
-// paging).
+// meetingColumns are the columns scanMeeting reads from meetingsFrom: the
+// meeting, its organizer, and the rowid last (for paging).
 const meetingColumns = `
-	m.id, m.user_id, m.rel, m.conference_id, m.subject, m.description, m.access_level,
+	m.id, m.user_id, u.sip, u.name, m.rel, m.conference_id, m.subject, m.description, m.access_level,
 	m.automatic_leader_assignment, m.entry_exit_announcement, m.lobby_bypass_for_phone_users,
 	m.phone_user_admission, m.attendees, m.leaders, m.expiration_time, m.etag, m.created_at, m.updated_at, m.rowid`
+
+// meetingsFrom joins each meeting to its organizer, so that a meeting read
+// is a meeting whole, whoever reads it (ucwad.OnlineMeeting.Organizer).
+const meetingsFrom = ` FROM meetings m JOIN users u ON u.id = m.user_id`
+
+// organizerReturning is the RETURNING clause's tail that reads the
+// organizer of the row a statement on meetings wrote.
+const organizerReturning = `(SELECT sip FROM users WHERE id = user_id), (SELECT name FROM users WHERE id = user_id)`
 
 // meetingKey is where a meeting stands in a user's list: creation time,
 // then rowid.
@@ -42,7 +50,7 @@ func scanMeeting(row scanner) (*ucwad.OnlineMeeting, meetingKey, error) {
 	var attendees, leaders string
 	var expires, updated int64
 	var k meetingKey
-	if err := row.Scan(&m.ID, &m.UserID, &m.Rel, &m.ConferenceID, &m.Subject, &m.Description, &m.AccessLevel,
+	if err := row.Scan(&m.ID, &m.UserID, &m.Organizer.SIP, &m.Organizer.Name, &m.Rel, &m.ConferenceID, &m.Subject, &m.Description, &m.AccessLevel,
 		&m.AutomaticLeaderAssignment, &m.EntryExitAnnouncement, &m.LobbyBypassForPhoneUsers,
 		&m.PhoneUserAdmission, &attendees, &leaders, &expires, &m.ETag, &k.created, &updated, &k.row); err != nil {
 		return nil, k, err
@@ -69,7 +77,7 @@ type querier interface {
 // so that a list of meetings costs what the meetings cost). It returns the
 // key of the last meeting read.
 func readMeetings(ctx context.Context, q querier, cond string, limit int, args ...any) ([]*ucwad.OnlineMeeting, meetingKey, error) {
-	query := `SELECT ` + meetingColumns + ` FROM meetings m WHERE ` + cond + ` ORDER BY m.created_at, m.rowid`
+	query := `SELECT ` + meetingColumns + meetingsFrom + ` WHERE ` + cond + ` ORDER BY m.created_at, m.rowid`
 	if limit > 0 {
 		query += ` LIMIT ` + strconv.Itoa(limit)
 	}
@@ -142,8 +150,8 @@ func unmarshalList[T any](s string, dst *[]T) error {
 }
 
 // event builds the event for a change, with v as its data.
-func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) ucwad.Event {
-	e := ucwad.Event{Type: typ, Subject: subject, MeetingID: meetingID, ExtensionID: extensionID}
+func event(typ ucwad.EventType, subject ucwad.Subject, v any) ucwad.Event {
+	e := ucwad.Event{Type: typ, Subject: subject}
 	if v != nil {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -154,9 +162,10 @@ func event(typ ucwad.EventType, subject, meetingID, extensionID string, v any) u
 	return e
 }
 
-// appendUserEvent appends e for every application of the user.
-func (db *DB) appendUserEvent(ctx context.Context, tx *writeTx, userID int64, e ucwad.Event) ([]string, error) {
-	return db.appendEvent(ctx, tx, userID, "", e)
+// appendMeetingEvent appends e, about a meeting of organizerID or one of
+// its extensions, for the meeting's audience.
+func (db *DB) appendMeetingEvent(ctx context.Context, tx *writeTx, organizerID int64, e ucwad.Event) ([]string, error) {
+	return db.appendEvent(ctx, tx, ucwad.MeetingAudience(organizerID), e)
 }
 
 // maxIDDraws bounds how often a new meeting draws fresh random ids after a
@@ -165,10 +174,11 @@ func (db *DB) appendUserEvent(ctx context.Context, tx *writeTx, userID int64, e 
 const maxIDDraws = 10
 
 // insertMeeting inserts a meeting of the user under fresh random ids,
-// drawing again on a collision, and returns it as stored. It returns nil
-// without error when the user's existing assigned meeting prevented the
-// insert, and EConflict (TooManyOnlineMeetings) when the user has max
-// meetings of rel already (max <= 0: no limit).
+// drawing again on a collision, and returns it as stored, with its
+// organizer. It returns nil without error when the user's existing
+// assigned meeting prevented the insert, and EConflict
+// (TooManyOnlineMeetings) when the user has max meetings of rel already
+// (max <= 0: no limit, for the assigned meeting).
 func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s *ucwad.MeetingSettings, max int, etag string, now int64) (*ucwad.OnlineMeeting, error) {
 	m := &ucwad.OnlineMeeting{UserID: userID, Rel: rel, MeetingSettings: *s, ETag: etag,
 		CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now), Extensions: []*ucwad.Extension{}}
@@ -182,27 +192,28 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 	attendees, leaders := marshalList(m.Attendees), marshalList(m.Leaders)
 	for range maxIDDraws {
 		m.ID, m.ConferenceID = ucwad.NewMeetingID(), ucwad.NewConferenceID()
-		// One statement checks the limit and inserts: the common case
-		// costs a single round through the engine.
-		n, err := changed(tx.ExecContext(ctx, `
+		// One statement checks the limit, inserts and reads the organizer:
+		// the common case costs a single round through the engine.
+		err := tx.QueryRowContext(ctx, `
 			INSERT INTO meetings (id, user_id, rel, conference_id, subject, description, access_level,
 			                      automatic_leader_assignment, entry_exit_announcement, lobby_bypass_for_phone_users,
 			                      phone_user_admission, attendees, leaders, expiration_time, etag, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 			WHERE ? <= 0 OR (SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ?) < ?
-			ON CONFLICT DO NOTHING`,
+			ON CONFLICT DO NOTHING
+			RETURNING `+organizerReturning,
 			m.ID, userID, rel, m.ConferenceID, s.Subject, s.Description, s.AccessLevel,
 			s.AutomaticLeaderAssignment, s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers,
 			s.PhoneUserAdmission, attendees, leaders, millis(s.ExpirationTime), etag, now, now,
-			max, userID, rel, max))
+			max, userID, rel, max).Scan(&m.Organizer.SIP, &m.Organizer.Name)
 		if isForeignKey(err) {
 			return nil, errUserNotFound()
 		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
+		if err == nil {
 			return m, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
 		}
 		// Nothing inserted: the limit, the assigned meeting that exists,
 		// or (rarely) an id drawn twice.
@@ -230,18 +241,18 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 
 // CreateMeeting schedules m; see ucwad.MeetingStore. Times are kept to the
 // millisecond and m is updated to the stored values.
-func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting, max int) error {
+func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting) error {
 	now := millis(db.clock.Now())
 	etag := ucwad.NewETag()
 	var created *ucwad.OnlineMeeting
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(m.UserID), func(tx *writeTx) error {
 		var err error
-		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, max, etag, now)
+		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, db.maxMeetings, etag, now)
 		if err != nil {
 			return err
 		}
-		notify, err = db.appendUserEvent(ctx, tx, m.UserID, event(ucwad.EventAdded, ucwad.SubjectMeeting, created.ID, "", created))
+		notify, err = db.appendMeetingEvent(ctx, tx, m.UserID, event(ucwad.EventAdded, ucwad.MeetingSubject(created.ID), created))
 		return err
 	})
 	if err != nil {
@@ -406,7 +417,7 @@ func scanExtensionPage(rows *sql.Rows, meetingID string, after int64) ([]*ucwad.
 
 // setMeeting writes settings s over the meeting if its ETag is ifMatch
 // ("" matches any) and returns the meeting as committed, with its
-// extensions' identities, or nil when nothing matched. A zero
+// organizer and its extensions' identities, or nil when nothing matched. A zero
 // s.ExpirationTime keeps the stored one. The meeting is built from s and
 // the few columns the update returns rather than read back: reading back
 // its attendees and leaders would cost more than writing them.
@@ -420,12 +431,12 @@ func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *uc
 		       expiration_time = CASE WHEN ? THEN expiration_time ELSE ? END,
 		       etag = ?, updated_at = ?
 		WHERE id = ? AND user_id = ? AND (? = '' OR etag = ?)
-		RETURNING rel, conference_id, expiration_time, created_at`,
+		RETURNING rel, conference_id, expiration_time, created_at, `+organizerReturning,
 		s.Subject, s.Description, s.AccessLevel, s.AutomaticLeaderAssignment,
 		s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers, s.PhoneUserAdmission,
 		marshalList(s.Attendees), marshalList(s.Leaders),
 		s.ExpirationTime.IsZero(), millis(s.ExpirationTime),
-		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &expires, &created)
+		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &expires, &created, &m.Organizer.SIP, &m.Organizer.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -490,7 +501,7 @@ func (db *DB) UpdateMeeting(ctx context.Context, userID int64, id string, s ucwa
 			}
 			return errMeetingNotFound()
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectMeeting, id, "", m))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.MeetingSubject(id), m))
 		return err
 	})
 	if err != nil {
@@ -524,7 +535,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 			if notify, err = db.endMeetings(ctx, tx, []string{id}); err != nil {
 				return err
 			}
-			apps, err := db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, id, "", nil))
+			apps, err := db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.MeetingSubject(id), nil))
 			notify = append(notify, apps...)
 			return err
 		}
@@ -535,7 +546,7 @@ func (db *DB) DeleteMeeting(ctx context.Context, userID int64, id string, reset 
 		if err != nil {
 			return err
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectMeeting, id, "", m))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.MeetingSubject(id), m))
 		return err
 	})
 	if err != nil {
@@ -602,7 +613,7 @@ func (db *DB) expireMeetings(ctx context.Context, cutoff time.Time) (int, error)
 			return err
 		}
 		for _, g := range removed {
-			apps, err := db.appendUserEvent(ctx, tx, g.userID, event(ucwad.EventDeleted, ucwad.SubjectMeeting, g.id, "", nil))
+			apps, err := db.appendMeetingEvent(ctx, tx, g.userID, event(ucwad.EventDeleted, ucwad.MeetingSubject(g.id), nil))
 			if err != nil {
 				return err
 			}
@@ -639,7 +650,7 @@ func scanExtension(row scanner, meetingID, id string) (*ucwad.Extension, error) 
 
 // CreateExtension adds x to its meeting; see ucwad.MeetingStore. Times are
 // kept to the millisecond and x is updated to the stored values.
-func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extension, max int) error {
+func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extension) error {
 	now := millis(db.clock.Now())
 	stored := &ucwad.Extension{MeetingID: x.MeetingID, ID: x.ID, Type: x.Type, Properties: x.Properties,
 		ETag: ucwad.NewETag(), CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now)}
@@ -649,7 +660,7 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 	if stored.Properties == nil {
 		stored.Properties = []ucwad.ExtensionProperty{}
 	}
-	id := stored.ID
+	id, max := stored.ID, db.maxExtensions
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		// One statement checks ownership and the limit and inserts; the
@@ -658,9 +669,9 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			INSERT INTO extensions (meeting_id, id, type, properties, etag, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?
 			WHERE EXISTS (SELECT 1 FROM meetings WHERE id = ? AND user_id = ?)
-			  AND (? <= 0 OR (SELECT COUNT(*) FROM extensions WHERE meeting_id = ?) < ?)`,
+			  AND (SELECT COUNT(*) FROM extensions WHERE meeting_id = ?) < ?`,
 			x.MeetingID, id, stored.Type, marshalList(stored.Properties), stored.ETag, now, now,
-			x.MeetingID, userID, max, x.MeetingID, max))
+			x.MeetingID, userID, x.MeetingID, max))
 		if isUnique(err) {
 			return ucwad.Errorf(ucwad.EConflict, ucwad.SubAlreadyExists, "The meeting already has an extension with id %q.", id)
 		}
@@ -683,7 +694,7 @@ func (db *DB) CreateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			}
 			return ucwad.Errorf(ucwad.EConflict, ucwad.SubLimitExceeded, "The meeting already has the maximum of %d extensions.", max)
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventAdded, ucwad.SubjectExtension, x.MeetingID, id, stored))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventAdded, ucwad.ExtensionSubject(x.MeetingID, id), stored))
 		return err
 	})
 	if err != nil {
@@ -739,7 +750,7 @@ func (db *DB) UpdateExtension(ctx context.Context, userID int64, x *ucwad.Extens
 			return err
 		}
 		stored.CreatedAt = fromMillis(created)
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.SubjectExtension, x.MeetingID, x.ID, stored))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventUpdated, ucwad.ExtensionSubject(x.MeetingID, x.ID), stored))
 		return err
 	})
 	if err != nil {
@@ -764,7 +775,7 @@ func (db *DB) DeleteExtension(ctx context.Context, userID int64, meetingID, id s
 		if n == 0 {
 			return errExtensionNotFound()
 		}
-		notify, err = db.appendUserEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.SubjectExtension, meetingID, id, nil))
+		notify, err = db.appendMeetingEvent(ctx, tx, userID, event(ucwad.EventDeleted, ucwad.ExtensionSubject(meetingID, id), nil))
 		return err
 	})
 	if err != nil {

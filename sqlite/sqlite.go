@@ -9,9 +9,12 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -31,67 +34,40 @@ type Options struct {
 	Clock clock.Clock
 	// Sync is "normal" (the default when empty) or "full"; see Open.
 	Sync string
-	// MaxApplicationsPerUser bounds CreateApplication; 0 means
-	// DefaultMaxApplicationsPerUser.
-	MaxApplicationsPerUser int
+	// Limits are the bounds the store enforces (applications, channels,
+	// events, meetings, extensions); zero fields take their defaults
+	// (ucwad.DefaultLimits).
+	Limits ucwad.Limits
 	// Notifier is told after each commit which applications got events (or
-	// went away). nil: nobody is told.
+	// went away), and after each poll which got events from other
+	// processes or had a channel taken by one. nil: nobody is told.
 	Notifier ucwad.Notifier
-	// MaxEventsPerChannel bounds each event channel's log, by bounding the
-	// log of its user that every channel of the user reads (each change
-	// counted once); on overflow the oldest events go and the channels that
-	// had not read them are told to resync. 0 means
-	// DefaultMaxEventsPerChannel.
-	MaxEventsPerChannel int
 	// PollInterval is how often the store looks for events written by other
 	// processes sharing the file; 0 means DefaultPollInterval, negative
 	// disables the poll (a single process needs none).
 	PollInterval time.Duration
-	// MaxChannelsPerApplication and MaxChannelsPerUser bound the event
-	// channels (the default one and one per instanceId) of one application
-	// and of all of a user's applications together; a registration that
-	// would need one more fails with EConflict, subcode LimitExceeded. 0
-	// means DefaultMaxChannelsPerApplication and DefaultMaxChannelsPerUser.
-	MaxChannelsPerApplication, MaxChannelsPerUser int
-	// MaxEventBytesPerUser bounds the bytes of a user's events (each change
-	// stored and counted once, however many channels receive it: its data,
-	// identifiers and 64 bytes); over it, the user's oldest events go and
-	// the channels that had not read them are told to resync. A change is
-	// never refused for it. 0 means DefaultMaxEventBytesPerUser.
-	MaxEventBytesPerUser int64
-	// MaxBatchBytes is the event bytes (counted as for
-	// MaxEventBytesPerUser) one event batch takes beyond its first event;
-	// the rest wait for the next batch. 0 means DefaultMaxBatchBytes.
-	MaxBatchBytes int64
+
+	// Logger receives what the store's background work (the poll for other
+	// processes' changes, checkpoints) cannot return to a caller; nil
+	// discards it.
+	Logger *slog.Logger
 
 	// checkpointed, when set, is called after each background checkpoint
 	// (for tests).
 	checkpointed func()
 }
 
-// Defaults of the per-user event channel bounds.
-const (
-	DefaultMaxChannelsPerApplication = 16
-	DefaultMaxChannelsPerUser        = 200
-	DefaultMaxEventBytesPerUser      = 4 << 20
-	DefaultMaxBatchBytes             = 64 << 10
-)
-
-// DefaultMaxEventsPerChannel is the event log limit used when
-// Options.MaxEventsPerChannel is 0.
-const DefaultMaxEventsPerChannel = 1000
-
 // DefaultPollInterval is how often, by default, the store looks for events
 // written by other processes.
 const DefaultPollInterval = time.Second
 
-// DefaultMaxApplicationsPerUser is the limit used when
-// Options.MaxApplicationsPerUser is 0.
-const DefaultMaxApplicationsPerUser = 100
-
 // readConns is the size of the read pool: enough for concurrent requests to
 // overlap on a small machine without holding many WAL read marks.
 const readConns = 4
+
+// journalSizeLimit is what the WAL file is cut back to after a burst; see
+// dsn.
+const journalSizeLimit = 16 << 20
 
 // busyTimeout is how long a connection waits for a lock held by another
 // process (a second server, the sqlite3 shell, a checkpoint) before failing.
@@ -119,11 +95,22 @@ type DB struct {
 	maxEvents int
 	notifier  ucwad.Notifier
 	watcher   *watcher
+	log       *slog.Logger
+	// origin identifies this DB among the processes sharing the file: it
+	// marks the event bodies it writes (and, in channels, the P-GETs it
+	// holds). Random, never 0.
+	origin int64
 
 	maxAppChannels, maxUserChannels  int
 	maxUserEventBytes, maxBatchBytes int64
+	maxMeetings, maxExtensions       int
+	maxUnknownNames                  int
+	// joining holds the bounds of joining meetings (MaxParticipants,
+	// MaxLobbyParticipants, MaxConversationsPerApplication, LobbyTimeout).
+	joining ucwad.Limits
 
 	queue        writeQueue
+	writeTxs     atomic.Int64 // see WriteTransactions
 	checkpointed func()
 	// checkpoint is signalled after writes (nil for ":memory:", which has
 	// no WAL); see checkpointLoop.
@@ -131,14 +118,6 @@ type DB struct {
 	stopped    chan struct{}
 	closeOnce  sync.Once
 	loops      sync.WaitGroup
-}
-
-// orDefault is v, or def when v is zero.
-func orDefault[T int | int64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 var _ ucwad.Store = (*DB)(nil)
@@ -166,38 +145,33 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("sqlite: unknown sync mode %q (want \"normal\" or \"full\")", opts.Sync)
 	}
-	maxApps := opts.MaxApplicationsPerUser
-	switch {
-	case maxApps == 0:
-		maxApps = DefaultMaxApplicationsPerUser
-	case maxApps < 0:
-		return nil, fmt.Errorf("sqlite: negative MaxApplicationsPerUser %d", maxApps)
+	if err := opts.Limits.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	lim := opts.Limits.WithDefaults()
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.Real()
 	}
 
-	maxEvents := opts.MaxEventsPerChannel
-	if maxEvents <= 0 {
-		maxEvents = DefaultMaxEventsPerChannel
-	}
-	for _, o := range []struct {
-		name string
-		v    int64
-	}{{"MaxChannelsPerApplication", int64(opts.MaxChannelsPerApplication)}, {"MaxChannelsPerUser", int64(opts.MaxChannelsPerUser)},
-		{"MaxEventBytesPerUser", opts.MaxEventBytesPerUser}, {"MaxBatchBytes", opts.MaxBatchBytes}} {
-		if o.v < 0 {
-			return nil, fmt.Errorf("sqlite: negative %s %d", o.name, o.v)
-		}
-	}
-	db := &DB{clock: clk, maxApps: maxApps, maxEvents: maxEvents, notifier: opts.Notifier,
-		maxAppChannels:    orDefault(opts.MaxChannelsPerApplication, DefaultMaxChannelsPerApplication),
-		maxUserChannels:   orDefault(opts.MaxChannelsPerUser, DefaultMaxChannelsPerUser),
-		maxUserEventBytes: orDefault(opts.MaxEventBytesPerUser, DefaultMaxEventBytesPerUser),
-		maxBatchBytes:     orDefault(opts.MaxBatchBytes, DefaultMaxBatchBytes),
+	db := &DB{clock: clk, notifier: opts.Notifier,
+		maxApps:           lim.MaxApplicationsPerUser,
+		maxEvents:         lim.MaxEventsPerChannel,
+		maxAppChannels:    lim.MaxChannelsPerApplication,
+		maxUserChannels:   lim.MaxChannelsPerUser,
+		maxUserEventBytes: lim.MaxEventBytesPerUser,
+		maxBatchBytes:     lim.MaxBatchBytes,
+		maxMeetings:       lim.MaxMeetingsPerUser,
+		maxExtensions:     lim.MaxExtensionsPerMeeting,
+		maxUnknownNames:   lim.MaxUnknownSignInNames,
+		joining:           lim,
 		checkpointed:      opts.checkpointed,
-		watcher:           &watcher{stop: make(chan struct{})}}
+		watcher:           &watcher{stop: make(chan struct{})},
+		origin:            newOrigin(),
+		log:               opts.Logger}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
 	var err error
 	db.write, err = sql.Open("sqlite", dsn(path, synchronous, true))
 	if err != nil {
@@ -220,7 +194,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
-	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&db.watcher.last); err != nil {
+	if err := db.write.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM events), (SELECT last FROM channel_takes)`).Scan(
+		&db.watcher.last, &db.watcher.lastTake); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -251,6 +226,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.watch(poll)
 	}
 	return db, nil
+}
+
+// newOrigin draws a DB's origin: a random positive int64, so that two
+// processes on one file never share one.
+func newOrigin() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("sqlite: random source failed: " + err.Error())
+	}
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
 }
 
 // ping opens a first connection of pool. Switching a new file to WAL needs
@@ -296,6 +281,14 @@ func dsn(path, synchronous string, writer bool) string {
 		// transaction is in the WAL file and survives a process crash, but
 		// the last ones may be lost on power loss. FULL fsyncs every commit.
 		"synchronous(" + synchronous + ")",
+		// SQLite reuses the WAL file from its start once it was
+		// checkpointed whole, but never makes it smaller: after a burst of
+		// writes (a large import, an attack on the per-user bounds) the
+		// file would keep its largest size for good. With this limit, the
+		// first write after a complete checkpoint cuts it back to 16 MiB,
+		// which is still more than normal traffic fills between the
+		// checkpoints, so that it is not cut and regrown all the time.
+		fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit),
 	}
 	if writer {
 		// Checkpoints run beside the writer (checkpointLoop), not in it.
@@ -335,9 +328,13 @@ func (db *DB) checkpointLoop() {
 			return
 		case <-db.checkpoint:
 		}
-		// A failure (a reader holding the WAL, a disk error) leaves the WAL
-		// to the next checkpoint; nothing is lost.
-		db.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		// A failure leaves the WAL to the next checkpoint; nothing is lost,
+		// but a WAL that is never checkpointed grows without bound, so the
+		// operator hears of it. (Readers in the way are no failure: a
+		// passive checkpoint copies what it can.)
+		if _, err := db.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			db.log.Warn("checkpoint failed", "err", err)
+		}
 		if db.checkpointed != nil {
 			db.checkpointed()
 		}
@@ -358,6 +355,11 @@ func (db *DB) wrote() {
 	default:
 	}
 }
+
+// WriteTransactions returns how many write transactions the DB has begun
+// since it was opened, committed or not: what tests and operators count to
+// see that a path writes only when it must.
+func (db *DB) WriteTransactions() int64 { return db.writeTxs.Load() }
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
@@ -459,6 +461,16 @@ func (tx *readTx) QueryContext(ctx context.Context, query string, args ...any) (
 	return tx.Tx.QueryContext(ctx, query, args...)
 }
 
+// QueryRowContext is sql.Tx.QueryRowContext with a prepared statement when
+// there is one.
+func (tx *readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s, ok := tx.db.readStmts.Load(query); ok {
+		return tx.Tx.StmtContext(ctx, s.(*sql.Stmt)).QueryRowContext(ctx, args...)
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
 // inWriteTx runs f in a write transaction (BEGIN IMMEDIATE on the writer)
 // and commits it if f returns nil. It waits its turn in the shared lane of
 // the write queue.
@@ -473,6 +485,7 @@ func (db *DB) inWriteTxFor(ctx context.Context, lane string, f func(tx *writeTx)
 	}
 	defer db.queue.release()
 	defer db.wrote()
+	db.writeTxs.Add(1)
 	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

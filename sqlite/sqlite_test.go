@@ -35,8 +35,7 @@ func TestStoreMemory(t *testing.T) {
 // suiteOptions opens the store as the shared suite asks. The cross-process
 // poll is off: the suite drives its fake clock and counts notifications.
 func suiteOptions(cfg storetest.Config) Options {
-	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel,
-		MaxEventBytesPerUser: cfg.MaxEventBytesPerUser, MaxBatchBytes: cfg.MaxBatchBytes, PollInterval: -1}
+	return Options{Clock: cfg.Clock, Notifier: cfg.Notifier, Limits: cfg.Limits, PollInterval: -1}
 }
 
 // openTest opens path and fails the test on error; the caller closes it.
@@ -74,7 +73,7 @@ func TestOpenOptions(t *testing.T) {
 		{"sync FULL", filepath.Join(dir, "c.db"), Options{Sync: "FULL"}, true},
 		{"odd path", filepath.Join(dir, "d?x=1#%20.db"), Options{}, true},
 		{"unknown sync", filepath.Join(dir, "e.db"), Options{Sync: "off"}, false},
-		{"negative limit", filepath.Join(dir, "f.db"), Options{MaxApplicationsPerUser: -1}, false},
+		{"negative limit", filepath.Join(dir, "f.db"), Options{Limits: ucwad.Limits{MaxApplicationsPerUser: -1}}, false},
 		{"empty path", "", Options{}, false},
 		{"missing directory", filepath.Join(dir, "no", "such", "g.db"), Options{}, false},
 	}
@@ -108,8 +107,8 @@ func TestPragmas(t *testing.T) {
 		want map[string]string
 	}{
 		// synchronous: 1 is NORMAL, 2 is FULL.
-		{"", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000"}},
-		{"full", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000"}},
+		{"", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000", "journal_size_limit": "16777216"}},
+		{"full", map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000", "journal_size_limit": "16777216"}},
 	}
 	for _, tt := range tests {
 		db := openClosing(t, filepath.Join(t.TempDir(), "ucwad.db"), Options{Sync: tt.sync})
@@ -434,11 +433,11 @@ func TestNoOrphans(t *testing.T) {
 	if got := count("channels"); got != 4 {
 		t.Fatalf("%d channels, want 4", got)
 	}
-	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}, 0); err != nil {
+	if err := db.CreateMeeting(ctx, &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{ExpirationTime: clk.Now().Add(time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := count("events"); got != 1 {
-		t.Fatalf("%d events after one change, want 1", got)
+	if got := [2]int{count("events"), count("event_bodies")}; got != [2]int{1, 1} {
+		t.Fatalf("(entries, bodies) = %v after one change, want one of each", got)
 	}
 	for _, inst := range []string{"a", "b", ""} {
 		if err := db.DeleteApplication(ctx, u.ID, appID, inst); err != nil {
@@ -448,10 +447,13 @@ func TestNoOrphans(t *testing.T) {
 	if got, want := [2]int{count("applications"), count("channels")}, [2]int{1, 1}; got != want {
 		t.Errorf("after deleting every channel of one application: (applications, channels) = %v, want %v", got, want)
 	}
+	if _, err := db.ClaimSignIn(ctx, ucwad.SignInAccount{UserID: u.ID}, ucwad.SignInPolicy{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "meetings"} {
+	for _, table := range []string{"users", "tokens", "applications", "channels", "events", "event_bodies", "meetings", "signin_users"} {
 		if got := count(table); got != 0 {
 			t.Errorf("after DeleteUser: %d rows in %s, want 0", got, table)
 		}
@@ -540,7 +542,7 @@ func TestCreateApplicationUnknownUser(t *testing.T) {
 }
 
 func TestMaxApplicationsOption(t *testing.T) {
-	db := openClosing(t, ":memory:", Options{MaxApplicationsPerUser: 2})
+	db := openClosing(t, ":memory:", Options{Limits: ucwad.Limits{MaxApplicationsPerUser: 2}})
 	ctx := t.Context()
 	u := &ucwad.User{SIP: "alice@contoso.com"}
 	if err := db.CreateUser(ctx, u); err != nil {

@@ -9,10 +9,8 @@ import (
 	"github.com/ucwad/ucwad"
 )
 
-// CreateToken stores t. t.Hash and t.ExpiresAt must be set; a zero
-// t.CreatedAt becomes now. Both times are kept to the millisecond and t is
-// updated to the stored values. Returns ENotFound if t.UserID names no user
-// and EConflict (subcode AlreadyExists) if the hash is already stored.
+// CreateToken stores t; see ucwad.TokenStore. Both times are kept to the
+// millisecond.
 func (db *DB) CreateToken(ctx context.Context, t *ucwad.Token) error {
 	if len(t.Hash) == 0 {
 		return errors.New("sqlite: create token: empty hash")
@@ -43,9 +41,7 @@ func (db *DB) CreateToken(ctx context.Context, t *ucwad.Token) error {
 	return nil
 }
 
-// FindToken returns the unexpired token with that hash together with its
-// user. A token is expired from its ExpiresAt on. Returns ENotFound if it
-// does not exist, was revoked or expired.
+// FindToken looks a token up by hash; see ucwad.TokenStore.
 func (db *DB) FindToken(ctx context.Context, hash []byte) (*ucwad.Token, *ucwad.User, error) {
 	now := db.clock.Now()
 	var t ucwad.Token
@@ -69,8 +65,7 @@ func (db *DB) FindToken(ctx context.Context, hash []byte) (*ucwad.Token, *ucwad.
 	return &t, &u, nil
 }
 
-// RevokeToken deletes the token with that hash. Revoking an unknown token is
-// not an error.
+// RevokeToken deletes a token; see ucwad.TokenStore.
 func (db *DB) RevokeToken(ctx context.Context, hash []byte) error {
 	return wrap("revoke token", db.inWriteTx(ctx, func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = ?`, hash)
@@ -78,8 +73,7 @@ func (db *DB) RevokeToken(ctx context.Context, hash []byte) error {
 	}))
 }
 
-// DeleteExpiredTokens removes the tokens FindToken no longer returns (those
-// with ExpiresAt at or before now) and returns how many it removed.
+// DeleteExpiredTokens purges expired tokens; see ucwad.TokenStore.
 func (db *DB) DeleteExpiredTokens(ctx context.Context) (int, error) {
 	now := db.clock.Now()
 	var n int64

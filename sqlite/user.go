@@ -35,10 +35,8 @@ func scanUser(row scanner) (*ucwad.User, error) {
 	return &u, nil
 }
 
-// CreateUser inserts u, setting u.ID and u.CreatedAt (now, to the
-// millisecond) and stripping a "sip:" prefix from u.SIP as it is stored.
-// Returns EBadRequest if the SIP address is empty and EConflict (subcode
-// AlreadyExists) if it is taken, in any casing.
+// CreateUser inserts u; see ucwad.UserStore. CreatedAt is kept to the
+// millisecond.
 func (db *DB) CreateUser(ctx context.Context, u *ucwad.User) error {
 	sip := stripSIP(u.SIP)
 	if sip == "" {
@@ -61,7 +59,7 @@ func (db *DB) CreateUser(ctx context.Context, u *ucwad.User) error {
 	return nil
 }
 
-// FindUserByID returns ENotFound if there is no such user.
+// FindUserByID looks a user up by id; see ucwad.UserStore.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*ucwad.User, error) {
 	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -73,9 +71,8 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (*ucwad.User, error) {
 	return u, nil
 }
 
-// FindUserBySIP looks a user up by SIP address, case-insensitively (ASCII
-// letters only, as SQLite's NOCASE) and with or without the "sip:" prefix.
-// Returns ENotFound if there is none.
+// FindUserBySIP looks a user up by SIP address; see ucwad.UserStore.
+// "Case-insensitively" is SQLite's NOCASE: ASCII letters only.
 func (db *DB) FindUserBySIP(ctx context.Context, sip string) (*ucwad.User, error) {
 	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE sip = ?`, stripSIP(sip)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -87,7 +84,7 @@ func (db *DB) FindUserBySIP(ctx context.Context, sip string) (*ucwad.User, error
 	return u, nil
 }
 
-// ListUsers returns every user ordered by SIP address, case-insensitively.
+// ListUsers returns every user; see ucwad.UserStore.
 func (db *DB) ListUsers(ctx context.Context) ([]*ucwad.User, error) {
 	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users ORDER BY sip`)
 	if err != nil {
@@ -108,7 +105,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]*ucwad.User, error) {
 	return users, nil
 }
 
-// CountUsers returns how many users exist.
+// CountUsers counts the users; see ucwad.UserStore.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
@@ -117,9 +114,8 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SetUserPassword replaces the password hash of the user and revokes all of
-// the user's tokens in the same transaction. Returns ENotFound if there is
-// no such user.
+// SetUserPassword replaces the user's password hash and revokes their
+// tokens; see ucwad.UserStore.
 func (db *DB) SetUserPassword(ctx context.Context, id int64, passwordHash string) error {
 	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id))
@@ -135,9 +131,8 @@ func (db *DB) SetUserPassword(ctx context.Context, id int64, passwordHash string
 	return wrap("set user password", err)
 }
 
-// DeleteUser removes the user; the foreign keys cascade to their tokens and
-// applications (and everything under those). Returns ENotFound if there is
-// no such user.
+// DeleteUser removes the user; see ucwad.UserStore. The foreign keys
+// cascade to everything that belongs to them.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
 	err := db.inWriteTx(ctx, func(tx *writeTx) error {
 		n, err := changed(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))

@@ -15,30 +15,40 @@ import (
 var conversationTests = []struct {
 	name string
 	f    func(*testing.T, *env)
+	// limits lowers the joining limits the store is opened with for the
+	// subtest (joinLimits otherwise).
+	limits func(*ucwad.Limits)
 }{
-	{"JoinEntersDirectly", testJoinEntersDirectly},
-	{"JoinLobbyAdmit", testJoinLobbyAdmit},
-	{"RejectEjectLeave", testRejectEjectLeave},
-	{"PromoteDemote", testPromoteDemote},
-	{"ParticipantActionErrors", testParticipantActionErrors},
-	{"JoinErrors", testJoinErrors},
-	{"JoinBounds", testJoinBounds},
-	{"ConcurrentJoins", testConcurrentJoins},
-	{"ConcurrentLobbyJoins", testConcurrentLobbyJoins},
-	{"ConcurrentAdmits", testConcurrentAdmits},
-	{"LobbyTimeout", testLobbyTimeout},
-	{"ApplicationGoneLeaves", testApplicationGoneLeaves},
-	{"MeetingGoneEnds", testMeetingGoneEnds},
-	{"LastLeaveEndsConversation", testLastLeaveEndsConversation},
-	{"AdHocMeeting", testAdHocMeeting},
-	{"FinishedInvitations", testFinishedInvitations},
-	{"ConversationIsolation", testConversationIsolation},
-	{"OrphanSweep", testOrphanSweep},
+	{"JoinEntersDirectly", testJoinEntersDirectly, nil},
+	{"JoinLobbyAdmit", testJoinLobbyAdmit, nil},
+	{"RejectEjectLeave", testRejectEjectLeave, nil},
+	{"PromoteDemote", testPromoteDemote, nil},
+	{"ParticipantActionErrors", testParticipantActionErrors, nil},
+	{"JoinErrors", testJoinErrors, func(l *ucwad.Limits) { l.MaxConversationsPerApplication = 1 }},
+	{"JoinBounds", testJoinBounds, func(l *ucwad.Limits) { l.MaxParticipants, l.MaxLobbyParticipants = 2, 1 }},
+	{"ConcurrentJoins", testConcurrentJoins, func(l *ucwad.Limits) { l.MaxParticipants = 5 }},
+	{"ConcurrentLobbyJoins", testConcurrentLobbyJoins, func(l *ucwad.Limits) { l.MaxLobbyParticipants = 4 }},
+	{"ConcurrentAdmits", testConcurrentAdmits, func(l *ucwad.Limits) { l.MaxParticipants = 4 }},
+	{"LobbyTimeout", testLobbyTimeout, nil},
+	{"ApplicationGoneLeaves", testApplicationGoneLeaves, nil},
+	{"MeetingGoneEnds", testMeetingGoneEnds, nil},
+	{"LastLeaveEndsConversation", testLastLeaveEndsConversation, nil},
+	{"AdHocMeeting", testAdHocMeeting, func(l *ucwad.Limits) { l.MaxConversationsPerApplication = 1 }},
+	{"FinishedInvitations", testFinishedInvitations, func(l *ucwad.Limits) { l.MaxLobbyParticipants = 1 }},
+	{"ConversationIsolation", testConversationIsolation, nil},
+	{"OrphanSweep", testOrphanSweep, nil},
 }
 
-// joinLimits are generous limits; subtests lower what they test.
-var joinLimits = ucwad.ConversationLimits{MaxParticipants: 250, MaxLobbyParticipants: 100,
-	MaxConversationsPerApplication: 16, LobbyTimeout: 15 * time.Minute}
+// joinLimits are the suite's limits (Limits) with generous joining limits
+// and logs roomy enough for every event of every change the subtests
+// check; subtests lower what they test (see conversationTests).
+func joinLimits() ucwad.Limits {
+	l := Limits()
+	l.MaxEventsPerChannel, l.MaxEventBytesPerUser = RoomyEventsPerChannel, RoomyEventBytesPerUser
+	l.MaxParticipants, l.MaxLobbyParticipants = 250, 100
+	l.MaxConversationsPerApplication, l.LobbyTimeout = 16, 15*time.Minute
+	return l
+}
 
 // person is a user with one application, in a subtest about joining.
 type person struct {
@@ -81,9 +91,9 @@ func (e *env) meetingOf(t *testing.T, p *person, access string, attendees, leade
 	return m
 }
 
-func (e *env) join(t *testing.T, p *person, m *ucwad.OnlineMeeting, lim ucwad.ConversationLimits) *ucwad.Invitation {
+func (e *env) join(t *testing.T, p *person, m *ucwad.OnlineMeeting) *ucwad.Invitation {
 	t.Helper()
-	inv, err := e.s.JoinMeeting(e.ctx, p.joinRequest(m), lim)
+	inv, err := e.s.JoinMeeting(e.ctx, p.joinRequest(m))
 	if err != nil {
 		t.Fatalf("%s joins: %v", p.name, err)
 	}
@@ -124,8 +134,8 @@ func (e *env) roster(t *testing.T, p *person, conversationID string) (*ucwad.Con
 	return v, names
 }
 
-func (e *env) act(p *person, conversationID string, target *ucwad.Participant, a ucwad.Action, lim ucwad.ConversationLimits) error {
-	return e.s.ChangeParticipant(e.ctx, p.app.ID, conversationID, target.ID, a, lim)
+func (e *env) act(p *person, conversationID string, target *ucwad.Participant, a ucwad.Action) error {
+	return e.s.ChangeParticipant(e.ctx, p.app.ID, conversationID, target.ID, a)
 }
 
 // participant returns the participant named name as p sees it.
@@ -167,14 +177,14 @@ func (e *env) events(t *testing.T, p *person) []string {
 
 func describeEvent(t *testing.T, ev ucwad.Event) string {
 	t.Helper()
-	s := string(ev.Type) + " " + ev.Subject
+	s := string(ev.Type) + " " + string(ev.Subject.Kind)
 	var ce ucwad.ConversationEvent
 	if len(ev.Data) > 0 {
 		if err := json.Unmarshal(ev.Data, &ce); err != nil {
 			t.Fatalf("event data %s: %v", ev.Data, err)
 		}
 	}
-	switch ev.Subject {
+	switch ev.Subject.Kind {
 	case ucwad.SubjectInvitation:
 		s += " " + ce.Invitation.State
 		if ce.Invitation.Reason != "" {
@@ -219,7 +229,7 @@ func testJoinEntersDirectly(t *testing.T, e *env) {
 	m := e.meetingOf(t, alice, "Invited", nil, nil)
 	r := alice.joinRequest(m)
 	r.OperationID, r.Subject, r.ThreadID = "op-1", "Standup", "thread-1"
-	inv, err := e.s.JoinMeeting(e.ctx, r, joinLimits)
+	inv, err := e.s.JoinMeeting(e.ctx, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,9 +261,9 @@ func testJoinEntersDirectly(t *testing.T, e *env) {
 		"updated conversation Conferenced",
 		"completed onlineMeetingInvitation Connected",
 	)
-	gotM, organizer, err := e.s.ConversationMeeting(e.ctx, alice.app.ID, inv.ConversationID)
-	if err != nil || gotM.ID != m.ID || organizer.ID != alice.user.ID || organizer.PasswordHash != "" {
-		t.Errorf("ConversationMeeting: %+v, %+v, %v", gotM, organizer, err)
+	gotM, err := e.s.ConversationMeeting(e.ctx, alice.app.ID, inv.ConversationID)
+	if err != nil || gotM.ID != m.ID || gotM.UserID != alice.user.ID || gotM.Organizer != alice.user.Person() {
+		t.Errorf("ConversationMeeting: %+v, %v", gotM, err)
 	}
 	views, err := e.s.ListConversations(e.ctx, alice.app.ID)
 	if err != nil || len(views) != 1 || views[0].ID != inv.ConversationID {
@@ -262,7 +272,7 @@ func testJoinEntersDirectly(t *testing.T, e *env) {
 	// Without a subject or thread of its own, a participant has the
 	// meeting's and the conversation's.
 	bob := e.people(t, "bob")["bob"]
-	inv2 := e.join(t, bob, &ucwad.OnlineMeeting{ID: m.ID}, joinLimits)
+	inv2 := e.join(t, bob, &ucwad.OnlineMeeting{ID: m.ID})
 	v, _ = e.roster(t, alice, inv.ConversationID)
 	vb, _ := e.roster(t, bob, inv2.ConversationID)
 	if inv2.ConversationID != inv.ConversationID || vb.Subject() != m.Subject || vb.Thread() != v.ThreadID || len(v.ThreadID) != 32 {
@@ -274,16 +284,16 @@ func testJoinLobbyAdmit(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol")
 	alice, bob, carol := ps["alice"], ps["bob"], ps["carol"]
 	m := e.meetingOf(t, alice, "Invited", []string{"sip:carol@contoso.com"}, nil)
-	invA := e.join(t, alice, m, joinLimits)
+	invA := e.join(t, alice, m)
 	conv := invA.ConversationID
 	e.events(t, alice)
-	invC := e.join(t, carol, m, joinLimits)
+	invC := e.join(t, carol, m)
 	wantInvitation(t, "carol, invited", invC, ucwad.InvitationConnected, "")
 	e.events(t, alice)
 	e.events(t, carol)
 
 	e.clk.Advance(time.Second)
-	invB := e.join(t, bob, m, joinLimits)
+	invB := e.join(t, bob, m)
 	wantInvitation(t, "bob, not invited", invB, ucwad.InvitationConnecting, "")
 	if invB.ConversationID != conv {
 		t.Fatalf("bob is in conversation %s, alice in %s", invB.ConversationID, conv)
@@ -302,7 +312,7 @@ func testJoinLobbyAdmit(t *testing.T, e *env) {
 	if v.State != ucwad.StateInLobby || v.ParticipantCount != 1 || !slices.Equal(names, []string{"bob Attendee lobby"}) {
 		t.Errorf("bob's view %s %d, roster %v: want to see only himself", v.State, v.ParticipantCount, names)
 	}
-	wantDeadline := Start.Add(time.Second + joinLimits.LobbyTimeout)
+	wantDeadline := Start.Add(time.Second + e.limits.LobbyTimeout)
 	if !v.Self.LobbyDeadline.Equal(wantDeadline) {
 		t.Errorf("bob's lobby deadline %v, want %v", v.Self.LobbyDeadline, wantDeadline)
 	}
@@ -314,7 +324,7 @@ func testJoinLobbyAdmit(t *testing.T, e *env) {
 	}
 
 	e.clk.Advance(time.Second)
-	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionAdmit, joinLimits); err != nil {
+	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionAdmit); err != nil {
 		t.Fatal(err)
 	}
 	got := e.invitation(t, bob, invB.ID)
@@ -348,15 +358,15 @@ func testRejectEjectLeave(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol", "dave")
 	alice, bob, carol, dave := ps["alice"], ps["bob"], ps["carol"], ps["dave"]
 	m := e.meetingOf(t, alice, "Invited", []string{"sip:carol@contoso.com", "sip:dave@contoso.com"}, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	invB := e.join(t, bob, m, joinLimits)
-	invC := e.join(t, carol, m, joinLimits)
-	invD := e.join(t, dave, m, joinLimits)
+	conv := e.join(t, alice, m).ConversationID
+	invB := e.join(t, bob, m)
+	invC := e.join(t, carol, m)
+	invD := e.join(t, dave, m)
 	for _, p := range ps {
 		e.events(t, p)
 	}
 
-	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionReject, joinLimits); err != nil {
+	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionReject); err != nil {
 		t.Fatal(err)
 	}
 	wantEvents(t, "bob rejected", e.events(t, bob),
@@ -372,7 +382,7 @@ func testRejectEjectLeave(t *testing.T, e *env) {
 		t.Errorf("bob's conversation after rejection: %v", err)
 	}
 
-	if err := e.act(alice, conv, e.participant(t, alice, conv, "carol"), ucwad.ActionEject, joinLimits); err != nil {
+	if err := e.act(alice, conv, e.participant(t, alice, conv, "carol"), ucwad.ActionEject); err != nil {
 		t.Fatal(err)
 	}
 	wantEvents(t, "carol ejected", e.events(t, carol),
@@ -408,7 +418,7 @@ func testRejectEjectLeave(t *testing.T, e *env) {
 	}
 
 	// Leaving the lobby fails the invitation with Canceled.
-	invB = e.join(t, bob, m, joinLimits)
+	invB = e.join(t, bob, m)
 	e.events(t, alice)
 	e.events(t, bob)
 	if err := e.s.LeaveConversation(e.ctx, bob.app.ID, conv); err != nil {
@@ -427,13 +437,13 @@ func testPromoteDemote(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol")
 	alice, bob, carol := ps["alice"], ps["bob"], ps["carol"]
 	m := e.meetingOf(t, alice, "Invited", []string{"sip:bob@contoso.com"}, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	e.join(t, bob, m, joinLimits)
-	e.join(t, carol, m, joinLimits) // waits
+	conv := e.join(t, alice, m).ConversationID
+	e.join(t, bob, m)
+	e.join(t, carol, m) // waits
 	for _, p := range ps {
 		e.events(t, p)
 	}
-	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionPromote, joinLimits); err != nil {
+	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionPromote); err != nil {
 		t.Fatal(err)
 	}
 	wantEvents(t, "bob promoted", e.events(t, bob),
@@ -451,13 +461,13 @@ func testPromoteDemote(t *testing.T, e *env) {
 		t.Errorf("bob's roster %v", names)
 	}
 	// Bob, a leader now, may admit.
-	if err := e.act(bob, conv, e.participant(t, bob, conv, "carol"), ucwad.ActionAdmit, joinLimits); err != nil {
+	if err := e.act(bob, conv, e.participant(t, bob, conv, "carol"), ucwad.ActionAdmit); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range ps {
 		e.events(t, p)
 	}
-	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionDemote, joinLimits); err != nil {
+	if err := e.act(alice, conv, e.participant(t, alice, conv, "bob"), ucwad.ActionDemote); err != nil {
 		t.Fatal(err)
 	}
 	wantEvents(t, "bob demoted", e.events(t, bob),
@@ -479,10 +489,10 @@ func testParticipantActionErrors(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol", "dave")
 	alice, bob, carol, dave := ps["alice"], ps["bob"], ps["carol"], ps["dave"]
 	m := e.meetingOf(t, alice, "Invited", []string{"sip:bob@contoso.com", "sip:carol@contoso.com"}, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	e.join(t, bob, m, joinLimits)
-	e.join(t, carol, m, joinLimits)
-	e.join(t, dave, m, joinLimits) // waits
+	conv := e.join(t, alice, m).ConversationID
+	e.join(t, bob, m)
+	e.join(t, carol, m)
+	e.join(t, dave, m) // waits
 	for _, p := range ps {
 		e.events(t, p)
 	}
@@ -507,16 +517,16 @@ func testParticipantActionErrors(t *testing.T, e *env) {
 		{alice, pa, ucwad.ActionEject, ucwad.EConflict, ""},
 		{alice, &ucwad.Participant{ID: "nobody"}, ucwad.ActionEject, ucwad.ENotFound, ucwad.SubResourceNotFound},
 	} {
-		err := e.act(tc.who, conv, tc.target, tc.a, joinLimits)
+		err := e.act(tc.who, conv, tc.target, tc.a)
 		wantErr(t, fmt.Sprintf("%s %s %s", tc.who.name, tc.a, tc.target.Name), err, tc.code, tc.subcode)
 	}
 	// Alice made a leader by promotion cannot demote the organizer.
-	e.act(alice, conv, pb, ucwad.ActionPromote, joinLimits)
+	e.act(alice, conv, pb, ucwad.ActionPromote)
 	for _, p := range ps {
 		e.events(t, p)
 	}
 	for _, a := range []ucwad.Action{ucwad.ActionDemote, ucwad.ActionEject} {
-		wantErr(t, "bob "+string(a)+" the organizer", e.act(bob, conv, e.participant(t, bob, conv, "alice"), a, joinLimits), ucwad.EConflict, "")
+		wantErr(t, "bob "+string(a)+" the organizer", e.act(bob, conv, e.participant(t, bob, conv, "alice"), a), ucwad.EConflict, "")
 	}
 	e.wantNoEvents(t, "refused actions", alice, bob, carol, dave)
 	if _, names := e.roster(t, alice, conv); !slices.Equal(names, []string{"alice Leader", "bob Leader", "carol Attendee", "dave Attendee lobby"}) {
@@ -556,12 +566,12 @@ func testJoinErrors(t *testing.T, e *env) {
 		r := bob.joinRequest(m)
 		r.OrganizerSIP = "ALICE@contoso.com"
 		tc.edit(r)
-		_, err := e.s.JoinMeeting(e.ctx, r, joinLimits)
+		_, err := e.s.JoinMeeting(e.ctx, r)
 		wantErr(t, tc.what, err, ucwad.ENotFound, ucwad.SubDestinationNotFound)
 	}
 	r := bob.joinRequest(m)
 	r.OrganizerSIP = "alice"
-	inv, err := e.s.JoinMeeting(e.ctx, r, joinLimits)
+	inv, err := e.s.JoinMeeting(e.ctx, r)
 	if err != nil {
 		t.Fatalf("joining by the organizer's alias: %v", err)
 	}
@@ -569,12 +579,10 @@ func testJoinErrors(t *testing.T, e *env) {
 		e.events(t, p)
 	}
 	e.notes.take()
-	_, err = e.s.JoinMeeting(e.ctx, bob.joinRequest(m), joinLimits)
+	_, err = e.s.JoinMeeting(e.ctx, bob.joinRequest(m))
 	wantErr(t, "joining again", err, ucwad.EConflict, ucwad.SubAlreadyExists)
 	other := e.meetingOf(t, alice, "Everyone", nil, nil)
-	lim := joinLimits
-	lim.MaxConversationsPerApplication = 1
-	_, err = e.s.JoinMeeting(e.ctx, bob.joinRequest(other), lim)
+	_, err = e.s.JoinMeeting(e.ctx, bob.joinRequest(other))
 	wantErr(t, "one conversation too many", err, ucwad.EConflict, ucwad.SubTooManyConversations)
 	e.wantNoEvents(t, "refused joins", alice, bob)
 	if notes := e.notes.take(); len(notes) != 0 {
@@ -590,11 +598,9 @@ func testJoinBounds(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol", "dave", "erin")
 	alice, bob, carol, dave, erin := ps["alice"], ps["bob"], ps["carol"], ps["dave"], ps["erin"]
 	m := e.meetingOf(t, alice, "Invited", []string{"sip:bob@contoso.com", "sip:carol@contoso.com"}, nil)
-	lim := joinLimits
-	lim.MaxParticipants, lim.MaxLobbyParticipants = 2, 1
-	conv := e.join(t, alice, m, lim).ConversationID
-	e.join(t, bob, m, lim)
-	inv := e.join(t, carol, m, lim)
+	conv := e.join(t, alice, m).ConversationID
+	e.join(t, bob, m)
+	inv := e.join(t, carol, m)
 	wantInvitation(t, "carol, third in a meeting of two", inv, ucwad.InvitationFailed, ucwad.SubTooManyParticipants)
 	if inv.ConversationID != "" || inv.ParticipantID != "" {
 		t.Errorf("a refused invitation names conversation %q, participant %q", inv.ConversationID, inv.ParticipantID)
@@ -602,13 +608,13 @@ func testJoinBounds(t *testing.T, e *env) {
 	wantEvents(t, "carol", e.events(t, carol),
 		"started onlineMeetingInvitation Connecting", "completed onlineMeetingInvitation Failed/TooManyParticipants")
 	wantInvitation(t, "carol's invitation", e.invitation(t, carol, inv.ID), ucwad.InvitationFailed, ucwad.SubTooManyParticipants)
-	e.join(t, dave, m, lim) // waits
-	inv = e.join(t, erin, m, lim)
+	e.join(t, dave, m) // waits
+	inv = e.join(t, erin, m)
 	wantInvitation(t, "erin, second in a lobby of one", inv, ucwad.InvitationFailed, ucwad.SubTooManyLobbyParticipants)
 	for _, p := range ps {
 		e.events(t, p)
 	}
-	err := e.act(alice, conv, e.participant(t, alice, conv, "dave"), ucwad.ActionAdmit, lim)
+	err := e.act(alice, conv, e.participant(t, alice, conv, "dave"), ucwad.ActionAdmit)
 	wantErr(t, "admitting into a full meeting", err, ucwad.EConflict, ucwad.SubTooManyParticipants)
 	e.wantNoEvents(t, "refused admission", alice, bob, dave)
 	if _, names := e.roster(t, alice, conv); !slices.Equal(names, []string{"alice Leader", "bob Attendee", "dave Attendee lobby"}) {
@@ -618,7 +624,7 @@ func testJoinBounds(t *testing.T, e *env) {
 	if err := e.s.LeaveConversation(e.ctx, bob.app.ID, conv); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.act(alice, conv, e.participant(t, alice, conv, "dave"), ucwad.ActionAdmit, lim); err != nil {
+	if err := e.act(alice, conv, e.participant(t, alice, conv, "dave"), ucwad.ActionAdmit); err != nil {
 		t.Errorf("admitting with room: %v", err)
 	}
 }
@@ -641,12 +647,10 @@ func (e *env) racers(t *testing.T, n int) []*person {
 func testConcurrentJoins(t *testing.T, e *env) {
 	organizer := e.people(t, "alice")["alice"]
 	m := e.meetingOf(t, organizer, "Everyone", nil, nil)
-	lim := joinLimits
-	lim.MaxParticipants = 5
 	racers := e.racers(t, 16)
 	invs := make([]*ucwad.Invitation, len(racers))
 	errs := race(len(racers), func(i int) (err error) {
-		invs[i], err = e.s.JoinMeeting(e.ctx, racers[i].joinRequest(m), lim)
+		invs[i], err = e.s.JoinMeeting(e.ctx, racers[i].joinRequest(m))
 		return err
 	})
 	in, refused := 0, 0
@@ -662,12 +666,12 @@ func testConcurrentJoins(t *testing.T, e *env) {
 			t.Errorf("racer %d: invitation %+v", i, invs[i])
 		}
 	}
-	if in != lim.MaxParticipants || refused != len(racers)-lim.MaxParticipants {
-		t.Errorf("%d joined and %d were refused, want exactly %d in", in, refused, lim.MaxParticipants)
+	if in != e.limits.MaxParticipants || refused != len(racers)-e.limits.MaxParticipants {
+		t.Errorf("%d joined and %d were refused, want exactly %d in", in, refused, e.limits.MaxParticipants)
 	}
 	for i, inv := range invs {
 		if inv != nil && inv.State == ucwad.InvitationConnected {
-			if _, names := e.roster(t, racers[i], inv.ConversationID); len(names) != lim.MaxParticipants {
+			if _, names := e.roster(t, racers[i], inv.ConversationID); len(names) != e.limits.MaxParticipants {
 				t.Errorf("a roster of %d: %v", len(names), names)
 			}
 			break
@@ -678,13 +682,11 @@ func testConcurrentJoins(t *testing.T, e *env) {
 func testConcurrentLobbyJoins(t *testing.T, e *env) {
 	organizer := e.people(t, "alice")["alice"]
 	m := e.meetingOf(t, organizer, "Locked", nil, nil)
-	lim := joinLimits
-	lim.MaxLobbyParticipants = 4
-	conv := e.join(t, organizer, m, lim).ConversationID
+	conv := e.join(t, organizer, m).ConversationID
 	racers := e.racers(t, 12)
 	invs := make([]*ucwad.Invitation, len(racers))
 	errs := race(len(racers), func(i int) (err error) {
-		invs[i], err = e.s.JoinMeeting(e.ctx, racers[i].joinRequest(m), lim)
+		invs[i], err = e.s.JoinMeeting(e.ctx, racers[i].joinRequest(m))
 		return err
 	})
 	waiting := 0
@@ -698,8 +700,8 @@ func testConcurrentLobbyJoins(t *testing.T, e *env) {
 			t.Errorf("racer %d: invitation %+v", i, invs[i])
 		}
 	}
-	if _, names := e.roster(t, organizer, conv); waiting != lim.MaxLobbyParticipants || len(names) != 1+lim.MaxLobbyParticipants {
-		t.Errorf("%d wait, roster %v; want exactly %d in the lobby", waiting, names, lim.MaxLobbyParticipants)
+	if _, names := e.roster(t, organizer, conv); waiting != e.limits.MaxLobbyParticipants || len(names) != 1+e.limits.MaxLobbyParticipants {
+		t.Errorf("%d wait, roster %v; want exactly %d in the lobby", waiting, names, e.limits.MaxLobbyParticipants)
 	}
 }
 
@@ -707,13 +709,11 @@ func testConcurrentAdmits(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob")
 	alice, bob := ps["alice"], ps["bob"]
 	m := e.meetingOf(t, alice, "Locked", nil, []string{"sip:bob@contoso.com"})
-	lim := joinLimits
-	lim.MaxParticipants = 4
-	conv := e.join(t, alice, m, lim).ConversationID
-	e.join(t, bob, m, lim) // a listed leader: enters
+	conv := e.join(t, alice, m).ConversationID
+	e.join(t, bob, m) // a listed leader: enters
 	racers := e.racers(t, 8)
 	for _, r := range racers {
-		e.join(t, r, m, lim)
+		e.join(t, r, m)
 	}
 	// Both leaders admit everyone waiting at once.
 	var targets []*ucwad.Participant
@@ -725,7 +725,7 @@ func testConcurrentAdmits(t *testing.T, e *env) {
 		if i%2 == 1 {
 			leader = bob
 		}
-		return e.act(leader, conv, targets[i/2], ucwad.ActionAdmit, lim)
+		return e.act(leader, conv, targets[i/2], ucwad.ActionAdmit)
 	})
 	admitted := 0
 	for i, err := range errs {
@@ -744,8 +744,8 @@ func testConcurrentAdmits(t *testing.T, e *env) {
 			in++
 		}
 	}
-	if admitted != lim.MaxParticipants-2 || in != lim.MaxParticipants {
-		t.Errorf("%d admissions succeeded, %d admitted in %v; want exactly %d", admitted, in, names, lim.MaxParticipants)
+	if admitted != e.limits.MaxParticipants-2 || in != e.limits.MaxParticipants {
+		t.Errorf("%d admissions succeeded, %d admitted in %v; want exactly %d", admitted, in, names, e.limits.MaxParticipants)
 	}
 }
 
@@ -753,16 +753,14 @@ func testLobbyTimeout(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol")
 	alice, bob, carol := ps["alice"], ps["bob"], ps["carol"]
 	m := e.meetingOf(t, alice, "Locked", nil, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	invB := e.join(t, bob, m, joinLimits)
+	conv := e.join(t, alice, m).ConversationID
+	invB := e.join(t, bob, m)
 	e.clk.Advance(time.Minute)
-	lim := joinLimits
-	lim.LobbyTimeout = 0 // carol may wait for ever
-	e.join(t, carol, m, lim)
+	invC := e.join(t, carol, m) // waits until a minute after bob
 	for _, p := range ps {
 		e.events(t, p)
 	}
-	e.clk.Advance(joinLimits.LobbyTimeout - time.Minute - time.Millisecond)
+	e.clk.Advance(e.limits.LobbyTimeout - time.Minute - time.Millisecond)
 	if n, err := e.s.SweepConversations(e.ctx); err != nil || n != 0 {
 		t.Fatalf("sweep before the deadline: %d, %v", n, err)
 	}
@@ -779,11 +777,20 @@ func testLobbyTimeout(t *testing.T, e *env) {
 	)
 	wantEvents(t, "alice", e.events(t, alice), "deleted participant bob in lobby", "deleted participant bob")
 	wantInvitation(t, "bob", e.invitation(t, bob, invB.ID), ucwad.InvitationFailed, ucwad.SubTimeout)
-	e.clk.Advance(24 * time.Hour)
-	if n, err := e.s.SweepConversations(e.ctx); err != nil || n != 0 {
-		t.Errorf("sweep: %d, %v; carol has no deadline", n, err)
-	}
 	if _, names := e.roster(t, alice, conv); !slices.Equal(names, []string{"alice Leader", "carol Attendee lobby"}) {
+		t.Errorf("roster %v", names)
+	}
+	// Carol's own deadline comes a minute later.
+	e.clk.Advance(time.Minute - time.Millisecond)
+	if n, err := e.s.SweepConversations(e.ctx); err != nil || n != 0 {
+		t.Errorf("sweep before carol's deadline: %d, %v", n, err)
+	}
+	e.clk.Advance(time.Millisecond)
+	if n, err := e.s.SweepConversations(e.ctx); err != nil || n != 1 {
+		t.Errorf("sweep at carol's deadline: %d, %v; want carol removed", n, err)
+	}
+	wantInvitation(t, "carol", e.invitation(t, carol, invC.ID), ucwad.InvitationFailed, ucwad.SubTimeout)
+	if _, names := e.roster(t, alice, conv); !slices.Equal(names, []string{"alice Leader"}) {
 		t.Errorf("roster %v", names)
 	}
 }
@@ -792,9 +799,9 @@ func testApplicationGoneLeaves(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol")
 	alice, bob, carol := ps["alice"], ps["bob"], ps["carol"]
 	m := e.meetingOf(t, alice, "Everyone", nil, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	e.join(t, bob, m, joinLimits)
-	invC := e.join(t, carol, m, joinLimits)
+	conv := e.join(t, alice, m).ConversationID
+	e.join(t, bob, m)
+	invC := e.join(t, carol, m)
 	for _, p := range ps {
 		e.events(t, p)
 	}
@@ -835,9 +842,9 @@ func testMeetingGoneEnds(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol")
 	alice, bob, carol := ps["alice"], ps["bob"], ps["carol"]
 	m := e.meetingOf(t, alice, "Invited", []string{"sip:bob@contoso.com"}, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	e.join(t, bob, m, joinLimits)
-	invC := e.join(t, carol, m, joinLimits) // waits
+	conv := e.join(t, alice, m).ConversationID
+	e.join(t, bob, m)
+	invC := e.join(t, carol, m) // waits
 	for _, p := range ps {
 		e.events(t, p)
 	}
@@ -870,7 +877,7 @@ func testMeetingGoneEnds(t *testing.T, e *env) {
 
 	// The expiry sweep ends conversations too.
 	m = e.meetingOf(t, alice, "Everyone", nil, nil)
-	e.join(t, bob, m, joinLimits)
+	e.join(t, bob, m)
 	e.events(t, bob)
 	e.clk.Advance(9 * time.Hour)
 	if n, err := e.s.ExpireMeetings(e.ctx, e.clk.Now()); err != nil || n != 1 {
@@ -888,8 +895,8 @@ func testLastLeaveEndsConversation(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob")
 	alice, bob := ps["alice"], ps["bob"]
 	m := e.meetingOf(t, alice, "Everyone", nil, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	if e.join(t, bob, m, joinLimits).ConversationID != conv {
+	conv := e.join(t, alice, m).ConversationID
+	if e.join(t, bob, m).ConversationID != conv {
 		t.Fatal("two conversations for one meeting")
 	}
 	for _, p := range []*person{alice, bob} {
@@ -897,7 +904,7 @@ func testLastLeaveEndsConversation(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 	}
-	again := e.join(t, bob, m, joinLimits)
+	again := e.join(t, bob, m)
 	if again.ConversationID == "" || again.ConversationID == conv {
 		t.Errorf("joining after everyone left: conversation %q, the old one was %q", again.ConversationID, conv)
 	}
@@ -912,13 +919,14 @@ func testAdHocMeeting(t *testing.T, e *env) {
 	s := e.settings(8 * time.Hour)
 	s.Subject = "Meet now"
 	r := alice.joinRequest(&ucwad.OnlineMeeting{})
-	inv, err := e.s.StartMeeting(e.ctx, r, s, joinLimits)
+	inv, err := e.s.StartMeeting(e.ctx, r, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantInvitation(t, "alice starts a meeting", inv, ucwad.InvitationConnected, "")
-	m, organizer, err := e.s.ConversationMeeting(e.ctx, alice.app.ID, inv.ConversationID)
-	if err != nil || m.ID != inv.MeetingID || m.Rel != ucwad.MeetingRelAdHoc || m.Subject != "Meet now" || organizer.ID != alice.user.ID {
+	m, err := e.s.ConversationMeeting(e.ctx, alice.app.ID, inv.ConversationID)
+	if err != nil || m.ID != inv.MeetingID || m.Rel != ucwad.MeetingRelAdHoc || m.Subject != "Meet now" || m.UserID != alice.user.ID ||
+		m.Organizer != alice.user.Person() {
 		t.Fatalf("the ad hoc meeting: %+v, %v", m, err)
 	}
 	v, _ := e.roster(t, alice, inv.ConversationID)
@@ -936,7 +944,7 @@ func testAdHocMeeting(t *testing.T, e *env) {
 	if err := e.s.DeleteMeeting(e.ctx, alice.user.ID, m.ID, ucwad.MeetingSettings{}); ucwad.ErrorCode(err) != ucwad.ENotFound {
 		t.Errorf("DeleteMeeting of an ad hoc meeting: %v", err)
 	}
-	if e.join(t, bob, m, joinLimits).ConversationID != inv.ConversationID {
+	if e.join(t, bob, m).ConversationID != inv.ConversationID {
 		t.Error("bob joined another conversation")
 	}
 	for _, p := range []*person{alice, bob} {
@@ -944,13 +952,11 @@ func testAdHocMeeting(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 	}
-	_, err = e.s.JoinMeeting(e.ctx, bob.joinRequest(m), joinLimits)
+	_, err = e.s.JoinMeeting(e.ctx, bob.joinRequest(m))
 	wantErr(t, "joining an ad hoc meeting after everyone left", err, ucwad.ENotFound, ucwad.SubDestinationNotFound)
 	// A start refused by the application's bound makes no meeting.
-	lim := joinLimits
-	lim.MaxConversationsPerApplication = 1
-	e.join(t, alice, e.meetingOf(t, alice, "Everyone", nil, nil), lim)
-	_, err = e.s.StartMeeting(e.ctx, r, s, lim)
+	e.join(t, alice, e.meetingOf(t, alice, "Everyone", nil, nil))
+	_, err = e.s.StartMeeting(e.ctx, r, s)
 	wantErr(t, "starting one conversation too many", err, ucwad.EConflict, ucwad.SubTooManyConversations)
 	if n, err := e.s.SweepConversations(e.ctx); err != nil || n != 0 {
 		t.Errorf("sweep: %d, %v", n, err)
@@ -961,13 +967,11 @@ func testFinishedInvitations(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "carol")
 	alice, bob, carol := ps["alice"], ps["bob"], ps["carol"]
 	m := e.meetingOf(t, alice, "Locked", nil, nil)
-	lim := joinLimits
-	lim.MaxLobbyParticipants = 1
-	e.join(t, alice, m, lim)
-	e.join(t, bob, m, lim) // fills the lobby
+	e.join(t, alice, m)
+	e.join(t, bob, m) // fills the lobby
 	var ids []string
 	for range ucwad.MaxFinishedInvitations + 4 {
-		inv := e.join(t, carol, m, lim)
+		inv := e.join(t, carol, m)
 		wantInvitation(t, "carol", inv, ucwad.InvitationFailed, ucwad.SubTooManyLobbyParticipants)
 		ids = append(ids, inv.ID)
 	}
@@ -983,9 +987,9 @@ func testConversationIsolation(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob", "mallory")
 	alice, bob, mallory := ps["alice"], ps["bob"], ps["mallory"]
 	m := e.meetingOf(t, alice, "Everyone", nil, nil)
-	invA := e.join(t, alice, m, joinLimits)
+	invA := e.join(t, alice, m)
 	conv := invA.ConversationID
-	e.join(t, bob, m, joinLimits)
+	e.join(t, bob, m)
 	for _, p := range ps {
 		e.events(t, p)
 	}
@@ -997,10 +1001,10 @@ func testConversationIsolation(t *testing.T, e *env) {
 	wantErr(t, "FindConversation", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
 	_, _, err = e.s.Roster(e.ctx, mallory.app.ID, conv)
 	wantErr(t, "Roster", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
-	_, _, err = e.s.ConversationMeeting(e.ctx, mallory.app.ID, conv)
+	_, err = e.s.ConversationMeeting(e.ctx, mallory.app.ID, conv)
 	wantErr(t, "ConversationMeeting", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
 	wantErr(t, "LeaveConversation", e.s.LeaveConversation(e.ctx, mallory.app.ID, conv), ucwad.ENotFound, ucwad.SubResourceNotFound)
-	wantErr(t, "ChangeParticipant", e.act(mallory, conv, pb, ucwad.ActionEject, joinLimits), ucwad.ENotFound, ucwad.SubResourceNotFound)
+	wantErr(t, "ChangeParticipant", e.act(mallory, conv, pb, ucwad.ActionEject), ucwad.ENotFound, ucwad.SubResourceNotFound)
 	if views, err := e.s.ListConversations(e.ctx, mallory.app.ID); err != nil || len(views) != 0 {
 		t.Errorf("mallory's conversations: %+v, %v", views, err)
 	}
@@ -1011,8 +1015,8 @@ func testOrphanSweep(t *testing.T, e *env) {
 	ps := e.people(t, "alice", "bob")
 	alice, bob := ps["alice"], ps["bob"]
 	m := e.meetingOf(t, alice, "Everyone", nil, nil)
-	conv := e.join(t, alice, m, joinLimits).ConversationID
-	e.join(t, bob, m, joinLimits)
+	conv := e.join(t, alice, m).ConversationID
+	e.join(t, bob, m)
 	e.events(t, alice)
 	// Deleting a user takes its applications with it, without telling
 	// the conversations: the sweep finds what is left.
@@ -1030,7 +1034,7 @@ func testOrphanSweep(t *testing.T, e *env) {
 	// those meetings end for the participants still there.
 	carol := e.people(t, "carol")["carol"]
 	m = e.meetingOf(t, carol, "Everyone", nil, nil)
-	e.join(t, alice, m, joinLimits)
+	e.join(t, alice, m)
 	e.events(t, alice)
 	if err := e.s.DeleteUser(e.ctx, carol.user.ID); err != nil {
 		t.Fatal(err)

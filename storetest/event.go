@@ -20,6 +20,8 @@ var eventTests = []struct {
 	{"ReadBatchChannels", testReadBatchChannels},
 	{"ReadBatchUnknownChannel", testReadBatchUnknownChannel},
 	{"ReadBatchIsActivity", testReadBatchIsActivity},
+	{"ReadBatchHold", testReadBatchHold},
+	{"KeepApplicationsAlive", testKeepApplicationsAlive},
 	{"ChannelOptions", testChannelOptions},
 	{"ExpireApplications", testExpireApplications},
 	{"EventLogOverflow", testEventLogOverflow},
@@ -54,13 +56,13 @@ func (n *notifications) take() []string {
 // summary is an event without its sequence number and data.
 type summary struct {
 	typ     ucwad.EventType
-	subject string
+	subject ucwad.SubjectKind
 }
 
 func summarize(evs []ucwad.Event) []summary {
 	var out []summary
 	for _, e := range evs {
-		out = append(out, summary{e.Type, e.Subject})
+		out = append(out, summary{e.Type, e.Subject.Kind})
 	}
 	return out
 }
@@ -70,7 +72,7 @@ var availabilityEvents = []summary{{ucwad.EventUpdated, ucwad.SubjectMe}, {ucwad
 
 func (e *env) readBatch(t *testing.T, app *ucwad.Application, instance string, ack int64, release bool) *ucwad.Batch {
 	t.Helper()
-	b, err := e.s.ReadBatch(e.ctx, app.ID, instance, ack, release)
+	b, err := e.s.ReadBatch(e.ctx, app.ID, instance, ack, release, 0)
 	if err != nil {
 		t.Fatalf("ReadBatch(ack %d, release %v): %v", ack, release, err)
 	}
@@ -174,7 +176,7 @@ func testReadBatchUnknownChannel(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	app, _ := e.createApp(t, alice, "ep", "tab")
 	for _, tc := range []struct{ id, instance string }{{app.ID, "other"}, {"nosuchapplication000", ""}} {
-		_, err := e.s.ReadBatch(e.ctx, tc.id, tc.instance, 1, false)
+		_, err := e.s.ReadBatch(e.ctx, tc.id, tc.instance, 1, false, 0)
 		wantAppNotFound(t, "ReadBatch("+tc.id+", "+tc.instance+")", err)
 	}
 }
@@ -186,6 +188,73 @@ func testReadBatchIsActivity(t *testing.T, e *env) {
 	e.readBatch(t, app, "", 1, false)
 	if got := e.findApp(t, alice.ID, app.ID, "").LastActiveAt; !got.Equal(e.clk.Now()) {
 		t.Fatalf("LastActiveAt %v after ReadBatch, want %v", got, e.clk.Now())
+	}
+}
+
+// testReadBatchHold: a read that waits holds the channel for the store's
+// process; reading again with that hold waits again, even after the
+// channel's events were read and acknowledged by a later P-GET of the same
+// process; a hold the channel does not have answers Replaced and changes
+// nothing.
+func testReadBatchHold(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	first := e.readBatch(t, app, "", 1, false)
+	wantWait(t, "first P-GET", first)
+	if first.Hold == 0 {
+		t.Fatal("a read that waits holds nothing")
+	}
+	hold := func(what string, h int64) *ucwad.Batch {
+		t.Helper()
+		b, err := e.s.ReadBatch(e.ctx, app.ID, "", 1, false, h)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return b
+	}
+	if b := hold("held P-GET woken", first.Hold); !b.Wait || b.Hold != first.Hold || b.Replaced {
+		t.Fatalf("held P-GET woken: %+v, want to wait with hold %d", b, first.Hold)
+	}
+	if b := e.readBatch(t, app, "", 1, false); !b.Wait || b.Hold != first.Hold {
+		t.Fatalf("a second P-GET of the same process: %+v, want to wait with the same hold %d", b, first.Hold)
+	}
+	if b := hold("a hold the channel does not have", first.Hold+1); !b.Replaced || b.Wait || len(b.Events) != 0 {
+		t.Fatalf("a hold the channel does not have: %+v, want Replaced", b)
+	}
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantBatch(t, "events for the held P-GET", hold("events", first.Hold), 1, availabilityEvents)
+	if b := e.readBatch(t, app, "", 2, false); !b.Wait || b.Hold != first.Hold {
+		t.Fatalf("after acknowledging: %+v, want to wait with hold %d", b, first.Hold)
+	}
+}
+
+// testKeepApplicationsAlive: the applications with stale activity record
+// activity now, the others keep theirs, and ids without an application
+// come back as gone.
+func testKeepApplicationsAlive(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	stale, _ := e.createApp(t, alice, "stale", "")
+	e.clk.Advance(10 * time.Minute)
+	fresh, _ := e.createApp(t, alice, "fresh", "")
+	freshAt := e.findApp(t, alice.ID, fresh.ID, "").LastActiveAt
+	e.clk.Advance(time.Minute)
+	gone, err := e.s.KeepApplicationsAlive(e.ctx, []string{stale.ID, "nosuchapplication000", fresh.ID}, e.clk.Now().Add(-5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(gone, []string{"nosuchapplication000"}) {
+		t.Errorf("gone %v, want the id without an application", gone)
+	}
+	if got := e.findApp(t, alice.ID, stale.ID, "").LastActiveAt; !got.Equal(e.clk.Now()) {
+		t.Errorf("stale application's activity %v, want now %v", got, e.clk.Now())
+	}
+	if got := e.findApp(t, alice.ID, fresh.ID, "").LastActiveAt; !got.Equal(freshAt) {
+		t.Errorf("recent application's activity %v, want it kept at %v", got, freshAt)
+	}
+	if gone, err := e.s.KeepApplicationsAlive(e.ctx, nil, e.clk.Now()); err != nil || len(gone) != 0 {
+		t.Errorf("no applications: gone %v, %v", gone, err)
 	}
 }
 
@@ -230,7 +299,7 @@ func testExpireApplications(t *testing.T, e *env) {
 	}
 	_, err = e.s.FindApplication(e.ctx, alice.ID, old.ID, "")
 	wantAppNotFound(t, "FindApplication(expired)", err)
-	_, err = e.s.ReadBatch(e.ctx, old.ID, "", 1, false)
+	_, err = e.s.ReadBatch(e.ctx, old.ID, "", 1, false, 0)
 	wantAppNotFound(t, "ReadBatch(expired)", err)
 	e.findApp(t, alice.ID, held.ID, "")
 	e.findApp(t, alice.ID, fresh.ID, "")
@@ -285,7 +354,7 @@ func (e *env) bigMeeting(t *testing.T, u *ucwad.User, n int) *ucwad.OnlineMeetin
 func meetingIDs(evs []ucwad.Event) []string {
 	var ids []string
 	for _, ev := range evs {
-		ids = append(ids, ev.MeetingID)
+		ids = append(ids, ev.Subject.MeetingID())
 	}
 	return ids
 }
@@ -408,7 +477,7 @@ func testEventLogOverflowOneApplication(t *testing.T, e *env) {
 	}
 	wantResync(t, "the application whose event went", e.readBatch(t, a, "", 1, false), 1)
 	b1 := e.readBatch(t, a, "", 1, false)
-	if len(b1.Events) == 0 || b1.Events[0].Subject != ucwad.SubjectCommunication {
+	if len(b1.Events) == 0 || b1.Events[0].Subject.Kind != ucwad.SubjectCommunication {
 		t.Fatalf("after resync: %v, want its second availability event first", summarize(b1.Events))
 	}
 	wantMeetings(t, "the other application", e.readBatch(t, b, "", 1, false), 1, ms...)

@@ -21,6 +21,7 @@ var meetingTests = []struct {
 	{"CreateMeeting", testCreateMeeting},
 	{"CreateMeetingUnknownUser", testCreateMeetingUnknownUser},
 	{"MaxMeetingsPerUser", testMaxMeetingsPerUser},
+	{"MeetingOrganizer", testMeetingOrganizer},
 	{"ListMeetings", testListMeetings},
 	{"ListExtensions", testListExtensions},
 	{"UpdateMeeting", testUpdateMeeting},
@@ -57,7 +58,7 @@ func (e *env) settings(d time.Duration) ucwad.MeetingSettings {
 func (e *env) createMeeting(t *testing.T, u *ucwad.User, s ucwad.MeetingSettings) *ucwad.OnlineMeeting {
 	t.Helper()
 	m := &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: s}
-	if err := e.s.CreateMeeting(e.ctx, m, 0); err != nil {
+	if err := e.s.CreateMeeting(e.ctx, m); err != nil {
 		t.Fatalf("CreateMeeting: %v", err)
 	}
 	return m
@@ -75,7 +76,7 @@ func (e *env) findMeeting(t *testing.T, userID int64, id string) *ucwad.OnlineMe
 func (e *env) createExtension(t *testing.T, userID int64, meetingID, id, typ string, props ...ucwad.ExtensionProperty) *ucwad.Extension {
 	t.Helper()
 	x := &ucwad.Extension{MeetingID: meetingID, ID: id, Type: typ, Properties: props}
-	if err := e.s.CreateExtension(e.ctx, userID, x, 0); err != nil {
+	if err := e.s.CreateExtension(e.ctx, userID, x); err != nil {
 		t.Fatalf("CreateExtension(%q): %v", id, err)
 	}
 	return x
@@ -173,7 +174,7 @@ func testCreateMeeting(t *testing.T, e *env) {
 	if m.ETag == "" {
 		t.Error("empty ETag")
 	}
-	want := &ucwad.OnlineMeeting{ID: m.ID, UserID: alice.ID, Rel: ucwad.MeetingRelScheduled, ConferenceID: m.ConferenceID,
+	want := &ucwad.OnlineMeeting{ID: m.ID, UserID: alice.ID, Organizer: alice.Person(), Rel: ucwad.MeetingRelScheduled, ConferenceID: m.ConferenceID,
 		MeetingSettings: s, ETag: m.ETag, CreatedAt: now, UpdatedAt: now, Extensions: []*ucwad.Extension{}}
 	checkMeeting(t, "CreateMeeting", m, want)
 	checkMeeting(t, "FindMeeting", e.findMeeting(t, alice.ID, m.ID), want)
@@ -194,23 +195,26 @@ func testCreateMeeting(t *testing.T, e *env) {
 }
 
 func testCreateMeetingUnknownUser(t *testing.T, e *env) {
-	err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: 12345, MeetingSettings: e.settings(time.Hour)}, 0)
+	err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: 12345, MeetingSettings: e.settings(time.Hour)})
 	wantErr(t, "CreateMeeting(unknown user)", err, ucwad.ENotFound, "")
 	_, err = e.s.AssignedMeeting(e.ctx, 12345, e.settings(time.Hour))
 	wantErr(t, "AssignedMeeting(unknown user)", err, ucwad.ENotFound, "")
 }
 
+// testMaxMeetingsPerUser: a user schedules at most MaxMeetingsPerUser
+// meetings (the assigned one does not count); one more is EConflict
+// TooManyOnlineMeetings and changes nothing.
 func testMaxMeetingsPerUser(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	bob := e.createUser(t, "bob@contoso.com")
-	const max = 3
+	const max = MaxMeetingsPerUser
 	if _, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	var first *ucwad.OnlineMeeting
 	for i := range max {
 		m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}
-		if err := e.s.CreateMeeting(e.ctx, m, max); err != nil {
+		if err := e.s.CreateMeeting(e.ctx, m); err != nil {
 			t.Fatalf("meeting %d of %d (the assigned one does not count): %v", i+1, max, err)
 		}
 		if first == nil {
@@ -218,29 +222,86 @@ func testMaxMeetingsPerUser(t *testing.T, e *env) {
 		}
 	}
 	m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}
-	err := e.s.CreateMeeting(e.ctx, m, max)
+	err := e.s.CreateMeeting(e.ctx, m)
 	wantErr(t, "CreateMeeting over the limit", err, ucwad.EConflict, ucwad.SubTooManyOnlineMeetings)
 	if m.ID != "" {
 		t.Errorf("failed CreateMeeting set ID %q", m.ID)
 	}
-	if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: bob.ID, MeetingSettings: e.settings(time.Hour)}, max); err != nil {
+	if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: bob.ID, MeetingSettings: e.settings(time.Hour)}); err != nil {
 		t.Errorf("another user at alice's limit: %v", err)
 	}
-	if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}, 0); err != nil {
-		t.Errorf("no limit: %v", err)
-	}
 	ms := e.listMeetings(t, alice.ID, ucwad.MeetingRelScheduled)
-	if len(ms) != max+1 {
-		t.Fatalf("ListMeetings: %d scheduled meetings, want %d", len(ms), max+1)
+	if len(ms) != max {
+		t.Fatalf("ListMeetings: %d scheduled meetings, want %d", len(ms), max)
 	}
-	// Deleting makes room for one again (two over the limit: two to delete).
-	for _, id := range []string{first.ID, ms[1].ID} {
-		if err := e.s.DeleteMeeting(e.ctx, alice.ID, id, ucwad.MeetingSettings{}); err != nil {
+	// Deleting makes room for one again.
+	if err := e.s.DeleteMeeting(e.ctx, alice.ID, first.ID, ucwad.MeetingSettings{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}); err != nil {
+		t.Errorf("CreateMeeting after freeing a slot: %v", err)
+	}
+}
+
+// testMeetingOrganizer: every meeting the store returns, and every
+// meeting an event carries in Data, names its organizer (address and
+// name), so that it reads the same for whoever asks; a user without a
+// name is an organizer without one.
+func testMeetingOrganizer(t *testing.T, e *env) {
+	alice := e.createUser(t, "Alice@Contoso.com")
+	nameless := &ucwad.User{SIP: "carol@fabrikam.com", PasswordHash: "hash"}
+	if err := e.s.CreateUser(e.ctx, nameless); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := e.createApp(t, alice, "ep", "")
+	for _, u := range []*ucwad.User{alice, nameless} {
+		want := ucwad.Person{SIP: u.SIP, Name: u.Name}
+		check := func(what string, m *ucwad.OnlineMeeting) {
+			t.Helper()
+			if m.Organizer != want {
+				t.Errorf("%s of %s: organizer %+v, want %+v", what, u.SIP, m.Organizer, want)
+			}
+		}
+		m := e.createMeeting(t, u, e.settings(time.Hour))
+		check("CreateMeeting", m)
+		check("FindMeeting", e.findMeeting(t, u.ID, m.ID))
+		updated, err := e.s.UpdateMeeting(e.ctx, u.ID, m.ID, e.settings(2*time.Hour), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("UpdateMeeting", updated)
+		a, err := e.s.AssignedMeeting(e.ctx, u.ID, e.settings(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("AssignedMeeting (created)", a)
+		if a, err = e.s.AssignedMeeting(e.ctx, u.ID, e.settings(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		check("AssignedMeeting (found)", a)
+		for _, rel := range []string{ucwad.MeetingRelScheduled, ucwad.MeetingRelAssigned} {
+			for _, m := range e.listMeetings(t, u.ID, rel) {
+				check("ListMeetings("+rel+")", m)
+			}
+		}
+		if err := e.s.DeleteMeeting(e.ctx, u.ID, a.ID, e.settings(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}, max); err != nil {
-		t.Errorf("CreateMeeting after freeing a slot: %v", err)
+	// Alice's events: her meeting added, updated, and her assigned meeting
+	// reset (an update), each carrying her as its organizer.
+	b := e.readBatch(t, app, "", 1, false)
+	if len(b.Events) != 3 {
+		t.Fatalf("%d events on alice's channel, want 3", len(b.Events))
+	}
+	for _, ev := range b.Events {
+		var m ucwad.OnlineMeeting
+		if err := json.Unmarshal(ev.Data, &m); err != nil {
+			t.Fatalf("%s event data %s: %v", ev.Type, ev.Data, err)
+		}
+		if want := alice.Person(); m.Organizer != want {
+			t.Errorf("%s event: organizer %+v, want %+v", ev.Type, m.Organizer, want)
+		}
 	}
 }
 
@@ -343,7 +404,7 @@ func testUpdateMeeting(t *testing.T, e *env) {
 		t.Fatalf("ETag after update %q, before %q: want a new one", got.ETag, m.ETag)
 	}
 	s.Leaders = []string{} // full replacement: what was not sent is empty
-	want := &ucwad.OnlineMeeting{ID: m.ID, UserID: alice.ID, Rel: m.Rel, ConferenceID: m.ConferenceID, MeetingSettings: s,
+	want := &ucwad.OnlineMeeting{ID: m.ID, UserID: alice.ID, Organizer: alice.Person(), Rel: m.Rel, ConferenceID: m.ConferenceID, MeetingSettings: s,
 		ETag: got.ETag, CreatedAt: m.CreatedAt, UpdatedAt: e.clk.Now(), Extensions: []*ucwad.Extension{x}}
 	checkMeeting(t, "UpdateMeeting", got, want)
 	checkMeeting(t, "FindMeeting after update", e.findMeeting(t, alice.ID, m.ID), want)
@@ -442,7 +503,7 @@ func testDeleteMeetingCascade(t *testing.T, e *env) {
 	}
 	checkExtension(t, "the other meeting's extension", got, kept)
 	wantErr(t, "DeleteMeeting again", e.s.DeleteMeeting(e.ctx, alice.ID, m.ID, ucwad.MeetingSettings{}), ucwad.ENotFound, ucwad.SubResourceNotFound)
-	err = e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: m.ID, ID: "c", Type: "Undefined"}, 0)
+	err = e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: m.ID, ID: "c", Type: "Undefined"})
 	wantErr(t, "CreateExtension on a deleted meeting", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
 }
 
@@ -454,7 +515,7 @@ func testAssignedMeeting(t *testing.T, e *env) {
 		t.Fatalf("AssignedMeeting: %v", err)
 	}
 	now := e.clk.Now()
-	want := &ucwad.OnlineMeeting{ID: a.ID, UserID: alice.ID, Rel: ucwad.MeetingRelAssigned, ConferenceID: a.ConferenceID,
+	want := &ucwad.OnlineMeeting{ID: a.ID, UserID: alice.ID, Organizer: alice.Person(), Rel: ucwad.MeetingRelAssigned, ConferenceID: a.ConferenceID,
 		MeetingSettings: defaults, ETag: a.ETag, CreatedAt: now, UpdatedAt: now, Extensions: []*ucwad.Extension{}}
 	checkMeeting(t, "AssignedMeeting", a, want)
 
@@ -602,7 +663,7 @@ func testMeetingIsolation(t *testing.T, e *env) {
 	_, err = e.s.UpdateMeeting(e.ctx, bob.ID, m.ID, s, m.ETag)
 	notFound("UpdateMeeting with the right ETag", err)
 	notFound("DeleteMeeting", e.s.DeleteMeeting(e.ctx, bob.ID, m.ID, s))
-	notFound("CreateExtension", e.s.CreateExtension(e.ctx, bob.ID, &ucwad.Extension{MeetingID: m.ID, ID: "y", Type: "Undefined"}, 0))
+	notFound("CreateExtension", e.s.CreateExtension(e.ctx, bob.ID, &ucwad.Extension{MeetingID: m.ID, ID: "y", Type: "Undefined"}))
 	_, err = e.s.FindExtension(e.ctx, bob.ID, m.ID, x.ID)
 	notFound("FindExtension", err)
 	notFound("UpdateExtension", e.s.UpdateExtension(e.ctx, bob.ID, &ucwad.Extension{MeetingID: m.ID, ID: x.ID, Type: "Undefined"}, x.ETag))
@@ -640,7 +701,7 @@ func testExtensions(t *testing.T, e *env) {
 	}
 	odd := e.createExtension(t, alice.ID, m.ID, "a/b c?d%e", "Undefined")
 	e.createExtension(t, alice.ID, other.ID, "917823", "Undefined")
-	err = e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: m.ID, ID: "917823", Type: "Undefined"}, 0)
+	err = e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: m.ID, ID: "917823", Type: "Undefined"})
 	wantErr(t, "CreateExtension(duplicate id)", err, ucwad.EConflict, ucwad.SubAlreadyExists)
 	_, err = e.s.FindExtension(e.ctx, alice.ID, m.ID, "917823 ")
 	wantErr(t, "FindExtension(unknown id)", err, ucwad.ENotFound, ucwad.SubResourceNotFound)
@@ -699,9 +760,9 @@ func testExtensionLimit(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	m := e.createMeeting(t, alice, e.settings(time.Hour))
 	other := e.createMeeting(t, alice, e.settings(time.Hour))
-	const max = 2
+	const max = MaxExtensionsPerMeeting
 	create := func(meetingID, id string) error {
-		return e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: meetingID, ID: id, Type: "Undefined"}, max)
+		return e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: meetingID, ID: id, Type: "Undefined"})
 	}
 	for i := range max {
 		if err := create(m.ID, fmt.Sprint(i)); err != nil {
@@ -734,23 +795,27 @@ func testUpdateExtensionConcurrent(t *testing.T, e *env) {
 
 // meetingEvent is what the suite checks of a meeting or extension event.
 type meetingEvent struct {
-	typ                   ucwad.EventType
-	subject, meeting, ext string
-	etag                  string // of the value in Data; "" when there is none
+	typ          ucwad.EventType
+	subject      ucwad.SubjectKind
+	meeting, ext string
+	etag         string // of the value in Data; "" when there is none
 }
 
 func describe(t *testing.T, evs []ucwad.Event) []meetingEvent {
 	t.Helper()
 	var out []meetingEvent
 	for _, ev := range evs {
-		d := meetingEvent{typ: ev.Type, subject: ev.Subject, meeting: ev.MeetingID, ext: ev.ExtensionID}
+		d := meetingEvent{typ: ev.Type, subject: ev.Subject.Kind, meeting: ev.Subject.MeetingID()}
+		if ev.Subject.Kind == ucwad.SubjectExtension {
+			d.ext = ev.Subject.ExtensionID()
+		}
 		if ev.Data != nil {
 			var v struct{ ID, MeetingID, ETag string }
 			if err := json.Unmarshal(ev.Data, &v); err != nil {
 				t.Fatalf("event data %s: %v", ev.Data, err)
 			}
 			d.etag = v.ETag
-			if id := map[string]string{ucwad.SubjectMeeting: ev.MeetingID, ucwad.SubjectExtension: ev.ExtensionID}[ev.Subject]; v.ID != id {
+			if id := map[ucwad.SubjectKind]string{ucwad.SubjectMeeting: d.meeting, ucwad.SubjectExtension: d.ext}[d.subject]; v.ID != id {
 				t.Errorf("event about %q carries data of %q", id, v.ID)
 			}
 		}
@@ -824,7 +889,7 @@ func testMeetingEvents(t *testing.T, e *env) {
 	if _, err := e.s.UpdateMeeting(e.ctx, alice.ID, "nosuchmeeting", e.settings(time.Hour), ""); err == nil {
 		t.Fatal("updating an unknown meeting succeeded")
 	}
-	if err := e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: expired.ID, Type: "Undefined"}, 0); err == nil {
+	if err := e.s.CreateExtension(e.ctx, alice.ID, &ucwad.Extension{MeetingID: expired.ID, Type: "Undefined"}); err == nil {
 		t.Fatal("adding an extension to an expired meeting succeeded")
 	}
 	check("deletes and expiry", 2, []meetingEvent{

@@ -4,8 +4,7 @@
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T, cfg storetest.Config) ucwad.Store {
 //			db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"),
-//				sqlite.Options{Clock: cfg.Clock, Notifier: cfg.Notifier, MaxEventsPerChannel: cfg.MaxEventsPerChannel,
-//					MaxEventBytesPerUser: cfg.MaxEventBytesPerUser, MaxBatchBytes: cfg.MaxBatchBytes})
+//				sqlite.Options{Clock: cfg.Clock, Notifier: cfg.Notifier, Limits: cfg.Limits})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
@@ -31,47 +30,52 @@ import (
 // the clock's.
 var Start = time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC)
 
-// MaxApplicationsPerUser is the per-user application limit the suite
-// expects the store from open to enforce: the backends' default.
-const MaxApplicationsPerUser = 100
-
 // Config is what the store under test must be opened with.
 type Config struct {
 	// Clock is the fake clock the store must take "now" from.
 	Clock clock.Clock
 	// Notifier must be told, after commit, which applications got events.
 	Notifier ucwad.Notifier
-	// MaxEventsPerChannel is the event log limit per channel.
-	MaxEventsPerChannel int
-	// MaxEventBytesPerUser bounds the bytes of a user's events, each
-	// change counted once: its data (Event.Data) and identifiers, plus at
-	// most 256 bytes of the store's own per event.
-	MaxEventBytesPerUser int64
-	// MaxBatchBytes is what one batch takes of event bytes (counted as
-	// for MaxEventBytesPerUser) beyond its first event.
-	MaxBatchBytes int64
+	// Limits are the limits the store must enforce: those of Limits. A
+	// user's event bytes (Limits.MaxEventBytesPerUser) count each change
+	// once: its data (Event.Data) and identifiers, plus at most 256 bytes
+	// of the store's own per event.
+	Limits ucwad.Limits
 }
 
-// The event limits the suite configures: small, so that overflow is cheap
-// to provoke.
+// The limits the suite configures. The event limits are small, so that
+// overflow is cheap to provoke; the meeting limits leave room for the
+// subtests that list many meetings or extensions; three unknown sign-in
+// names are few enough to flood.
 const (
-	MaxEventsPerChannel  = 6
-	MaxEventBytesPerUser = 16 << 10
-	MaxBatchBytes        = 8 << 10
-)
-
-// The channel limits the suite expects the store from open to enforce: the
-// backends' defaults.
-const (
+	MaxApplicationsPerUser    = 100
 	MaxChannelsPerApplication = 16
 	MaxChannelsPerUser        = 200
+	MaxEventsPerChannel       = 6
+	MaxEventBytesPerUser      = 16 << 10
+	MaxBatchBytes             = 8 << 10
+	MaxMeetingsPerUser        = 64
+	MaxExtensionsPerMeeting   = 40
+	MaxUnknownSignInNames     = 3
 )
 
+// Limits are the limits of the constants above, as Config carries them.
+func Limits() ucwad.Limits {
+	return ucwad.Limits{
+		MaxApplicationsPerUser:    MaxApplicationsPerUser,
+		MaxChannelsPerApplication: MaxChannelsPerApplication,
+		MaxChannelsPerUser:        MaxChannelsPerUser,
+		MaxEventsPerChannel:       MaxEventsPerChannel,
+		MaxEventBytesPerUser:      MaxEventBytesPerUser,
+		MaxBatchBytes:             MaxBatchBytes,
+		MaxMeetingsPerUser:        MaxMeetingsPerUser,
+		MaxExtensionsPerMeeting:   MaxExtensionsPerMeeting,
+		MaxUnknownSignInNames:     MaxUnknownSignInNames,
+	}
+}
+
 // Run runs the shared suite, each subtest against a fresh, empty store from
-// open. open must honour cfg and configure the default limits of
-// MaxApplicationsPerUser applications, MaxChannelsPerApplication channels
-// per application and MaxChannelsPerUser per user. Run closes the store when
-// the subtest ends.
+// open, which must honour cfg. Run closes the store when the subtest ends.
 func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	tests := []struct {
 		name string
@@ -105,38 +109,38 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	}
 	tests = append(tests, eventTests...)
 	tests = append(tests, meetingTests...)
-	small := Config{MaxEventsPerChannel: MaxEventsPerChannel, MaxEventBytesPerUser: MaxEventBytesPerUser, MaxBatchBytes: MaxBatchBytes}
+	tests = append(tests, signInTests...)
 	for _, tt := range tests {
-		runOne(t, open, tt.name, tt.f, small)
+		runOne(t, open, tt.name, tt.f, Limits())
 	}
-	// Joining checks every event of every change, more than the small
-	// logs above hold.
-	roomy := Config{MaxEventsPerChannel: RoomyEventsPerChannel, MaxEventBytesPerUser: RoomyEventBytesPerUser, MaxBatchBytes: MaxBatchBytes}
 	for _, tt := range conversationTests {
-		runOne(t, open, tt.name, tt.f, roomy)
+		lim := joinLimits()
+		if tt.limits != nil {
+			tt.limits(&lim)
+		}
+		runOne(t, open, tt.name, tt.f, lim)
 	}
 }
 
-// The event limits of the joining subtests.
+// The event limits of the joining subtests, which check every event of
+// every change: more than the small logs of the others hold.
 const (
 	RoomyEventsPerChannel  = 1000
 	RoomyEventBytesPerUser = 4 << 20
 )
 
-// runOne runs subtest f against a fresh store from open with the event
-// limits of cfg.
-func runOne(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store, name string, f func(*testing.T, *env), cfg Config) {
+// runOne runs subtest f against a fresh store from open with limits lim.
+func runOne(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store, name string, f func(*testing.T, *env), lim ucwad.Limits) {
 	t.Run(name, func(t *testing.T) {
 		clk := clock.NewFake(Start)
 		notes := &notifications{}
-		cfg.Clock, cfg.Notifier = clk, notes
-		s := open(t, cfg)
+		s := open(t, Config{Clock: clk, Notifier: notes, Limits: lim})
 		t.Cleanup(func() {
 			if err := s.Close(); err != nil {
 				t.Errorf("Close: %v", err)
 			}
 		})
-		f(t, &env{ctx: t.Context(), s: s, clk: clk, notes: notes})
+		f(t, &env{ctx: t.Context(), s: s, clk: clk, notes: notes, limits: lim})
 	})
 }
 
@@ -146,6 +150,8 @@ type env struct {
 	s     ucwad.Store
 	clk   *clock.Fake
 	notes *notifications
+	// limits are the limits the store was opened with.
+	limits ucwad.Limits
 }
 
 func (e *env) createUser(t *testing.T, sip string) *ucwad.User {

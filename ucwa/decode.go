@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// MaxDecodeSize bounds the documents Decode, DecodeEvents and DecodeReason
+// MaxDecodeSize bounds the documents Decode, DecodeEventBatch and DecodeReason
 // read.
 const MaxDecodeSize = 64 << 20
 

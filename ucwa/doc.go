@@ -6,7 +6,7 @@
 // A handler builds one in-memory model, a *Resource, and Encode writes it
 // as JSON or XML, whichever Negotiate picked from the Accept header. Request
 // bodies are read with ReadInput into an *Input whose members are matched
-// case-insensitively. Decode, DecodeEvents and DecodeReason read what the
+// case-insensitively. Decode, DecodeEventBatch and DecodeReason read what the
 // server writes, for tests and Go clients.
 //
 // # JSON

@@ -298,11 +298,11 @@ func TestEncodeErrors(t *testing.T) {
 	if err := EncodeReason(&bytes.Buffer{}, JSON, nil); err == nil {
 		t.Error("EncodeReason(nil): got nil error")
 	}
-	if err := EncodeEvents(&bytes.Buffer{}, JSON, nil); err == nil {
-		t.Error("EncodeEvents(nil): got nil error")
+	if err := EncodeEventBatch(&bytes.Buffer{}, JSON, nil); err == nil {
+		t.Error("EncodeEventBatch(nil): got nil error")
 	}
-	bad := &Events{Senders: []Sender{{Events: []Event{{Type: "add ed"}}}}}
-	if err := EncodeEvents(&bytes.Buffer{}, XML, bad); err == nil {
-		t.Error("EncodeEvents with a non-word type: got nil error")
+	bad := &EventBatch{Senders: []EventSender{{Events: []EventEntry{{Type: "add ed"}}}}}
+	if err := EncodeEventBatch(&bytes.Buffer{}, XML, bad); err == nil {
+		t.Error("EncodeEventBatch with a non-word type: got nil error")
 	}
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/ucwad/ucwad/ucwa/ucwatest"
 )
 
-func encodeEvents(t *testing.T, f Format, ev *Events) []byte {
+func encodeEvents(t *testing.T, f Format, ev *EventBatch) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := EncodeEvents(&buf, f, ev); err != nil {
+	if err := EncodeEventBatch(&buf, f, ev); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -30,11 +30,11 @@ func encodeReason(t *testing.T, f Format, r *Reason) []byte {
 
 var eventTests = []struct {
 	name string
-	ev   *Events
+	ev   *EventBatch
 }{
 	{"events", sampleEvents()},
-	{"events-empty", &Events{Self: "/e?ack=5", Next: "/e?ack=6"}},
-	{"events-resync", &Events{Self: "/e?ack=99", Resync: "/e?ack=4"}},
+	{"events-empty", &EventBatch{Self: "/e?ack=5", Next: "/e?ack=6"}},
+	{"events-resync", &EventBatch{Self: "/e?ack=99", Resync: "/e?ack=4"}},
 }
 
 func TestGoldenEvents(t *testing.T) {
@@ -56,13 +56,13 @@ func TestGoldenEvents(t *testing.T) {
 // member, through encoding/json.
 func TestEventsShape(t *testing.T) {
 	const app = "/ucwa/oauth/v1/applications/102"
-	ev := &Events{Self: app + "/events?ack=2", Next: app + "/events?ack=3", Senders: []Sender{
-		{Rel: "communication", Href: app + "/communication", Events: []Event{{
+	ev := &EventBatch{Self: app + "/events?ack=2", Next: app + "/events?ack=3", Senders: []EventSender{
+		{Rel: "communication", Href: app + "/communication", Events: []EventEntry{{
 			Type:     "started",
 			Link:     Link{Rel: "onlineMeetingInvitation", Href: app + "/communication/onlineMeetingInvitations/i1"},
 			Embedded: New("onlineMeetingInvitation", app+"/communication/onlineMeetingInvitations/i1").Set("state", String("Connecting")).Set("operationId", String("123")),
 		}}},
-		{Rel: "conversation", Href: app + "/communication/conversations/137", Events: []Event{{
+		{Rel: "conversation", Href: app + "/communication/conversations/137", Events: []EventEntry{{
 			Type: "added",
 			Link: Link{Rel: "onlineMeeting", Href: app + "/communication/conversations/137/onlineMeeting"},
 			In:   &Link{Rel: "conversation", Href: app + "/communication/conversations/137"},
@@ -81,7 +81,7 @@ func TestEventsShape(t *testing.T) {
 	compareJSON(t, encodeEvents(t, JSON, ev), []byte(want))
 
 	// The real completed event of SendAnIM.md.
-	done := &Events{Self: "/e?ack=1", Next: "/e?ack=2", Senders: []Sender{{Rel: "communication", Href: "/c", Events: []Event{{
+	done := &EventBatch{Self: "/e?ack=1", Next: "/e?ack=2", Senders: []EventSender{{Rel: "communication", Href: "/c", Events: []EventEntry{{
 		Type: "completed", Status: "Success",
 		Link:     Link{Rel: "messagingInvitation", Href: "/c/messagingInvitations/60c"},
 		Embedded: New("messagingInvitation", "/c/messagingInvitations/60c").Set("state", String("Connected")),
@@ -97,7 +97,7 @@ func TestEventsShape(t *testing.T) {
 // that timed out, a resync) still has "sender" as an empty array: clients
 // index it without checking.
 func TestEmptyEventsCarrySender(t *testing.T) {
-	for _, ev := range []*Events{{Self: "/e?ack=5", Next: "/e?ack=6"}, {Self: "/e?ack=99", Resync: "/e?ack=4"}} {
+	for _, ev := range []*EventBatch{{Self: "/e?ack=5", Next: "/e?ack=6"}, {Self: "/e?ack=99", Resync: "/e?ack=4"}} {
 		var doc map[string]json.RawMessage
 		if err := json.Unmarshal(encodeEvents(t, JSON, ev), &doc); err != nil {
 			t.Fatal(err)
@@ -112,12 +112,12 @@ func TestEmptyEventsCarrySender(t *testing.T) {
 // TestEventsXMLShape compares with the XML form shown in events.md §3.
 func TestEventsXMLShape(t *testing.T) {
 	const app = "/ucwa/oauth/v1/applications/102"
-	ev := &Events{Self: app + "/events?ack=1", Next: app + "/events?ack=2", Senders: []Sender{
-		{Rel: "communication", Href: app + "/communication", Events: []Event{{
+	ev := &EventBatch{Self: app + "/events?ack=1", Next: app + "/events?ack=2", Senders: []EventSender{
+		{Rel: "communication", Href: app + "/communication", Events: []EventEntry{{
 			Type: "updated", Link: Link{Rel: "communication", Href: app + "/communication"},
 			Embedded: New("communication", app+"/communication"),
 		}}},
-		{Rel: "me", Href: app + "/me", Events: []Event{
+		{Rel: "me", Href: app + "/me", Events: []EventEntry{
 			{Type: "updated", Link: Link{Rel: "me", Href: app + "/me"}},
 			{Type: "added", Link: Link{Rel: "presence", Href: app + "/me/presence"}},
 		}},
@@ -141,7 +141,7 @@ func TestRoundTripEvents(t *testing.T) {
 	for _, tt := range eventTests {
 		for _, f := range []Format{JSON, XML} {
 			t.Run(tt.name+"/"+f.String(), func(t *testing.T) {
-				got, err := DecodeEvents(bytes.NewReader(encodeEvents(t, f, tt.ev)), f)
+				got, err := DecodeEventBatch(bytes.NewReader(encodeEvents(t, f, tt.ev)), f)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -155,13 +155,13 @@ func TestRoundTripEvents(t *testing.T) {
 	}
 }
 
-// xmlEventsView is what DecodeEvents(XML) gives back: embedded resources
+// xmlEventsView is what DecodeEventBatch(XML) gives back: embedded resources
 // with string values.
-func xmlEventsView(ev *Events) *Events {
+func xmlEventsView(ev *EventBatch) *EventBatch {
 	out := *ev
 	out.Senders = nil
 	for _, s := range ev.Senders {
-		s2 := Sender{Rel: s.Rel, Href: s.Href}
+		s2 := EventSender{Rel: s.Rel, Href: s.Href}
 		for _, e := range s.Events {
 			if e.Embedded != nil {
 				e.Embedded = asXMLDecodes(e.Embedded)
@@ -173,7 +173,7 @@ func xmlEventsView(ev *Events) *Events {
 	return &out
 }
 
-func diffEvents(t *testing.T, got, want *Events) {
+func diffEvents(t *testing.T, got, want *EventBatch) {
 	t.Helper()
 	if got.Self != want.Self || got.Next != want.Next || got.Resync != want.Resync {
 		t.Errorf("links: got %q %q %q, want %q %q %q", got.Self, got.Next, got.Resync, want.Self, want.Next, want.Resync)
@@ -276,17 +276,17 @@ func TestDecodeReasonForeign(t *testing.T) {
 	}
 }
 
-func TestDecodeEventsForeign(t *testing.T) {
+func TestDecodeEventBatchForeign(t *testing.T) {
 	// Absolute hrefs, a resume link and _embedded under another key, as
 	// other servers may send.
 	in := `{"_links":{"self":{"href":"https://fe1/e?ack=1"},"resume":{"href":"https://fe1/e?ack=2"}},
 	  "sender":[{"rel":"me","href":"/me","events":[{"link":{"rel":"presence","href":"/p"},"type":"updated",
 	  "_embedded":{"other":{"rel":"presence","availability":"Online"}}}]},"junk"]}`
-	got, err := DecodeEvents(strings.NewReader(in), JSON)
+	got, err := DecodeEventBatch(strings.NewReader(in), JSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Events{Self: "https://fe1/e?ack=1", Senders: []Sender{{Rel: "me", Href: "/me", Events: []Event{{
+	want := &EventBatch{Self: "https://fe1/e?ack=1", Senders: []EventSender{{Rel: "me", Href: "/me", Events: []EventEntry{{
 		Type: "updated", Link: Link{Rel: "presence", Href: "/p"},
 		Embedded: New("presence", "").Set("availability", String("Online")),
 	}}}}}
@@ -296,8 +296,8 @@ func TestDecodeEventsForeign(t *testing.T) {
 		f  Format
 		in string
 	}{{JSON, `[]`}, {XML, `<resource/>`}, {XML, `<events><sender><added>`}, {Format(3), `{}`}} {
-		if _, err := DecodeEvents(strings.NewReader(bad.in), bad.f); err == nil {
-			t.Errorf("DecodeEvents(%q): got nil error", bad.in)
+		if _, err := DecodeEventBatch(strings.NewReader(bad.in), bad.f); err == nil {
+			t.Errorf("DecodeEventBatch(%q): got nil error", bad.in)
 		}
 	}
 }

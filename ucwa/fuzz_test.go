@@ -201,7 +201,7 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("decoded resource does not encode: %v", err)
 				}
 			}
-			DecodeEvents(bytes.NewReader(data), fm)
+			DecodeEventBatch(bytes.NewReader(data), fm)
 			DecodeReason(bytes.NewReader(data), fm)
 		}
 	})

@@ -273,22 +273,22 @@ func meeting(n int) *Resource {
 			AddLink(Link{Rel: "contact", Href: "/ucwa/oauth/v1/applications/103/people/alice@contoso.com"}))
 }
 
-func sampleEvents() *Events {
+func sampleEvents() *EventBatch {
 	const app = "/ucwa/oauth/v1/applications/102"
 	inv := New("onlineMeetingInvitation", app+"/communication/onlineMeetingInvitations/i1").
 		Set("state", String("Connecting")).
 		Set("operationId", String("123")).
 		Link("conversation", app+"/communication/conversations/137")
-	return &Events{
+	return &EventBatch{
 		Self: app + "/events?ack=2",
 		Next: app + "/events?ack=3",
-		Senders: []Sender{
-			{Rel: "communication", Href: app + "/communication", Events: []Event{
+		Senders: []EventSender{
+			{Rel: "communication", Href: app + "/communication", Events: []EventEntry{
 				{Type: "started", Link: Link{Rel: "onlineMeetingInvitation", Href: inv.Href}, Embedded: inv},
 				{Type: "completed", Link: Link{Rel: "onlineMeetingInvitation", Href: inv.Href}, Status: "Failure",
 					Reason: &Reason{Code: "Forbidden", Subcode: "Denied", Message: "The leader <rejected> you & left"}},
 			}},
-			{Rel: "conversation", Href: app + "/communication/conversations/137", Events: []Event{
+			{Rel: "conversation", Href: app + "/communication/conversations/137", Events: []EventEntry{
 				{Type: "added", Link: Link{Rel: "onlineMeeting", Href: app + "/communication/conversations/137/onlineMeeting"},
 					In: &Link{Rel: "conversation", Href: app + "/communication/conversations/137"}},
 				{Type: "added", Link: Link{Rel: "participant", Href: app + "/communication/conversations/137/participants/bob", Title: "Bob"},
@@ -296,7 +296,7 @@ func sampleEvents() *Events {
 				{Type: "completed", Link: Link{Rel: "messagingInvitation", Href: app + "/communication/messagingInvitations/60c"}, Status: "Success"},
 				{Type: "deleted", Link: Link{Rel: "participant", Href: app + "/communication/conversations/137/participants/carol"}},
 			}},
-			{Rel: "me", Href: app + "/me", Events: []Event{}},
+			{Rel: "me", Href: app + "/me", Events: []EventEntry{}},
 		},
 	}
 }

@@ -7,14 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/httpapi"
-	"github.com/ucwad/ucwad/sqlite"
 	"github.com/ucwad/ucwad/ucwa"
 )
 
@@ -33,11 +34,45 @@ type Config struct {
 	TLSSelfSigned bool
 	Sync          string
 	LogLevel      string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (--trusted-proxy, repeatable).
+	TrustedProxies prefixList
 	// AllowOrigins are the origins of browser apps allowed in from other
 	// origins (CORS and the xframe page), in their normalized form.
 	AllowOrigins originsFlag
 
 	File FileConfig
+}
+
+// prefixList is a repeatable flag of IP addresses and CIDR blocks; one
+// value may also hold several, separated by commas or spaces, which is how
+// the environment variable gives more than one.
+type prefixList []netip.Prefix
+
+func (l *prefixList) String() string {
+	if l == nil {
+		return ""
+	}
+	s := make([]string, len(*l))
+	for i, p := range *l {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *prefixList) Set(v string) error {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(fields) == 0 {
+		return errors.New("want an IP address or CIDR block")
+	}
+	for _, f := range fields {
+		p, err := httpapi.ParseTrustedProxy(f)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, p)
+	}
+	return nil
 }
 
 // FileConfig is the part of the configuration that lives in the JSON file.
@@ -49,7 +84,8 @@ type FileConfig struct {
 }
 
 // Meetings configures online meetings: the limits and the values of the
-// meeting settings resources, named as those resources name them.
+// meeting settings resources, named as those resources name them. Its
+// limits join the limits section's in ServerLimits; the rest is Config.
 type Meetings struct {
 	// JoinBaseURL starts every joinUrl; empty: https://meet.<SIP domain>.
 	JoinBaseURL string `json:"joinBaseUrl"`
@@ -63,12 +99,12 @@ type Meetings struct {
 	// ExpiryGrace is how long an expired meeting stays, e.g. "336h".
 	ExpiryGrace Duration `json:"expiryGrace"`
 	// AssignedMeeting is "Enabled" or "Disabled".
-	AssignedMeeting        string                          `json:"assignedMeeting"`
-	DefaultValues          httpapi.MeetingDefaults         `json:"defaultValues"`
-	EligibleValues         httpapi.MeetingEligibleValues   `json:"eligibleValues"`
-	Policies               httpapi.MeetingPolicies         `json:"policies"`
-	CustomInvitation       httpapi.InvitationCustomization `json:"customInvitation"`
-	PhoneDialInInformation httpapi.DialInInformation       `json:"phoneDialInInformation"`
+	AssignedMeeting        string                        `json:"assignedMeeting"`
+	DefaultValues          ucwad.MeetingDefaults         `json:"defaultValues"`
+	EligibleValues         ucwad.MeetingEligibleValues   `json:"eligibleValues"`
+	Policies               ucwad.MeetingPolicies         `json:"policies"`
+	CustomInvitation       ucwad.InvitationCustomization `json:"customInvitation"`
+	PhoneDialInInformation ucwad.DialInInformation       `json:"phoneDialInInformation"`
 
 	// MaxParticipants bounds the admitted participants of a meeting; 0:
 	// policies.meetingSize.
@@ -82,12 +118,13 @@ type Meetings struct {
 	MaxConversationsPerApplication int `json:"maxConversationsPerApplication"`
 }
 
-func meetingsFile(c httpapi.MeetingConfig) Meetings {
+// meetingsFile is the section holding c and the meeting limits of l.
+func meetingsFile(c ucwad.MeetingConfig, l ucwad.Limits) Meetings {
 	return Meetings{
 		JoinBaseURL:             c.JoinBaseURL,
-		MaxMeetingsPerUser:      c.MaxMeetingsPerUser,
-		MaxExtensionsPerMeeting: c.MaxExtensionsPerMeeting,
-		MaxExtensionBytes:       c.MaxExtensionBytes,
+		MaxMeetingsPerUser:      l.MaxMeetingsPerUser,
+		MaxExtensionsPerMeeting: l.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:       l.MaxExtensionBytes,
 		ExpiryGrace:             Duration{c.ExpiryGrace},
 		AssignedMeeting:         c.AssignedMeeting,
 		DefaultValues:           c.Defaults,
@@ -96,33 +133,76 @@ func meetingsFile(c httpapi.MeetingConfig) Meetings {
 		CustomInvitation:        c.Invitation,
 		PhoneDialInInformation:  c.DialIn,
 
-		MaxParticipants:                c.MaxParticipants,
-		MaxLobbyParticipants:           c.MaxLobbyParticipants,
-		LobbyTimeout:                   Duration{c.LobbyTimeout},
-		MaxConversationsPerApplication: c.MaxConversationsPerApplication,
+		// 0: policies.meetingSize, which the file may set apart.
+		MaxParticipants:                0,
+		MaxLobbyParticipants:           l.MaxLobbyParticipants,
+		LobbyTimeout:                   Duration{l.LobbyTimeout},
+		MaxConversationsPerApplication: l.MaxConversationsPerApplication,
 	}
 }
 
-// Config is the section as the transport takes it.
-func (m Meetings) Config() httpapi.MeetingConfig {
-	return httpapi.MeetingConfig{
-		JoinBaseURL:             m.JoinBaseURL,
-		MaxMeetingsPerUser:      m.MaxMeetingsPerUser,
-		MaxExtensionsPerMeeting: m.MaxExtensionsPerMeeting,
-		MaxExtensionBytes:       m.MaxExtensionBytes,
-		ExpiryGrace:             m.ExpiryGrace.Duration,
-		AssignedMeeting:         m.AssignedMeeting,
-		Defaults:                m.DefaultValues,
-		Eligible:                m.EligibleValues,
-		Policies:                m.Policies,
-		Invitation:              m.CustomInvitation,
-		DialIn:                  m.PhoneDialInInformation,
-
-		MaxParticipants:                m.MaxParticipants,
-		MaxLobbyParticipants:           m.MaxLobbyParticipants,
-		LobbyTimeout:                   m.LobbyTimeout.Duration,
-		MaxConversationsPerApplication: m.MaxConversationsPerApplication,
+// Config is the section but its limits, as the meeting rules take it.
+func (m Meetings) Config() ucwad.MeetingConfig {
+	return ucwad.MeetingConfig{
+		JoinBaseURL:     m.JoinBaseURL,
+		ExpiryGrace:     m.ExpiryGrace.Duration,
+		AssignedMeeting: m.AssignedMeeting,
+		Defaults:        m.DefaultValues,
+		Eligible:        m.EligibleValues,
+		Policies:        m.Policies,
+		Invitation:      m.CustomInvitation,
+		DialIn:          m.PhoneDialInInformation,
 	}
+}
+
+// validateLimits reports the first meeting limit that cannot work, named
+// as the file names it.
+func (m Meetings) validateLimits() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"maxMeetingsPerUser", m.MaxMeetingsPerUser}, {"maxExtensionsPerMeeting", m.MaxExtensionsPerMeeting}, {"maxExtensionBytes", m.MaxExtensionBytes},
+		{"maxParticipants", m.MaxParticipants}, {"maxLobbyParticipants", m.MaxLobbyParticipants},
+		{"maxConversationsPerApplication", m.MaxConversationsPerApplication}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s must not be negative", f.name)
+		}
+	}
+	if m.LobbyTimeout.Duration < 0 {
+		return errors.New("lobbyTimeout must not be negative")
+	}
+	if n := m.MaxExtensionBytes; n != 0 && (n < ucwad.MinExtensionBytes || n > ucwad.MaxExtensionBytes) {
+		return fmt.Errorf("maxExtensionBytes %d: want %d to %d", n, ucwad.MinExtensionBytes, ucwad.MaxExtensionBytes)
+	}
+	return nil
+}
+
+// maxParticipants is meetings.maxParticipants, or when it is 0 the
+// meetings' policies.meetingSize (0 too: the limit's default).
+func (m Meetings) maxParticipants() int {
+	if m.MaxParticipants > 0 {
+		return m.MaxParticipants
+	}
+	return m.Policies.MeetingSize
+}
+
+// ServerLimits are the limits the server enforces, from the limits and
+// meetings sections: built here once, and given as they are to the store
+// and to the transport.
+func (f *FileConfig) ServerLimits() ucwad.Limits {
+	return ucwad.Limits{
+		MaxApplicationsPerUser:         f.Limits.MaxApplicationsPerUser,
+		MaxChannelsPerApplication:      f.Limits.MaxChannelsPerApplication,
+		MaxChannelsPerUser:             f.Limits.MaxChannelsPerUser,
+		MaxEventBytesPerUser:           f.Limits.MaxEventBytesPerUser,
+		MaxMeetingsPerUser:             f.Meetings.MaxMeetingsPerUser,
+		MaxExtensionsPerMeeting:        f.Meetings.MaxExtensionsPerMeeting,
+		MaxExtensionBytes:              f.Meetings.MaxExtensionBytes,
+		MaxParticipants:                f.Meetings.maxParticipants(),
+		MaxLobbyParticipants:           f.Meetings.MaxLobbyParticipants,
+		LobbyTimeout:                   f.Meetings.LobbyTimeout.Duration,
+		MaxConversationsPerApplication: f.Meetings.MaxConversationsPerApplication,
+	}.WithDefaults()
 }
 
 // Limits bound what clients may ask of the server.
@@ -136,6 +216,12 @@ type Limits struct {
 	// PasswordHashConcurrency bounds simultaneous password hash computations
 	// (each takes about 19 MiB of memory).
 	PasswordHashConcurrency int `json:"passwordHashConcurrency"`
+	// MaxSignInsPerAddress bounds the sign-ins in flight from one client
+	// address.
+	MaxSignInsPerAddress int `json:"maxSignInsPerAddress"`
+	// MaxSignInWait is how long a sign-in beyond that bound waits for a
+	// place before it is refused, e.g. "5s".
+	MaxSignInWait Duration `json:"maxSignInWait"`
 	// MaxChannelsPerApplication bounds the event channels of one
 	// application (its default channel and one per instanceId).
 	MaxChannelsPerApplication int `json:"maxChannelsPerApplication"`
@@ -178,23 +264,26 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // DefaultFileConfig is what applies when no --config file is given.
 func DefaultFileConfig() FileConfig {
+	l := ucwad.DefaultLimits()
 	return FileConfig{
 		Limits: Limits{
 			MaxBodyBytes:            1 << 20,
-			MaxApplicationsPerUser:  100,
+			MaxApplicationsPerUser:  l.MaxApplicationsPerUser,
 			TokenLifetime:           Duration{8 * time.Hour},
 			PasswordHashConcurrency: 4,
+			MaxSignInsPerAddress:    httpapi.DefaultMaxSignInsPerAddress,
+			MaxSignInWait:           Duration{httpapi.DefaultMaxSignInWait},
 
-			MaxChannelsPerApplication:   sqlite.DefaultMaxChannelsPerApplication,
-			MaxChannelsPerUser:          sqlite.DefaultMaxChannelsPerUser,
-			MaxEventBytesPerUser:        sqlite.DefaultMaxEventBytesPerUser,
+			MaxChannelsPerApplication:   l.MaxChannelsPerApplication,
+			MaxChannelsPerUser:          l.MaxChannelsPerUser,
+			MaxEventBytesPerUser:        l.MaxEventBytesPerUser,
 			MaxConcurrentWritesPerUser:  1,
 			MaxOutstandingBatchRequests: httpapi.DefaultMaxOutstandingBatchRequests,
 		},
 		// A copy: decoding the file's list reuses the slice it decodes
 		// into, which must not be the transport's defaults.
 		Policies: slices.Clone(httpapi.DefaultPolicies),
-		Meetings: meetingsFile(httpapi.DefaultMeetingConfig()),
+		Meetings: meetingsFile(ucwad.DefaultMeetingConfig(), l),
 	}
 }
 
@@ -211,6 +300,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate created once next to the database")
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Var(&c.TrustedProxies, "trusted-proxy", "IP address or CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable; in UCWAD_TRUSTED_PROXY separate several with commas) (default: none, the peer is the client)")
 	fs.Var(&c.AllowOrigins, "allow-origin", "origin (scheme://host[:port]) of a browser app on another origin allowed in through CORS and the xframe page; repeat it, or separate origins with commas (UCWAD_ALLOW_ORIGIN) (default: none)")
 }
 
@@ -334,6 +424,12 @@ func (c *Config) Validate() error {
 	if l.PasswordHashConcurrency < 1 {
 		return fmt.Errorf("limits.passwordHashConcurrency must be at least 1")
 	}
+	if l.MaxSignInsPerAddress < 1 {
+		return fmt.Errorf("limits.maxSignInsPerAddress must be at least 1")
+	}
+	if l.MaxSignInWait.Duration < time.Millisecond || l.MaxSignInWait.Duration > time.Minute {
+		return fmt.Errorf("limits.maxSignInWait must be from 1ms to 1m")
+	}
 	if l.MaxOutstandingBatchRequests < 1 || l.MaxOutstandingBatchRequests > 10000 {
 		return fmt.Errorf("limits.maxOutstandingBatchRequests %d: want 1 to 10000", l.MaxOutstandingBatchRequests)
 	}
@@ -352,6 +448,9 @@ func (c *Config) Validate() error {
 	if l.MaxConcurrentWritesPerUser < 1 {
 		return fmt.Errorf("limits.maxConcurrentWritesPerUser must be at least 1")
 	}
+	if err := c.File.Meetings.validateLimits(); err != nil {
+		return fmt.Errorf("meetings: %w", err)
+	}
 	if err := c.File.Meetings.Config().Validate(); err != nil {
 		return fmt.Errorf("meetings: %w", err)
 	}
@@ -361,8 +460,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. Nothing in it is
 // secret today; a setting that holds one must be masked here.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q",
-		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String())
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q",
+		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String())
 }
 
 func (c *Config) tlsMode() string {

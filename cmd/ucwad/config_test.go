@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/httpapi"
 )
 
@@ -24,14 +25,17 @@ func parseWithFile(t *testing.T, body string) (*Main, error) {
 }
 
 func TestMeetingsConfig(t *testing.T) {
-	// Without a file, the section holds the transport's defaults.
+	// Without a file, the section holds the domain's defaults.
 	env, _, _ := testEnv("", nil)
 	m := NewMain(env)
 	if err := m.ParseFlags(nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := m.Config.File.Meetings.Config(), httpapi.DefaultMeetingConfig(); !reflect.DeepEqual(got, want) {
+	if got, want := m.Config.File.Meetings.Config(), ucwad.DefaultMeetingConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("default meetings config:\ngot  %+v\nwant %+v", got, want)
+	}
+	if got, want := m.Config.File.ServerLimits(), ucwad.DefaultLimits(); got != want {
+		t.Errorf("default limits:\ngot  %+v\nwant %+v", got, want)
 	}
 
 	// A file sets what it names; the rest keeps its default.
@@ -47,20 +51,33 @@ func TestMeetingsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := m.Config.File.Meetings.Config()
-	want := httpapi.DefaultMeetingConfig()
+	want := ucwad.DefaultMeetingConfig()
 	want.JoinBaseURL = "https://meet.contoso.com"
-	want.MaxMeetingsPerUser = 5
+	if got, want := m.Config.File.ServerLimits().MaxMeetingsPerUser, 5; got != want {
+		t.Errorf("meetings.maxMeetingsPerUser from the file: %d, want %d", got, want)
+	}
 	want.ExpiryGrace = 48 * time.Hour
-	want.MaxParticipants, want.MaxLobbyParticipants, want.MaxConversationsPerApplication = 50, 7, 3
-	want.LobbyTimeout = 30 * time.Minute
+	l := m.Config.File.ServerLimits()
+	if l.MaxParticipants != 50 || l.MaxLobbyParticipants != 7 || l.MaxConversationsPerApplication != 3 || l.LobbyTimeout != 30*time.Minute {
+		t.Errorf("joining limits from the file: %+v", l)
+	}
 	want.Defaults.AccessLevel = "Locked"
 	want.Eligible.AccessLevels = []string{"Locked", "Invited"}
 	want.Policies.PhoneUserAdmission = "Disabled"
 	want.Invitation.InvitationFooterText = "Call us"
 	want.DialIn.DefaultRegion = "Redmond"
-	want.DialIn.Regions = []httpapi.DialInRegion{{Name: "Redmond", Number: "tel:+14255550001", Languages: []string{"en-US"}}}
+	want.DialIn.Regions = []ucwad.DialInRegion{{Name: "Redmond", Number: "tel:+14255550001", Languages: []string{"en-US"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("meetings config from the file:\ngot  %+v\nwant %+v", got, want)
+	}
+
+	// Without maxParticipants, the bound is the policies' meetingSize.
+	m, err = parseWithFile(t, `{"meetings":{"policies":{"meetingSize":40}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Config.File.ServerLimits().MaxParticipants; got != 40 {
+		t.Errorf("maxParticipants without a value, meetingSize 40: %d", got)
 	}
 
 	for _, tc := range []struct{ name, meetings, wantErr string }{
@@ -181,8 +198,11 @@ func TestLimitsConfig(t *testing.T) {
 	if l := m.Config.File.Limits; l.MaxChannelsPerApplication != 4 || l.MaxChannelsPerUser != 40 || l.MaxEventBytesPerUser != 8<<20 || l.MaxConcurrentWritesPerUser != 3 {
 		t.Errorf("limits from the file: %+v", l)
 	}
-	if got := m.Config.File.Meetings.Config().MaxExtensionBytes; got != 2048 {
-		t.Errorf("meetings.maxExtensionBytes from the file: %d", got)
+	// The store and the transport get both sections in one value.
+	want := ucwad.DefaultLimits()
+	want.MaxChannelsPerApplication, want.MaxChannelsPerUser, want.MaxEventBytesPerUser, want.MaxExtensionBytes = 4, 40, 8<<20, 2048
+	if got := m.Config.File.ServerLimits(); got != want {
+		t.Errorf("limits from the file:\ngot  %+v\nwant %+v", got, want)
 	}
 	for _, tc := range []struct{ name, file, wantErr string }{
 		{"no channels", `{"limits":{"maxChannelsPerApplication":0}}`, "maxChannelsPerApplication"},

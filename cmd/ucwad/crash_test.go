@@ -120,6 +120,7 @@ func TestSIGTERMReleasesHeldPGet(t *testing.T) {
 
 // serverProcess is a ucwad server in a child process (the test binary
 // running TestHelperServer) with user alice@contoso.com, password "pw".
+// Several may share one database file.
 type serverProcess struct {
 	cmd  *exec.Cmd
 	base string
@@ -133,7 +134,7 @@ func startServerProcess(t *testing.T, db string) *serverProcess {
 		t.Fatal(err)
 	}
 	h, _ := auth.NewHasher(auth.TestParams, 1).Hash(t.Context(), "pw")
-	if err := store.CreateUser(t.Context(), &ucwad.User{SIP: "alice@contoso.com", PasswordHash: h}); err != nil {
+	if err := store.CreateUser(t.Context(), &ucwad.User{SIP: "alice@contoso.com", PasswordHash: h}); err != nil && ucwad.ErrorCode(err) != ucwad.EConflict {
 		t.Fatal(err)
 	}
 	store.Close()

@@ -94,14 +94,14 @@ func (m *Main) Run(ctx context.Context) error {
 	log.Info("starting", "config", c.String())
 
 	hub := httpapi.NewHub()
+	// One value of limits, for the store and the transport alike.
+	limits := c.File.ServerLimits()
 	db, err := openStore(ctx, c.DB, storeOptions{
-		Clock:                     m.Clock,
-		Notifier:                  hub,
-		Sync:                      c.Sync,
-		MaxApplicationsPerUser:    c.File.Limits.MaxApplicationsPerUser,
-		MaxChannelsPerApplication: c.File.Limits.MaxChannelsPerApplication,
-		MaxChannelsPerUser:        c.File.Limits.MaxChannelsPerUser,
-		MaxEventBytesPerUser:      c.File.Limits.MaxEventBytesPerUser,
+		Clock:    m.Clock,
+		Notifier: hub,
+		Logger:   log,
+		Sync:     c.Sync,
+		Limits:   limits,
 	})
 	if err != nil {
 		return err
@@ -120,6 +120,11 @@ func (m *Main) Run(ctx context.Context) error {
 		TokenLifetime: c.File.Limits.TokenLifetime.Duration,
 		Policies:      c.File.Policies,
 		Meetings:      c.File.Meetings.Config(),
+		Limits:        limits,
+
+		MaxSignInsPerAddress: c.File.Limits.MaxSignInsPerAddress,
+		MaxSignInWait:        c.File.Limits.MaxSignInWait.Duration,
+		TrustedProxies:       c.TrustedProxies,
 
 		MaxConcurrentWritesPerUser:  c.File.Limits.MaxConcurrentWritesPerUser,
 		AllowedOrigins:              c.AllowOrigins,

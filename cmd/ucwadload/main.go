@@ -7,10 +7,15 @@
 //     makeMeAvailable) to the held P-GET's answer, over every application;
 //   - memory: the server's resident memory per held P-GET.
 //
+// With --signin it measures the token endpoint under attack instead (see
+// runSignIn): password guesses checked per second against one account, and
+// another address's sign-in latency during a flood.
+//
 // Usage:
 //
 //	go build -o /tmp/ucwad ./cmd/ucwad
 //	go run ./cmd/ucwadload --server /tmp/ucwad --apps 1000
+//	go run ./cmd/ucwadload --server /tmp/ucwad --signin
 //
 // All traffic goes to 127.0.0.1; every loop is bounded and the tool stops
 // the server when done.
@@ -57,6 +62,8 @@ type config struct {
 	perUser  int
 	parallel int
 	timeout  time.Duration
+	signIn   bool
+	si       signInConfig
 }
 
 func run() error {
@@ -67,6 +74,11 @@ func run() error {
 	fs.IntVar(&c.perUser, "apps-per-user", 100, "applications per user (the server's default limit is 100)")
 	fs.IntVar(&c.parallel, "parallel", 32, "concurrent requests while setting up")
 	fs.DurationVar(&c.timeout, "deadline", 5*time.Minute, "give up after this long")
+	fs.BoolVar(&c.signIn, "signin", false, "measure the token endpoint under password guessing and a flood instead of the event channel")
+	fs.IntVar(&c.si.guessers, "guessers", 400, "with --signin: connections guessing one account's password, each from its own address")
+	fs.IntVar(&c.si.flooders, "flooders", 1000, "with --signin: connections signing in without pause from one address")
+	fs.DurationVar(&c.si.duration, "duration", 30*time.Second, "with --signin: how long the guessing, then the flood, lasts")
+	fs.StringVar(&c.si.serverFlags, "server-flags", "--trusted-proxy 127.0.0.1", "with --signin: extra flags for the server (client addresses are sent as X-Forwarded-For)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ucwadload --server PATH [flags]\n\nMeasures event delivery latency and memory per held P-GET of a ucwad server it starts on loopback.\n\n")
 		fs.PrintDefaults()
@@ -83,6 +95,12 @@ func run() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
+	if c.signIn {
+		if c.si.guessers < 1 || c.si.flooders < 1 || c.si.guessers > 5000 || c.si.flooders > 5000 {
+			return errors.New("--guessers and --flooders must be 1..5000")
+		}
+		return runSignIn(ctx, c.server, c.si)
+	}
 
 	dir, err := os.MkdirTemp("", "ucwadload")
 	if err != nil {
@@ -190,14 +208,14 @@ type server struct {
 	cmd *exec.Cmd
 }
 
-func startServer(ctx context.Context, bin, db string) (*server, string, error) {
+func startServer(ctx context.Context, bin, db string, extra ...string) (*server, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr, "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--db", db, "--addr", addr, "--log-level", "warn"}, extra...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err

@@ -1,4 +1,4 @@
-package httpapi
+package ucwad
 
 import (
 	"errors"
@@ -7,51 +7,25 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/ucwad/ucwad"
 )
 
 // MeetingConfig is what the server reports about online meetings
 // (onlineMeetingDefaultValues, onlineMeetingEligibleValues,
 // onlineMeetingPolicies, onlineMeetingInvitationCustomization,
-// phoneDialInInformation) and the limits it enforces on them. A zero field
-// takes its value from DefaultMeetingConfig.
+// phoneDialInInformation) and the values the meeting rules hold clients to
+// (MeetingRules). Its limits are in Limits, with every other bound. A zero
+// field takes its value from DefaultMeetingConfig.
 type MeetingConfig struct {
 	// JoinBaseURL is the absolute URL every joinUrl starts with, e.g.
 	// "https://meet.contoso.com". Empty: "https://meet.<domain>" with the
 	// organizer's SIP domain, the Front End's usual simple URL.
 	JoinBaseURL string
-	// MaxMeetingsPerUser bounds the meetings a user schedules (the assigned
-	// meeting does not count); beyond it POST answers 409
-	// TooManyOnlineMeetings.
-	MaxMeetingsPerUser int
-	// MaxExtensionsPerMeeting bounds a meeting's extensions; beyond it POST
-	// answers 409 LimitExceeded.
-	MaxExtensionsPerMeeting int
-	// MaxExtensionBytes bounds one extension: its id, type, property names
-	// and values together, in bytes. A larger one is refused with 400
-	// ParameterValidationFailure naming its largest member.
-	MaxExtensionBytes int
 	// ExpiryGrace is how long a meeting stays after its expirationTime
 	// before the sweep deletes it.
 	ExpiryGrace time.Duration
 	// AssignedMeeting is "Enabled" when every user has an assigned meeting
 	// (myAssignedOnlineMeeting), created on first use, or "Disabled".
 	AssignedMeeting string
-	// MaxParticipants bounds the admitted participants of one meeting; 0
-	// means Policies.MeetingSize. A join beyond it fails
-	// TooManyParticipants, an admission answers 409.
-	MaxParticipants int
-	// MaxLobbyParticipants bounds the participants waiting in one lobby; a
-	// join beyond it fails TooManyLobbyParticipants.
-	MaxLobbyParticipants int
-	// LobbyTimeout is how long a participant waits in the lobby before its
-	// join fails with Timeout.
-	LobbyTimeout time.Duration
-	// MaxConversationsPerApplication bounds the conversations one
-	// application is in; a join beyond it answers 409
-	// TooManyConversations.
-	MaxConversationsPerApplication int
 
 	Defaults   MeetingDefaults
 	Eligible   MeetingEligibleValues
@@ -125,13 +99,6 @@ type DialInRegion struct {
 	Languages []string `json:"languages"`
 }
 
-// The range MeetingConfig.MaxExtensionBytes may take: room for an id and
-// a few properties at least, and at most what a request body can carry.
-const (
-	MinExtensionBytes = 1 << 10
-	MaxExtensionBytes = 1 << 20
-)
-
 // Assigned-meeting policy values.
 const (
 	PolicyEnabled  = "Enabled"
@@ -145,29 +112,21 @@ const (
 // provide, are reported off; there is no dial-in.
 func DefaultMeetingConfig() MeetingConfig {
 	return MeetingConfig{
-		MaxMeetingsPerUser:      1000,
-		MaxExtensionsPerMeeting: 100,
-		MaxExtensionBytes:       64 << 10,
-		ExpiryGrace:             14 * 24 * time.Hour,
-		AssignedMeeting:         PolicyEnabled,
-		MaxLobbyParticipants:    100,
-		LobbyTimeout:            15 * time.Minute,
-		// Beside maxChannelsPerApplication: an application follows its
-		// conversations on its channels.
-		MaxConversationsPerApplication: 16,
+		ExpiryGrace:     14 * 24 * time.Hour,
+		AssignedMeeting: PolicyEnabled,
 		Defaults: MeetingDefaults{
 			AccessLevel:                  "SameEnterprise",
 			AutomaticLeaderAssignment:    "SameEnterprise",
-			DefaultOnlineMeetingRel:      ucwad.MeetingRelScheduled,
+			DefaultOnlineMeetingRel:      MeetingRelScheduled,
 			EntryExitAnnouncement:        "Disabled",
 			LobbyBypassForPhoneUsers:     "Disabled",
 			ParticipantsWarningThreshold: 250,
 		},
 		Eligible: MeetingEligibleValues{
 			AccessLevels:                     []string{"SameEnterprise", "Locked", "Invited", "Everyone"},
-			AutomaticLeaderAssignments:       slices.Clone(ucwad.AutomaticLeaderAssignments),
+			AutomaticLeaderAssignments:       slices.Clone(AutomaticLeaderAssignments),
 			EntryExitAnnouncements:           []string{"Disabled", "Enabled"},
-			LobbyBypassForPhoneUsersSettings: slices.Clone(ucwad.LobbyBypassSettings),
+			LobbyBypassForPhoneUsersSettings: slices.Clone(LobbyBypassSettings),
 		},
 		Policies: MeetingPolicies{
 			EntryExitAnnouncement:        PolicyEnabled,
@@ -181,7 +140,9 @@ func DefaultMeetingConfig() MeetingConfig {
 	}
 }
 
-func (m MeetingConfig) withDefaults() MeetingConfig {
+// WithDefaults returns m with every zero field set to its value in
+// DefaultMeetingConfig and JoinBaseURL without a trailing slash.
+func (m MeetingConfig) WithDefaults() MeetingConfig {
 	d := DefaultMeetingConfig()
 	setInt := func(v *int, def int) {
 		if *v <= 0 {
@@ -198,18 +159,10 @@ func (m MeetingConfig) withDefaults() MeetingConfig {
 			*v = def
 		}
 	}
-	setInt(&m.MaxMeetingsPerUser, d.MaxMeetingsPerUser)
-	setInt(&m.MaxExtensionsPerMeeting, d.MaxExtensionsPerMeeting)
-	setInt(&m.MaxExtensionBytes, d.MaxExtensionBytes)
 	if m.ExpiryGrace <= 0 {
 		m.ExpiryGrace = d.ExpiryGrace
 	}
 	setString(&m.AssignedMeeting, d.AssignedMeeting)
-	setInt(&m.MaxLobbyParticipants, d.MaxLobbyParticipants)
-	setInt(&m.MaxConversationsPerApplication, d.MaxConversationsPerApplication)
-	if m.LobbyTimeout <= 0 {
-		m.LobbyTimeout = d.LobbyTimeout
-	}
 	m.JoinBaseURL = strings.TrimRight(m.JoinBaseURL, "/")
 
 	setString(&m.Defaults.AccessLevel, d.Defaults.AccessLevel)
@@ -241,56 +194,53 @@ func (m MeetingConfig) withDefaults() MeetingConfig {
 	return m
 }
 
-// joinLimits are the bounds of joining meetings, as the store enforces
-// them.
-func (m *MeetingConfig) joinLimits() ucwad.ConversationLimits {
-	max := m.MaxParticipants
-	if max <= 0 {
-		max = m.Policies.MeetingSize
+// JoinURL is the meeting's joinUrl, <base>/<alias>/<onlineMeetingId>: the
+// alias is the lower-cased part of the organizer's address before "@", the
+// base JoinBaseURL or, when it is empty, the organizer's simple URL
+// https://meet.<domain>. It depends on the meeting alone, never on who
+// asks.
+func (m *MeetingConfig) JoinURL(meeting *OnlineMeeting) string {
+	alias, domain, _ := strings.Cut(meeting.Organizer.SIP, "@")
+	base := strings.TrimRight(m.JoinBaseURL, "/")
+	if base == "" {
+		base = "https://meet." + strings.ToLower(domain)
 	}
-	return ucwad.ConversationLimits{MaxParticipants: max, MaxLobbyParticipants: m.MaxLobbyParticipants,
-		MaxConversationsPerApplication: m.MaxConversationsPerApplication, LobbyTimeout: m.LobbyTimeout}
+	return base + "/" + url.PathEscape(strings.ToLower(alias)) + "/" + url.PathEscape(meeting.ID)
 }
 
-// assignedEnabled reports whether users have an assigned meeting.
-func (m *MeetingConfig) assignedEnabled() bool { return m.AssignedMeeting == PolicyEnabled }
+// AssignedEnabled reports whether users have an assigned meeting.
+func (m *MeetingConfig) AssignedEnabled() bool { return m.AssignedMeeting == PolicyEnabled }
 
-// eligibleRels is eligibleOnlineMeetingRels.
-func (m *MeetingConfig) eligibleRels() []string {
-	if m.assignedEnabled() {
-		return []string{ucwad.MeetingRelScheduled, ucwad.MeetingRelAssigned}
+// EligibleRels is eligibleOnlineMeetingRels: the rels a meeting may have.
+func (m *MeetingConfig) EligibleRels() []string {
+	if m.AssignedEnabled() {
+		return []string{MeetingRelScheduled, MeetingRelAssigned}
 	}
-	return []string{ucwad.MeetingRelScheduled}
+	return []string{MeetingRelScheduled}
 }
 
-// phoneUserAdmissions are the phoneUserAdmission values the policy allows.
-func (m *MeetingConfig) phoneUserAdmissions() []string {
+// PhoneUserAdmissions are the phoneUserAdmission values the policy allows.
+func (m *MeetingConfig) PhoneUserAdmissions() []string {
 	if m.Policies.PhoneUserAdmission == PolicyEnabled {
-		return ucwad.PhoneUserAdmissions
+		return PhoneUserAdmissions
 	}
 	return []string{"Disabled"}
 }
 
 // Validate reports the first setting that cannot work, after the defaults
 // for zero fields are applied: a default that is not eligible, a value
-// outside its enumeration, a negative limit, duplicate dial-in regions.
+// outside its enumeration, a negative number, duplicate dial-in regions.
+// Settings are named as the configuration file names them.
 func (m MeetingConfig) Validate() error {
 	for name, v := range map[string]int64{
-		"maxMeetingsPerUser": int64(m.MaxMeetingsPerUser), "maxExtensionsPerMeeting": int64(m.MaxExtensionsPerMeeting),
-		"maxExtensionBytes": int64(m.MaxExtensionBytes),
-		"expiryGrace":       int64(m.ExpiryGrace), "defaultValues.participantsWarningThreshold": int64(m.Defaults.ParticipantsWarningThreshold),
+		"expiryGrace": int64(m.ExpiryGrace), "defaultValues.participantsWarningThreshold": int64(m.Defaults.ParticipantsWarningThreshold),
 		"policies.meetingSize": int64(m.Policies.MeetingSize),
-		"maxParticipants":      int64(m.MaxParticipants), "maxLobbyParticipants": int64(m.MaxLobbyParticipants),
-		"lobbyTimeout": int64(m.LobbyTimeout), "maxConversationsPerApplication": int64(m.MaxConversationsPerApplication),
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s must not be negative", name)
 		}
 	}
-	m = m.withDefaults()
-	if m.MaxExtensionBytes < MinExtensionBytes || m.MaxExtensionBytes > MaxExtensionBytes {
-		return fmt.Errorf("maxExtensionBytes %d: want %d to %d", m.MaxExtensionBytes, MinExtensionBytes, MaxExtensionBytes)
-	}
+	m = m.WithDefaults()
 	if m.JoinBaseURL != "" {
 		u, err := url.Parse(m.JoinBaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -305,11 +255,11 @@ func (m MeetingConfig) Validate() error {
 		values, domain []string
 		def, defName   string
 	}{
-		{"eligibleValues.accessLevels", m.Eligible.AccessLevels, ucwad.AccessLevels, m.Defaults.AccessLevel, "accessLevel"},
-		{"eligibleValues.automaticLeaderAssignments", m.Eligible.AutomaticLeaderAssignments, ucwad.AutomaticLeaderAssignments, m.Defaults.AutomaticLeaderAssignment, "automaticLeaderAssignment"},
-		{"eligibleValues.entryExitAnnouncements", m.Eligible.EntryExitAnnouncements, ucwad.EntryExitAnnouncements, m.Defaults.EntryExitAnnouncement, "entryExitAnnouncement"},
-		{"eligibleValues.lobbyBypassForPhoneUsersSettings", m.Eligible.LobbyBypassForPhoneUsersSettings, ucwad.LobbyBypassSettings, m.Defaults.LobbyBypassForPhoneUsers, "lobbyBypassForPhoneUsers"},
-		{"eligibleOnlineMeetingRels", m.eligibleRels(), m.eligibleRels(), m.Defaults.DefaultOnlineMeetingRel, "defaultOnlineMeetingRel"},
+		{"eligibleValues.accessLevels", m.Eligible.AccessLevels, AccessLevels, m.Defaults.AccessLevel, "accessLevel"},
+		{"eligibleValues.automaticLeaderAssignments", m.Eligible.AutomaticLeaderAssignments, AutomaticLeaderAssignments, m.Defaults.AutomaticLeaderAssignment, "automaticLeaderAssignment"},
+		{"eligibleValues.entryExitAnnouncements", m.Eligible.EntryExitAnnouncements, EntryExitAnnouncements, m.Defaults.EntryExitAnnouncement, "entryExitAnnouncement"},
+		{"eligibleValues.lobbyBypassForPhoneUsersSettings", m.Eligible.LobbyBypassForPhoneUsersSettings, LobbyBypassSettings, m.Defaults.LobbyBypassForPhoneUsers, "lobbyBypassForPhoneUsers"},
+		{"eligibleOnlineMeetingRels", m.EligibleRels(), m.EligibleRels(), m.Defaults.DefaultOnlineMeetingRel, "defaultOnlineMeetingRel"},
 	}
 	for _, l := range lists {
 		if len(l.values) == 0 {
@@ -331,8 +281,8 @@ func (m MeetingConfig) Validate() error {
 		"entryExitAnnouncement": m.Policies.EntryExitAnnouncement, "externalUserMeetingRecording": m.Policies.ExternalUserMeetingRecording,
 		"meetingRecording": m.Policies.MeetingRecording, "phoneUserAdmission": m.Policies.PhoneUserAdmission, "voipAudio": m.Policies.VoipAudio,
 	} {
-		if !slices.Contains(ucwad.GenericPolicies, v) {
-			return fmt.Errorf("policies.%s %q: want one of %s", name, v, strings.Join(ucwad.GenericPolicies, ", "))
+		if !slices.Contains(GenericPolicies, v) {
+			return fmt.Errorf("policies.%s %q: want one of %s", name, v, strings.Join(GenericPolicies, ", "))
 		}
 	}
 	seen := map[string]bool{}
