@@ -44,7 +44,7 @@ func (s *Server) handleApplicationCreate(w http.ResponseWriter, r *http.Request,
 	if t, ok := in.String("type"); ok && t != "" && !strings.EqualFold(t, ucwad.ApplicationTypeBrowser) {
 		return ucwad.InvalidParameter("type", "type must be %s.", ucwad.ApplicationTypeBrowser)
 	}
-	app, created, err := s.store.CreateApplication(r.Context(), a, c.instanceID)
+	app, created, err := s.store.apps.CreateApplication(r.Context(), a, c.instanceID)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c 
 // handleApplicationDelete signs the application (or, for a multi-tab
 // instance, that instance's channel) out.
 func (s *Server) handleApplicationDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.store.DeleteApplication(r.Context(), c.user.ID, c.app.ID, c.instanceID); err != nil {
+	if err := s.store.apps.DeleteApplication(r.Context(), c.user.ID, c.app.ID, c.instanceID); err != nil {
 		if ucwad.ErrorCode(err) == ucwad.ENotFound {
 			return appNotFound()
 		}
@@ -152,7 +152,7 @@ func (s *Server) handleMakeMeAvailable(w http.ResponseWriter, r *http.Request, c
 	if _, err := s.readInput(w, r); err != nil {
 		return err
 	}
-	if err := s.store.MakeApplicationAvailable(r.Context(), c.user.ID, c.app.ID); err != nil {
+	if err := s.store.apps.MakeApplicationAvailable(r.Context(), c.user.ID, c.app.ID); err != nil {
 		return err
 	}
 	writeNoContent(w)

@@ -137,7 +137,7 @@ func (s *Server) handleJoinMeeting(w http.ResponseWriter, r *http.Request, c *ca
 	if err := req.SetMeeting(uri); err != nil {
 		return err
 	}
-	inv, err := s.store.JoinMeeting(r.Context(), req)
+	inv, err := s.store.conversations.JoinMeeting(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (s *Server) handleStartMeeting(w http.ResponseWriter, r *http.Request, c *c
 // request's subject and the default expiry.
 func (s *Server) startMeeting(w http.ResponseWriter, r *http.Request, c *call, req *ucwad.JoinRequest) error {
 	st := s.meetings.AdHocSettings(req.Subject, s.clock.Now())
-	inv, err := s.store.StartMeeting(r.Context(), req, st)
+	inv, err := s.store.conversations.StartMeeting(r.Context(), req, st)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (s *Server) startMeeting(w http.ResponseWriter, r *http.Request, c *call, r
 }
 
 func (s *Server) handleInvitation(w http.ResponseWriter, r *http.Request, c *call) error {
-	inv, err := s.store.FindInvitation(r.Context(), c.app.ID, c.params["invitation"])
+	inv, err := s.store.conversations.FindInvitation(r.Context(), c.app.ID, c.params["invitation"])
 	if err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func (s *Server) meetingViewResource(c *call, conversationID string, m *ucwad.On
 }
 
 func (s *Server) handleConversations(w http.ResponseWriter, r *http.Request, c *call) error {
-	views, err := s.store.ListConversations(r.Context(), c.app.ID)
+	views, err := s.store.conversations.ListConversations(r.Context(), c.app.ID)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (s *Server) handleConversations(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) handleConversation(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.store.FindConversation(r.Context(), c.app.ID, c.params["conversation"])
+	v, err := s.store.conversations.FindConversation(r.Context(), c.app.ID, c.params["conversation"])
 	if err != nil {
 		return err
 	}
@@ -349,7 +349,7 @@ func (s *Server) handleConversation(w http.ResponseWriter, r *http.Request, c *c
 // handleLeave leaves the conversation (DELETE on it: UCWA documents no
 // other leave link).
 func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.store.LeaveConversation(r.Context(), c.app.ID, c.params["conversation"]); err != nil {
+	if err := s.store.conversations.LeaveConversation(r.Context(), c.app.ID, c.params["conversation"]); err != nil {
 		return err
 	}
 	writeNoContent(w)
@@ -361,14 +361,14 @@ func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request, c *call) er
 // is invited.
 func (s *Server) handleMeetingView(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := c.params["conversation"]
-	v, err := s.store.FindConversation(r.Context(), c.app.ID, id)
+	v, err := s.store.conversations.FindConversation(r.Context(), c.app.ID, id)
 	if err != nil {
 		return err
 	}
 	if v.Self.InLobby {
 		return ucwad.Errorf(ucwad.EForbidden, "", "The meeting is shown once a leader admitted you from the lobby.")
 	}
-	m, err := s.store.ConversationMeeting(r.Context(), c.app.ID, id)
+	m, err := s.store.conversations.ConversationMeeting(r.Context(), c.app.ID, id)
 	if err != nil {
 		return err
 	}
@@ -376,7 +376,7 @@ func (s *Server) handleMeetingView(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) handleLocalParticipant(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.store.FindConversation(r.Context(), c.app.ID, c.params["conversation"])
+	v, err := s.store.conversations.FindConversation(r.Context(), c.app.ID, c.params["conversation"])
 	if err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func (s *Server) handleLocalParticipant(w http.ResponseWriter, r *http.Request, 
 func (s *Server) rosterHandler(rel, view string) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		id := c.params["conversation"]
-		v, ps, err := s.store.Roster(r.Context(), c.app.ID, id)
+		v, ps, err := s.store.conversations.Roster(r.Context(), c.app.ID, id)
 		if err != nil {
 			return err
 		}
@@ -406,7 +406,7 @@ func (s *Server) rosterHandler(rel, view string) handler {
 }
 
 func (s *Server) handleParticipant(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, ps, err := s.store.Roster(r.Context(), c.app.ID, c.params["conversation"])
+	v, ps, err := s.store.conversations.Roster(r.Context(), c.app.ID, c.params["conversation"])
 	if err != nil {
 		return err
 	}
@@ -433,7 +433,7 @@ func (s *Server) handleParticipantAction(w http.ResponseWriter, r *http.Request,
 	if _, err := s.readInput(w, r); err != nil {
 		return err
 	}
-	if err := s.store.ChangeParticipant(r.Context(), c.app.ID, c.params["conversation"], c.params["participant"], a); err != nil {
+	if err := s.store.conversations.ChangeParticipant(r.Context(), c.app.ID, c.params["conversation"], c.params["participant"], a); err != nil {
 		return err
 	}
 	writeNoContent(w)
@@ -559,7 +559,7 @@ func (s *Server) renderParticipantEvent(c *call, e ucwad.Event, out ucwa.EventEn
 // sweepConversations ends lobby waits that are over and removes the
 // participants of applications that are gone.
 func (s *Server) sweepConversations(ctx context.Context) error {
-	n, err := s.store.SweepConversations(ctx)
+	n, err := s.store.conversations.SweepConversations(ctx)
 	if n > 0 {
 		s.log.Info("removed participants", "count", n)
 	}

@@ -157,7 +157,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.clock.Now()
 	t := &ucwad.Token{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TokenLifetime)}
-	if err := s.store.CreateToken(r.Context(), t); err != nil {
+	if err := s.store.tokens.CreateToken(r.Context(), t); err != nil {
 		return err
 	}
 	h := w.Header()
@@ -214,7 +214,7 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 	}
 	defer s.signIns.leave(addr)
 	acct := ucwad.SignInAccount{Name: username}
-	u, err := s.store.FindUserBySIP(ctx, username)
+	u, err := s.store.users.FindUserBySIP(ctx, username)
 	encoded := ""
 	switch {
 	case err == nil:
@@ -222,7 +222,7 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 	case ucwad.ErrorCode(err) != ucwad.ENotFound:
 		return nil, err
 	}
-	claim, err := s.store.ClaimSignIn(ctx, acct, s.cfg.SignIn)
+	claim, err := s.store.signIns.ClaimSignIn(ctx, acct, s.cfg.SignIn)
 	switch {
 	case ucwad.ErrorCode(err) == ucwad.ENotFound:
 		return nil, errBadCredentials // the user was deleted since the lookup
@@ -236,7 +236,7 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			// The client left while waiting for a hashing slot: its
 			// password was never checked, so the attempt never happened.
-			if err := s.store.ReleaseSignIn(context.WithoutCancel(ctx), claim); err != nil {
+			if err := s.store.signIns.ReleaseSignIn(context.WithoutCancel(ctx), claim); err != nil {
 				s.log.Error("releasing an abandoned sign-in", "err", err)
 			}
 		}
@@ -252,7 +252,7 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 		s.log.Info("sign-in failed", "user", username, "reason", reason, "remote", s.clientAddr(r).String())
 		return nil, errBadCredentials
 	}
-	if err := s.store.ResetSignIn(context.WithoutCancel(ctx), acct); err != nil {
+	if err := s.store.signIns.ResetSignIn(context.WithoutCancel(ctx), acct); err != nil {
 		return nil, err
 	}
 	return u, nil

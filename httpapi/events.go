@@ -82,7 +82,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 				return err
 			}
 		}
-		b, err := s.store.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release, hold)
+		b, err := s.store.events.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release, hold)
 		if err != nil {
 			if ucwad.ErrorCode(err) == ucwad.ENotFound {
 				return appNotFound()
@@ -148,7 +148,7 @@ func (s *Server) channelOptions(r *http.Request, c *call) (ucwad.ChannelOptions,
 	set("low", &o.Low, 5, 1800)
 	set("medium", &o.Medium, 5, 1800)
 	if o != stored {
-		if err := s.store.SetChannelOptions(r.Context(), c.app.ID, c.instanceID, o); err != nil {
+		if err := s.store.events.SetChannelOptions(r.Context(), c.app.ID, c.instanceID, o); err != nil {
 			return o, err
 		}
 	}
@@ -201,7 +201,7 @@ func (s *Server) refreshForEvents(ctx context.Context, c *call, b *ucwad.Batch) 
 		if !eventRenderers[e.Subject.Kind].current {
 			continue
 		}
-		app, err := s.store.FindApplication(ctx, c.user.ID, c.app.ID, c.instanceID)
+		app, err := s.store.apps.FindApplication(ctx, c.user.ID, c.app.ID, c.instanceID)
 		if err != nil {
 			if ucwad.ErrorCode(err) == ucwad.ENotFound {
 				return appNotFound()
@@ -301,23 +301,23 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 func (s *Server) Sweep(ctx context.Context) error {
 	now := s.clock.Now()
 	held := s.hub.HeldApplications()
-	gone, err := s.store.KeepApplicationsAlive(ctx, held, now.Add(-s.keepAlive()))
+	gone, err := s.store.apps.KeepApplicationsAlive(ctx, held, now.Add(-s.keepAlive()))
 	if err != nil {
 		return err
 	}
 	s.hub.Notify(gone)
 	cutoff := now.Add(-s.cfg.ApplicationIdle)
-	ids, err := s.store.ExpireApplications(ctx, cutoff, held)
+	ids, err := s.store.apps.ExpireApplications(ctx, cutoff, held)
 	if err != nil {
 		return err
 	}
 	if len(ids) > 0 {
 		s.log.Info("expired idle applications", "count", len(ids))
 	}
-	if _, err := s.store.DeleteExpiredTokens(ctx); err != nil {
+	if _, err := s.store.tokens.DeleteExpiredTokens(ctx); err != nil {
 		return err
 	}
-	if _, err := s.store.DeleteExpiredSignIns(ctx, s.cfg.SignIn.Window); err != nil {
+	if _, err := s.store.signIns.DeleteExpiredSignIns(ctx, s.cfg.SignIn.Window); err != nil {
 		return err
 	}
 	if err := s.sweepMeetings(ctx); err != nil {

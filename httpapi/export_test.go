@@ -9,7 +9,7 @@ import (
 // of theirs still running would, until release is called.
 func (s *Server) HoldBatchSlots(t testing.TB, sip string, n int) (release func()) {
 	t.Helper()
-	u, err := s.store.FindUserBySIP(context.Background(), sip)
+	u, err := s.store.users.FindUserBySIP(context.Background(), sip)
 	if err != nil {
 		t.Fatal(err)
 	}

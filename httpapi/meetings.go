@@ -120,7 +120,7 @@ func (s *Server) writeMeeting(w http.ResponseWriter, r *http.Request, c *call, s
 // extensionItems are the meeting's extensions, whole, as the store yields
 // them.
 func (s *Server) extensionItems(ctx context.Context, c *call, meetingID string) iter.Seq2[*ucwa.Resource, error] {
-	return resources(s.store.ListExtensions(ctx, c.user.ID, meetingID), func(x *ucwad.Extension) *ucwa.Resource {
+	return resources(s.store.meetings.ListExtensions(ctx, c.user.ID, meetingID), func(x *ucwad.Extension) *ucwa.Resource {
 		return extensionResource(c, x)
 	})
 }
@@ -175,7 +175,7 @@ func (s *Server) assignedMeeting(ctx context.Context, c *call) (*ucwad.OnlineMee
 	if !s.cfg.Meetings.AssignedEnabled() {
 		return nil, nil
 	}
-	return s.store.AssignedMeeting(ctx, c.user.ID, s.meetings.AssignedSettings(s.clock.Now()))
+	return s.store.meetings.AssignedMeeting(ctx, c.user.ID, s.meetings.AssignedSettings(s.clock.Now()))
 }
 
 // handleMyMeetings lists the caller's meetings, embedded as the
@@ -189,7 +189,7 @@ func (s *Server) handleMyMeetings(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	summary := func(m *ucwad.OnlineMeeting) *ucwa.Resource { return s.meetingSummary(c, m) }
 	assigned := []*ucwa.Resource{}
-	for m, err := range resources(s.store.ListMeetings(r.Context(), c.user.ID, ucwad.MeetingRelAssigned), summary) {
+	for m, err := range resources(s.store.meetings.ListMeetings(r.Context(), c.user.ID, ucwad.MeetingRelAssigned), summary) {
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (s *Server) handleMyMeetings(w http.ResponseWriter, r *http.Request, c *cal
 	res := ucwa.New(ucwad.MeetingRelScheduled, c.myMeetingsHref())
 	res.EmbedArray(ucwad.MeetingRelAssigned, assigned)
 	return s.writeStream(w, r, c, http.StatusOK, res, "", relMyOnlineMeeting,
-		resources(s.store.ListMeetings(r.Context(), c.user.ID, ucwad.MeetingRelScheduled), summary))
+		resources(s.store.meetings.ListMeetings(r.Context(), c.user.ID, ucwad.MeetingRelScheduled), summary))
 }
 
 // handleMeetingCreate schedules a meeting: 201 with the meeting and its
@@ -217,7 +217,7 @@ func (s *Server) handleMeetingCreate(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	m := &ucwad.OnlineMeeting{UserID: c.user.ID, MeetingSettings: st}
-	if err := s.store.CreateMeeting(r.Context(), m); err != nil {
+	if err := s.store.meetings.CreateMeeting(r.Context(), m); err != nil {
 		return err
 	}
 	// A new meeting has no extensions.
@@ -227,7 +227,7 @@ func (s *Server) handleMeetingCreate(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) handleMeetingGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	m, err := s.store.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
+	m, err := s.store.meetings.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (s *Server) handleMeetingUpdate(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	id := c.params["meeting"]
-	if _, err := s.store.FindMeeting(r.Context(), c.user.ID, id); err != nil {
+	if _, err := s.store.meetings.FindMeeting(r.Context(), c.user.ID, id); err != nil {
 		return err
 	}
 	tags, err := ifMatch(r)
@@ -264,7 +264,7 @@ func (s *Server) handleMeetingUpdate(w http.ResponseWriter, r *http.Request, c *
 	}
 	var m *ucwad.OnlineMeeting
 	err = eachTag(tags, func(tag string) (err error) {
-		m, err = s.store.UpdateMeeting(r.Context(), c.user.ID, id, st, tag)
+		m, err = s.store.meetings.UpdateMeeting(r.Context(), c.user.ID, id, st, tag)
 		return err
 	})
 	if err != nil {
@@ -276,7 +276,7 @@ func (s *Server) handleMeetingUpdate(w http.ResponseWriter, r *http.Request, c *
 // handleMeetingDelete deletes a scheduled meeting with its extensions, or
 // resets the assigned one (see ucwad.MeetingStore.DeleteMeeting).
 func (s *Server) handleMeetingDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.store.DeleteMeeting(r.Context(), c.user.ID, c.params["meeting"], s.meetings.AssignedSettings(s.clock.Now())); err != nil {
+	if err := s.store.meetings.DeleteMeeting(r.Context(), c.user.ID, c.params["meeting"], s.meetings.AssignedSettings(s.clock.Now())); err != nil {
 		return err
 	}
 	writeNoContent(w)
@@ -286,7 +286,7 @@ func (s *Server) handleMeetingDelete(w http.ResponseWriter, r *http.Request, c *
 // handleExtensions lists a meeting's extensions, whole, read and written a
 // page at a time; an empty array when there are none.
 func (s *Server) handleExtensions(w http.ResponseWriter, r *http.Request, c *call) error {
-	m, err := s.store.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
+	m, err := s.store.meetings.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
 	if err != nil {
 		return err
 	}
@@ -309,14 +309,14 @@ func (s *Server) handleExtensionCreate(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateExtension(r.Context(), c.user.ID, x); err != nil {
+	if err := s.store.meetings.CreateExtension(r.Context(), c.user.ID, x); err != nil {
 		return err
 	}
 	return s.writeResource(w, c, http.StatusCreated, extensionResource(c, x), x.ETag)
 }
 
 func (s *Server) handleExtensionGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	x, err := s.store.FindExtension(r.Context(), c.user.ID, c.params["meeting"], c.params["extension"])
+	x, err := s.store.meetings.FindExtension(r.Context(), c.user.ID, c.params["meeting"], c.params["extension"])
 	if err != nil {
 		return err
 	}
@@ -331,7 +331,7 @@ func (s *Server) handleExtensionUpdate(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	meetingID, id := c.params["meeting"], c.params["extension"]
-	if _, err := s.store.FindExtension(r.Context(), c.user.ID, meetingID, id); err != nil {
+	if _, err := s.store.meetings.FindExtension(r.Context(), c.user.ID, meetingID, id); err != nil {
 		return err
 	}
 	tags, err := ifMatch(r)
@@ -351,7 +351,7 @@ func (s *Server) handleExtensionUpdate(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	err = eachTag(tags, func(tag string) error {
-		return s.store.UpdateExtension(r.Context(), c.user.ID, x, tag)
+		return s.store.meetings.UpdateExtension(r.Context(), c.user.ID, x, tag)
 	})
 	if err != nil {
 		return err
@@ -360,7 +360,7 @@ func (s *Server) handleExtensionUpdate(w http.ResponseWriter, r *http.Request, c
 }
 
 func (s *Server) handleExtensionDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.store.DeleteExtension(r.Context(), c.user.ID, c.params["meeting"], c.params["extension"]); err != nil {
+	if err := s.store.meetings.DeleteExtension(r.Context(), c.user.ID, c.params["meeting"], c.params["extension"]); err != nil {
 		return err
 	}
 	writeNoContent(w)
@@ -582,7 +582,7 @@ func (s *Server) renderMeetingEvent(c *call, e ucwad.Event, out ucwa.EventEntry)
 // sweepMeetings purges the meetings whose expirationTime passed more than
 // the grace period ago.
 func (s *Server) sweepMeetings(ctx context.Context) error {
-	n, err := s.store.ExpireMeetings(ctx, s.clock.Now().Add(-s.cfg.Meetings.ExpiryGrace))
+	n, err := s.store.meetings.ExpireMeetings(ctx, s.clock.Now().Add(-s.cfg.Meetings.ExpiryGrace))
 	if n > 0 {
 		s.log.Info("deleted expired meetings", "count", n)
 	}

@@ -307,7 +307,7 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
 	hash := auth.HashToken(value)
-	_, u, err := s.store.FindToken(r.Context(), hash)
+	_, u, err := s.store.tokens.FindToken(r.Context(), hash)
 	if ucwad.ErrorCode(err) == ucwad.ENotFound {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
@@ -324,7 +324,7 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 // the user's removal, possibly by another process, revokes the token, and
 // the token may expire meanwhile. Fails with EUnauthorized then.
 func (s *Server) stillSignedIn(ctx context.Context, c *call) error {
-	_, _, err := s.store.FindToken(ctx, c.tokenHash)
+	_, _, err := s.store.tokens.FindToken(ctx, c.tokenHash)
 	if ucwad.ErrorCode(err) == ucwad.ENotFound {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
@@ -342,7 +342,7 @@ const requestDeadline = time.Minute
 // ucwad.ActivityInterval.
 func (s *Server) loadApplication(r *http.Request, c *call, touch bool) error {
 	c.instanceID = queryValue(r, "instanceId")
-	app, err := s.store.FindApplication(r.Context(), c.user.ID, c.params["app"], c.instanceID)
+	app, err := s.store.apps.FindApplication(r.Context(), c.user.ID, c.params["app"], c.instanceID)
 	if err != nil {
 		if ucwad.ErrorCode(err) == ucwad.ENotFound {
 			return appNotFound()
@@ -351,7 +351,7 @@ func (s *Server) loadApplication(r *http.Request, c *call, touch bool) error {
 	}
 	c.app = app
 	if now := s.clock.Now(); touch && now.Sub(app.LastActiveAt) >= ucwad.ActivityInterval {
-		if err := s.store.TouchApplication(r.Context(), app.ID); err != nil && !errors.Is(err, context.Canceled) {
+		if err := s.store.apps.TouchApplication(r.Context(), app.ID); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 		app.LastActiveAt = now

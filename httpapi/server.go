@@ -162,7 +162,7 @@ func DefaultNetBIOSName(domain string) string {
 // Server serves the UCWA API.
 type Server struct {
 	cfg     Config
-	store   ucwad.Store
+	store   stores
 	hasher  *auth.Hasher
 	clock   clock.Clock
 	log     *slog.Logger
@@ -175,6 +175,26 @@ type Server struct {
 	hooks   signInHooks
 	// meetings are the rules every request about a meeting is held to.
 	meetings *ucwad.MeetingRules
+}
+
+// stores are the parts of the store the handlers use, one field per store
+// interface: a handler reaches the part it works with (s.store.meetings,
+// s.store.tokens), never the whole ucwad.Store, so that what each group of
+// handlers depends on is plain at the call and a new capability adds its own
+// interface here rather than growing one.
+type stores struct {
+	users    ucwad.UserStore
+	tokens   ucwad.TokenStore
+	apps     ucwad.ApplicationStore
+	events   ucwad.EventStore
+	meetings ucwad.MeetingStore
+	signIns  ucwad.SignInStore
+	// conversations serves joining meetings.
+	conversations ucwad.ConversationStore
+}
+
+func newStores(st ucwad.Store) stores {
+	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st}
 }
 
 // Deps are the collaborators a Server uses.
@@ -203,7 +223,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s := &Server{
 		cfg:    cfg.withDefaults(),
-		store:  d.Store,
+		store:  newStores(d.Store),
 		hasher: d.Hasher,
 		clock:  d.Clock,
 		log:    d.Log,
