@@ -36,10 +36,11 @@ type Config struct {
 	Clock clock.Clock
 	// Notifier must be told, after commit, which applications got events.
 	Notifier ucwad.Notifier
-	// Limits are the limits the store must enforce: those of Limits. A
-	// user's event bytes (Limits.MaxEventBytesPerUser) count each change
-	// once: its data (Event.Data) and identifiers, plus at most 256 bytes
-	// of the store's own per event.
+	// Limits are the limits the store must enforce: those of Limits, or
+	// for the joining subtests roomier logs and the joining bounds they
+	// test. A user's event bytes (Limits.MaxEventBytesPerUser) count each
+	// change once: its data (Event.Data) and identifiers, plus at most 256
+	// bytes of the store's own per event.
 	Limits ucwad.Limits
 }
 
