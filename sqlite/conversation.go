@@ -790,20 +790,8 @@ func (db *DB) Roster(ctx context.Context, appID, conversationID string) (*ucwad.
 func (db *DB) ListConversations(ctx context.Context, appID string) ([]*ucwad.ConversationView, error) {
 	views := []*ucwad.ConversationView{}
 	err := db.inReadTx(ctx, func(tx *readTx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT conversation_id FROM participants WHERE application_id = ? ORDER BY seq`, appID)
+		ids, err := queryStrings(ctx, tx, `SELECT conversation_id FROM participants WHERE application_id = ? ORDER BY seq`, appID)
 		if err != nil {
-			return err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Close(); err != nil {
 			return err
 		}
 		for _, id := range ids {

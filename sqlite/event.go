@@ -379,19 +379,8 @@ func (db *DB) KeepApplicationsAlive(ctx context.Context, ids []string, before ti
 	var missing []string
 	var stale bool
 	err := db.inReadTx(ctx, func(tx *readTx) error {
-		rows, err := tx.QueryContext(ctx, gone, list)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			missing = append(missing, id)
-		}
-		if err := rows.Err(); err != nil {
+		var err error
+		if missing, err = queryStrings(ctx, tx, gone, list); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM applications WHERE id IN (SELECT value FROM json_each(?1)) AND last_active_at < ?2)`,
@@ -553,8 +542,9 @@ func (db *DB) trimLog(ctx context.Context, tx *writeTx, userID, excessBytes, exc
 	return err
 }
 
-// queryStrings reads a one-column query of strings.
-func queryStrings(ctx context.Context, tx *writeTx, query string, args ...any) ([]string, error) {
+// queryStrings reads a one-column query of strings, in a read or a write
+// transaction.
+func queryStrings(ctx context.Context, tx querier, query string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
