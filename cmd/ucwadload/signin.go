@@ -91,23 +91,14 @@ func runSignIn(ctx context.Context, bin string, c signInConfig) error {
 
 	logf("guessing: %d connections at one account for %v", c.guessers, c.duration)
 	gctx, stop := context.WithTimeout(ctx, c.duration)
-	var checked, refused, other atomic.Int64
+	var t tally
 	var wg sync.WaitGroup
 	start := time.Now()
 	for g := range c.guessers {
 		from := fmt.Sprintf("10.%d.%d.%d", g>>16&255, g>>8&255, g&255+1)
 		wg.Go(func() {
 			for i := 0; gctx.Err() == nil; i++ {
-				code, _, err := signIn(gctx, from, "victim@load.test", fmt.Sprintf("guess-%d-%d", g, i))
-				switch {
-				case err != nil:
-				case code == 400:
-					checked.Add(1)
-				case code == 429:
-					refused.Add(1)
-				default:
-					other.Add(1)
-				}
+				t.count(signIn(gctx, from, "victim@load.test", fmt.Sprintf("guess-%d-%d", g, i)))
 			}
 		})
 	}
@@ -115,7 +106,7 @@ func runSignIn(ctx context.Context, bin string, c signInConfig) error {
 	stop()
 	elapsed := time.Since(start)
 	fmt.Printf("guessing, %d connections (one client address each) at one account for %v: %d guesses checked (%.2f/s), %d refused untried (429), %d other\n",
-		c.guessers, elapsed.Round(time.Second), checked.Load(), float64(checked.Load())/elapsed.Seconds(), refused.Load(), other.Load())
+		c.guessers, elapsed.Round(time.Second), t.checked.Load(), float64(t.checked.Load())/elapsed.Seconds(), t.refused.Load(), t.other.Load())
 
 	// The owner, honouring Retry-After, right after the guessing stopped.
 	stopped := time.Now()
@@ -141,23 +132,12 @@ func runSignIn(ctx context.Context, bin string, c signInConfig) error {
 	logf("flood: %d connections from one address for %v", c.flooders, c.duration)
 	fctx, stop := context.WithTimeout(ctx, c.duration)
 	defer stop()
-	checked.Store(0)
-	refused.Store(0)
-	other.Store(0)
+	t = tally{}
 	var n atomic.Int64
 	for range c.flooders {
 		wg.Go(func() {
 			for fctx.Err() == nil {
-				code, _, err := signIn(fctx, "203.0.113.1", fmt.Sprintf("flood%d@load.test", n.Add(1)), "x")
-				switch {
-				case err != nil:
-				case code == 400:
-					checked.Add(1)
-				case code == 429:
-					refused.Add(1)
-				default:
-					other.Add(1)
-				}
+				t.count(signIn(fctx, "203.0.113.1", fmt.Sprintf("flood%d@load.test", n.Add(1)), "x"))
 			}
 		})
 	}
@@ -178,7 +158,7 @@ func runSignIn(ctx context.Context, bin string, c signInConfig) error {
 	}
 	wg.Wait()
 	fmt.Printf("flood, %d connections from one client address for %v: %d sign-ins checked, %d refused (429), %d other\n",
-		c.flooders, c.duration, checked.Load(), refused.Load(), other.Load())
+		c.flooders, c.duration, t.checked.Load(), t.refused.Load(), t.other.Load())
 	if len(during) == 0 {
 		fmt.Println("another address's sign-in during the flood: none completed")
 	} else {
@@ -186,4 +166,21 @@ func runSignIn(ctx context.Context, bin string, c signInConfig) error {
 	}
 	fmt.Printf("the same sign-in on the idle server (baseline, same run): %s\n", percentiles(idle))
 	return nil
+}
+
+// tally counts the answers of the token endpoint: a password checked (400
+// invalid_grant), refused untried (429), anything else. Failed requests
+// (the run ending) are not counted.
+type tally struct{ checked, refused, other atomic.Int64 }
+
+func (t *tally) count(code, _ int, err error) {
+	switch {
+	case err != nil:
+	case code == 400:
+		t.checked.Add(1)
+	case code == 429:
+		t.refused.Add(1)
+	default:
+		t.other.Add(1)
+	}
 }
