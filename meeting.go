@@ -299,6 +299,20 @@ func NewMeetingID() string {
 	return string(b[:])
 }
 
+// IsMeetingID reports whether s has the form of an onlineMeetingId:
+// MeetingIDLength characters of its alphabet (upper case).
+func IsMeetingID(s string) bool {
+	if len(s) != MeetingIDLength {
+		return false
+	}
+	for i := range len(s) {
+		if strings.IndexByte(meetingIDAlphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // NewConferenceID returns a random 8-digit conference id (no leading zero,
 // as dial-in systems may drop one).
 func NewConferenceID() string {

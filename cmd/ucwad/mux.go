@@ -17,6 +17,7 @@ type mux struct {
 
 type mount struct {
 	prefix string // "/meet/": everything under it; "/xframe": that path alone
+	match  func(path string) bool // instead of prefix: the paths it accepts
 	h      http.Handler
 }
 
@@ -26,13 +27,20 @@ func newMux(api http.Handler) *mux { return &mux{api: api} }
 // handle mounts h at prefix: a prefix ending in "/" takes every path under
 // it, any other prefix only that exact path. Paths match case-sensitively.
 func (m *mux) handle(prefix string, h http.Handler) {
-	m.mounts = append(m.mounts, mount{prefix, h})
+	m.mounts = append(m.mounts, mount{prefix: prefix, h: h})
+}
+
+// handleMatch mounts h at the paths match accepts, such as the join links
+// of meetings.joinBaseUrl at the root, which no prefix describes.
+func (m *mux) handleMatch(match func(path string) bool, h http.Handler) {
+	m.mounts = append(m.mounts, mount{match: match, h: h})
 }
 
 func (m *mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	for _, mt := range m.mounts {
-		if p == mt.prefix || (strings.HasSuffix(mt.prefix, "/") && strings.HasPrefix(p, mt.prefix)) {
+		if mt.match != nil && mt.match(p) ||
+			mt.match == nil && (p == mt.prefix || (strings.HasSuffix(mt.prefix, "/") && strings.HasPrefix(p, mt.prefix))) {
 			mt.h.ServeHTTP(w, r)
 			return
 		}

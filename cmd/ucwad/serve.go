@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/joinpage"
 )
 
 // Main is a running server: its configuration, store and HTTP server.
@@ -156,7 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.URL = scheme + "://" + ln.Addr().String()
 	m.Server = &http.Server{
-		Handler: api.Layers(m.routes(api)),
+		Handler: api.Layers(m.routes(api, log)),
 		// Slow or idle clients must not hold connections forever. There is
 		// no server-wide write timeout: it would cut held event requests.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -179,16 +181,51 @@ func (m *Main) Run(ctx context.Context) error {
 
 // routes is the server's URL space: the UCWA API, and beside it the pages
 // and operator endpoints that are not UCWA resources: the xframe page when
-// an origin is allowed (the join page and health checks are mounted here
+// an origin is allowed, and the join page (health checks are mounted here
 // too).
-func (m *Main) routes(api *httpapi.Server) http.Handler {
+func (m *Main) routes(api *httpapi.Server, log *slog.Logger) http.Handler {
 	mx := newMux(api.API())
 	if h := api.XFrame(); h != nil {
 		for _, p := range httpapi.XFramePaths {
 			mx.handle(p, h)
 		}
 	}
+	m.mountJoinPage(mx, log)
 	return mx
+}
+
+// mountJoinPage mounts the page meetings' join links open: always at
+// /meet/, and, when meetings.joinBaseUrl names another base for links,
+// at that base's path as well (only at exact join links, so that a base
+// at the root shadows no UCWA path).
+func (m *Main) mountJoinPage(mx *mux, log *slog.Logger) {
+	c := &m.Config
+	cfg := joinpage.Config{Meetings: m.Store, Log: log}
+	if c.PublicURL != "" {
+		// The page may be served on the joinBaseUrl's host while the API's
+		// links lead to the public URL.
+		if o, err := httpapi.ParseOrigin(c.PublicURL); err == nil {
+			cfg.ConnectOrigins = append(cfg.ConnectOrigins, o)
+		}
+	}
+	page := joinpage.New(cfg)
+	mx.handle(joinpage.Prefix, page)
+	base := c.File.Meetings.JoinBaseURL
+	if base == "" {
+		return
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return // Validate refused it already
+	}
+	path := strings.TrimRight(u.Path, "/")
+	if path == ucwad.JoinPath {
+		return
+	}
+	mx.handleMatch(func(p string) bool {
+		_, _, ok := joinpage.Link(p, path)
+		return ok
+	}, page.At(path))
 }
 
 // Close stops serving, waiting a few seconds for requests in flight, and
