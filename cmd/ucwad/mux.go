@@ -16,7 +16,7 @@ type mux struct {
 }
 
 type mount struct {
-	prefix string // "/meet/": everything under it; "/xframe": that path alone
+	prefix string                 // "/meet/": everything under it; "/xframe": that path alone
 	match  func(path string) bool // instead of prefix: the paths it accepts
 	h      http.Handler
 }
