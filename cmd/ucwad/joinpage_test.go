@@ -24,6 +24,14 @@ import (
 // user's address and password.
 func startJoinServer(t *testing.T, clk clock.Clock, file string, args ...string) (*Main, string, string) {
 	t.Helper()
+	m, user, password, _ := startJoinServerLog(t, clk, file, args...)
+	return m, user, password
+}
+
+// startJoinServerLog is startJoinServer, also returning what the server
+// logs.
+func startJoinServerLog(t *testing.T, clk clock.Clock, file string, args ...string) (*Main, string, string, *syncBuffer) {
+	t.Helper()
 	dir := t.TempDir()
 	args = append([]string{"--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "ucwad.db")}, args...)
 	if file != "" {
@@ -34,6 +42,8 @@ func startJoinServer(t *testing.T, clk clock.Clock, file string, args ...string)
 		args = append(args, "--config", path)
 	}
 	env, out, _ := testEnv("", nil)
+	logs := &syncBuffer{}
+	env.Stderr = logs
 	m := NewMain(env)
 	m.HashParams = auth.TestParams
 	m.Clock = clk
@@ -52,7 +62,7 @@ func startJoinServer(t *testing.T, clk clock.Clock, file string, args ...string)
 	if match == nil {
 		t.Fatalf("no demo user printed:\n%s", out)
 	}
-	return m, match[1], match[2]
+	return m, match[1], match[2], logs
 }
 
 // organizer is a signed-in application of a user, over real HTTP.
@@ -339,5 +349,29 @@ func TestJoinPageBaseURL(t *testing.T) {
 	status, root := alice.do("GET", "/", "")
 	if status != 200 || root["_links"] == nil {
 		t.Errorf("the root resource: %d %v", status, root)
+	}
+}
+
+// TestJoinPageBaseURLOrigin: a joinBaseUrl on another host than the public
+// URL needs that host's origin allowed (the page there calls the API at the
+// public URL); the server says so when it starts, and the page's policy
+// lets it connect there.
+func TestJoinPageBaseURLOrigin(t *testing.T) {
+	const file = `{"meetings":{"joinBaseUrl":"https://meet.example.com/join"}}`
+	warning := "add --allow-origin https://meet.example.com"
+	m, _, _, logs := startJoinServerLog(t, clock.Real(), file, "--public-url", "https://lyncweb.example.com")
+	if !strings.Contains(logs.String(), warning) {
+		t.Errorf("no warning about the join page's origin:\n%s", logs)
+	}
+	p := getPage(t, "GET", m.URL+"/join/demo/ZZZZZZZZZZ")
+	if p.status != 404 {
+		t.Errorf("a link under the base's path: %d", p.status)
+	}
+	if got := strings.Join(cspDirectives(t, p.header.Get("Content-Security-Policy"))["connect-src"], " "); got != "'self' https://lyncweb.example.com" {
+		t.Errorf("connect-src %q", got)
+	}
+	_, _, _, logs = startJoinServerLog(t, clock.Real(), file, "--public-url", "https://lyncweb.example.com", "--allow-origin", "https://meet.example.com")
+	if strings.Contains(logs.String(), warning) {
+		t.Errorf("a warning with the origin allowed:\n%s", logs)
 	}
 }

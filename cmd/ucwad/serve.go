@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -217,6 +218,16 @@ func (m *Main) mountJoinPage(mx *mux, log *slog.Logger) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return // Validate refused it already
+	}
+	// The page on the base's host reaches the API at the public URL: a
+	// request to another origin, which the browser makes only if that
+	// origin is allowed.
+	if c.PublicURL != "" {
+		own, _ := httpapi.ParseOrigin(c.PublicURL)
+		page, _ := httpapi.ParseOrigin(u.Scheme + "://" + u.Host)
+		if page != own && !slices.Contains(c.AllowOrigins, page) {
+			log.Warn("the join page on meetings.joinBaseUrl's host cannot reach the API at --public-url: add --allow-origin "+page, "joinBaseUrl", base, "publicUrl", c.PublicURL)
+		}
 	}
 	path := strings.TrimRight(u.Path, "/")
 	if path == ucwad.JoinPath {
