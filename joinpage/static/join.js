@@ -32,6 +32,7 @@
     rosterAgain: false,
     lastTyping: 0,
     addingMessaging: false,
+    messagingStarted: false,
     leaving: false,
   };
 
@@ -293,6 +294,7 @@
         if (r.status !== 200) break;
         st.conv = r.data;
         $("lobby-section").hidden = !link(st.conv, "lobby");
+        startMessaging();
         const href = link(st.conv, "participants");
         if (!href) break;
         const p = await call("GET", href);
@@ -364,20 +366,19 @@
 
   // ---- instant messages ----
 
+  // Messaging is a modality of the conversation: read it, and add it when
+  // it is Disconnected (messagingChanged), as Microsoft's sample does.
   async function startMessaging() {
-    if (st.messaging || st.addingMessaging) return;
+    if (st.messagingStarted) return;
     const href = link(st.conv, "messaging");
     if (!href) {
       setText($("typing"), "Instant messages are not available in this meeting.");
       return;
     }
-    st.addingMessaging = true;
-    try {
-      const r = await call("GET", href);
-      if (r.status === 200) messagingChanged(r.data);
-    } finally {
-      st.addingMessaging = false;
-    }
+    st.messagingStarted = true;
+    const r = await call("GET", href).catch(() => null);
+    if (r && r.status === 200) messagingChanged(r.data);
+    else setText($("typing"), reasonOf(r, "Instant messages could not be started."));
   }
 
   async function messagingChanged(m) {
