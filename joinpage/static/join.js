@@ -31,8 +31,8 @@
     rosterBusy: false,
     rosterAgain: false,
     lastTyping: 0,
-    addingMessaging: false,
     messagingStarted: false,
+    messagingAdded: false,
     leaving: false,
   };
 
@@ -154,9 +154,12 @@
       if (displayName) input.anonymousDisplayName = displayName;
       const r = await call("POST", joinHref, { json: input });
       if (r.status !== 201) throw new Refusal(reasonOf(r, "The meeting could not be joined."));
-      $("waiting-title").textContent = "Joining…";
-      setText($("waiting-text"), "Connecting to the meeting…");
-      show("waiting");
+      // The join's events may have moved the page on already.
+      if (!$("start").hidden) {
+        $("waiting-title").textContent = "Joining…";
+        setText($("waiting-text"), "Connecting to the meeting…");
+        show("waiting");
+      }
     } catch (e) {
       await signOut();
       setText($("start-error"), e instanceof Refusal ? e.message : "The server could not be reached. Try again.");
@@ -390,14 +393,14 @@
       if ($("typing").textContent.startsWith("Instant messages")) setText($("typing"), "");
       return;
     }
+    // Added once: an event that still says Disconnected may arrive after
+    // the add (the server answers 409 then, which changes nothing).
     const add = link(m, "addMessaging");
-    if (m.state === "Disconnected" && add && !st.addingMessaging) {
-      st.addingMessaging = true;
-      try {
-        const r = await call("POST", add, { json: { operationId: randomId() } });
-        if (r.status !== 201 && r.status !== 204) setText($("typing"), reasonOf(r, "Instant messages could not be started."));
-      } finally {
-        st.addingMessaging = false;
+    if (m.state === "Disconnected" && add && !st.messagingAdded) {
+      st.messagingAdded = true;
+      const r = await call("POST", add, { json: { operationId: randomId() } }).catch(() => null);
+      if (!r || (r.status !== 201 && r.status !== 204 && r.status !== 409)) {
+        setText($("typing"), reasonOf(r, "Instant messages could not be started."));
       }
     }
   }
