@@ -312,14 +312,27 @@
   }
 
   function renderRoster(people) {
-    const roster = $("roster");
-    const lobby = $("lobby");
     const inside = [];
     const waiting = [];
     for (const p of people) (p.inLobby ? waiting : inside).push(p);
-    roster.replaceChildren(...inside.map((p) => personItem(p, false)));
-    lobby.replaceChildren(...waiting.map((p) => personItem(p, true)));
+    syncList($("roster"), inside, false);
+    syncList($("lobby"), waiting, true);
     $("lobby-empty").hidden = waiting.length > 0;
+  }
+
+  // syncList keeps the list's items for the people who are still there, so
+  // that a button someone is about to press (or has focus on) is not
+  // replaced under them when the roster is read again.
+  function syncList(ul, people, waiting) {
+    const old = new Map([...ul.children].map((li) => [li.dataset.key, li]));
+    const items = people.map((p) => {
+      const key = JSON.stringify([link(p, "self"), p.name, p.role, p.organizer, p.anonymous, p.local, link(p, "admit"), link(p, "reject")]);
+      const li = old.get(key) || personItem(p, waiting);
+      li.dataset.key = key;
+      return li;
+    });
+    const same = items.length === ul.children.length && items.every((li, i) => ul.children[i] === li);
+    if (!same) ul.replaceChildren(...items);
   }
 
   function personItem(p, waiting) {
