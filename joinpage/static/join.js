@@ -33,6 +33,7 @@
     lastTyping: 0,
     messagingStarted: false,
     messagingAdded: false,
+    renewTimer: 0,
     leaving: false,
   };
 
@@ -127,6 +128,7 @@
       throw new Refusal(why || "Signing in failed (HTTP " + tr.status + ").");
     }
     st.auth = (tok.token_type || "Bearer") + " " + tok.access_token;
+    if (grant.grant_type === ANON_GRANT) scheduleRenewal(m[1], grant, tok);
     r = await call("GET", userHref);
     const appsHref = link(r.data, "applications");
     if (!appsHref) throw new Refusal(reasonOf(r, "The server did not answer with the applications link."));
@@ -136,6 +138,28 @@
     });
     if (r.status !== 201 && r.status !== 200) throw new Refusal(reasonOf(r, "The server did not create an application."));
     st.app = r.data;
+  }
+
+  // A guest's token lasts an hour, shorter than many meetings: it is
+  // renewed before it ends with ms_rtc_renew, which keeps the guest's
+  // identity (and so their place in the meeting). A user's token lasts the
+  // working day and is not renewed: the page keeps no password.
+  function scheduleRenewal(tokenHref, grant, tok) {
+    const seconds = Number(tok.expires_in) || 0;
+    if (seconds < 120) return;
+    clearTimeout(st.renewTimer);
+    st.renewTimer = setTimeout(async () => {
+      if (!st.running) return;
+      const tr = await fetch(abs(tokenHref), {
+        method: "POST", cache: "no-store", credentials: "omit",
+        headers: { "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8", Accept: "application/json" },
+        body: new URLSearchParams({ ...grant, ms_rtc_renew: tok.access_token }),
+      }).catch(() => null);
+      const next = tr && tr.ok ? await tr.json().catch(() => null) : null;
+      if (!next || !next.access_token) return; // the next request's 401 ends the page
+      st.auth = (next.token_type || "Bearer") + " " + next.access_token;
+      scheduleRenewal(tokenHref, grant, next);
+    }, (seconds - 60) * 1000);
   }
 
   // ---- joining ----
@@ -604,6 +628,7 @@
 
   async function signOut(keepalive) {
     st.running = false;
+    clearTimeout(st.renewTimer);
     if (st.abort) st.abort.abort();
     const app = link(st.app, "self");
     if (app && st.auth) {
