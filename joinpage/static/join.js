@@ -221,9 +221,11 @@
         return end(reasonOf(r, "The connection to the meeting ended."));
       }
       failures = 0;
-      const links = r.data._links || {};
+      const data = r.data || {};
+      const links = data._links || {};
       href = (links.next || links.resync || links.resume || {}).href || "";
-      for (const sender of r.data.sender || []) {
+      if (!href) return end("The connection to the meeting ended.");
+      for (const sender of data.sender || []) {
         for (const e of sender.events || []) {
           try { handle(sender, e); } catch (err) { console.error(err); }
         }
