@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
@@ -202,9 +203,11 @@ func TestBrowserJoinPage(t *testing.T) {
 	guestName := "Grace <b>Guest</b>"
 	guest.do("open the link", chromedp.Navigate(join), chromedp.WaitVisible(chromedp.ID("guest-name")))
 	guest.screenshot("start")
-	guest.do("join as a guest",
-		chromedp.SendKeys(chromedp.ID("guest-name"), guestName),
-		chromedp.Click(chromedp.ID("guest-join")))
+	// By keyboard: the focus starts in the name field, Enter joins.
+	if got := guest.eval(`document.activeElement.id`); got != "guest-name" {
+		t.Errorf("the first screen's focus is on %q, want the name field", got)
+	}
+	guest.do("join as a guest", chromedp.SendKeys(chromedp.ID("guest-name"), guestName+kb.Enter))
 	anonymous := offersGrant(t, m.URL, "urn:microsoft.rtc:anonmeeting")
 	if !anonymous {
 		// The page refuses with its message and nothing else happens.
@@ -262,7 +265,8 @@ func TestBrowserJoinPage(t *testing.T) {
 		t.Log("the server offers no messaging in meetings: the page says so")
 	} else {
 		hello := "Welcome, everyone!"
-		organizer.do("send", chromedp.SendKeys(chromedp.ID("message-text"), hello), chromedp.Click(chromedp.ID("send")))
+		// Enter sends.
+		organizer.do("send", chromedp.SendKeys(chromedp.ID("message-text"), hello+kb.Enter))
 		guest.wait("the organizer's message", `[...document.querySelectorAll("#messages li.incoming .text")].some(e => e.textContent === `+js(hello)+`)`)
 		if got := guest.eval(`document.querySelector("#messages li.incoming .from").textContent`); got != "Demo User" {
 			t.Errorf("the guest sees the message from %q", got)
