@@ -14,6 +14,7 @@ package joinpage
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -21,6 +22,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/ucwad/ucwad"
@@ -67,6 +69,7 @@ type Page struct {
 
 type asset struct {
 	body  []byte
+	gz    []byte // body gzipped once, at start
 	ctype string
 	etag  string
 }
@@ -93,7 +96,11 @@ func New(cfg Config) *Page {
 	for name, ctype := range map[string]string{"join.js": "text/javascript; charset=utf-8", "join.css": "text/css; charset=utf-8"} {
 		b := read(name)
 		sum := sha256.Sum256(b)
-		p.static[name] = asset{body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		p.static[name] = asset{body: b, gz: gz.Bytes(), ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 	}
 	connect := "'self'"
 	for _, o := range cfg.ConnectOrigins {
@@ -267,8 +274,39 @@ func (p *Page) serveStatic(w http.ResponseWriter, r *http.Request, name string) 
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	// Compressed once rather than on every request (the server's gzip
+	// layer leaves an answer that has its encoding alone).
+	body := a.body
+	h.Add("Vary", "Accept-Encoding")
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		body = a.gz
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(a.body)
+		w.Write(body)
 	}
+}
+
+// acceptsGzip reports whether an Accept-Encoding value allows gzip (or *)
+// with a non-zero quality.
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := 1.0
+		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				q = f
+			}
+		}
+		if q > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"html"
@@ -22,7 +24,7 @@ import (
 // startJoinServer runs the server on a fresh database with clk and the
 // configuration file body (none when ""), and returns it with the demo
 // user's address and password.
-func startJoinServer(t *testing.T, clk clock.Clock, file string, args ...string) (*Main, string, string) {
+func startJoinServer(t testing.TB, clk clock.Clock, file string, args ...string) (*Main, string, string) {
 	t.Helper()
 	m, user, password, _ := startJoinServerLog(t, clk, file, args...)
 	return m, user, password
@@ -30,7 +32,7 @@ func startJoinServer(t *testing.T, clk clock.Clock, file string, args ...string)
 
 // startJoinServerLog is startJoinServer, also returning what the server
 // logs.
-func startJoinServerLog(t *testing.T, clk clock.Clock, file string, args ...string) (*Main, string, string, *syncBuffer) {
+func startJoinServerLog(t testing.TB, clk clock.Clock, file string, args ...string) (*Main, string, string, *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	args = append([]string{"--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "ucwad.db")}, args...)
@@ -67,13 +69,13 @@ func startJoinServerLog(t *testing.T, clk clock.Clock, file string, args ...stri
 
 // organizer is a signed-in application of a user, over real HTTP.
 type organizer struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 	app   map[string]any
 }
 
-func newOrganizer(t *testing.T, base, user, password string) *organizer {
+func newOrganizer(t testing.TB, base, user, password string) *organizer {
 	t.Helper()
 	res, err := http.PostForm(base+"/WebTicket/oauthtoken", url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}})
 	if err != nil {
@@ -264,6 +266,33 @@ func TestJoinPageRoute(t *testing.T) {
 			t.Errorf("%s: %d %q etag %q, %d bytes", name, p.status, p.header.Get("Content-Type"), p.header.Get("ETag"), len(p.body))
 		}
 		wantPageHeaders(t, name, p)
+		// Compressed or not, as the client asks, the file as it is in the
+		// repository.
+		file, err := os.ReadFile(filepath.Join("..", "..", "joinpage", "static", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ae := range []string{"gzip", "identity", "gzip;q=0"} {
+			r, _ := http.NewRequest("GET", m.URL+joinpage.StaticPrefix+name, nil)
+			r.Header.Set("Accept-Encoding", ae)
+			res, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body io.Reader = res.Body
+			if enc := res.Header.Get("Content-Encoding"); (enc == "gzip") != (ae == "gzip") {
+				t.Errorf("%s with Accept-Encoding %s: Content-Encoding %q", name, ae, enc)
+			} else if enc == "gzip" {
+				if body, err = gzip.NewReader(res.Body); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := io.ReadAll(body)
+			res.Body.Close()
+			if err != nil || !bytes.Equal(got, file) {
+				t.Errorf("%s with Accept-Encoding %s: %d bytes (%v), want the %d of the file", name, ae, len(got), err, len(file))
+			}
+		}
 		r, _ := http.NewRequest("GET", m.URL+joinpage.StaticPrefix+name, nil)
 		r.Header.Set("If-None-Match", p.header.Get("ETag"))
 		res, err := http.DefaultClient.Do(r)
