@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -28,11 +30,16 @@ type tab struct {
 	shot *int // shared by the tabs of a test, so that the files sort in order
 }
 
-func newTab(t *testing.T, browser context.Context, name, dir string, shot *int, width, height int64) *tab {
+func newTab(t *testing.T, browser context.Context, name, dir string, shot *int, width, height int64, scheme string) *tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+	colors := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		return chromedp.Void{}, err
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height), colors); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return &tab{t: t, name: name, ctx: ctx, dir: dir, shot: shot}
@@ -105,6 +112,62 @@ func (b *tab) screenshot(step string) {
 }
 
 func twoDigits(n int) string { return string([]byte{byte('0' + n/10%10), byte('0' + n%10)}) }
+
+// accessibility lists what the visible part of the page gets wrong: a
+// control without a visible label or text that names it, text whose
+// contrast with what is behind it is below 4.5:1 (WCAG AA), a page wider
+// than the screen (a phone would scroll sideways). Empty is good.
+func (b *tab) accessibility() []string {
+	b.t.Helper()
+	raw := b.eval(`JSON.stringify((() => {
+		const bad = [];
+		const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+		for (const el of document.querySelectorAll("input, textarea, select, button")) {
+			if (!visible(el)) continue;
+			const label = el.id && document.querySelector('label[for="' + el.id + '"]');
+			const name = (el.tagName === "BUTTON" ? (el.getAttribute("aria-label") || el.textContent) : (label ? label.textContent : "")).trim();
+			if (!name) bad.push("no name: " + (el.id || el.outerHTML.slice(0, 60)));
+			if (el.tagName === "BUTTON" && el.getAttribute("aria-label") && !el.getAttribute("aria-label").includes(el.textContent.trim())) {
+				bad.push("accessible name hides the visible text: " + el.outerHTML.slice(0, 80));
+			}
+		}
+		const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+		const lum = ([r, g, b]) => {
+			const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+			return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+		};
+		const background = (el) => {
+			for (let e = el; e; e = e.parentElement) {
+				const c = rgb(getComputedStyle(e).backgroundColor);
+				if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+			}
+			return [255, 255, 255];
+		};
+		for (const el of document.querySelectorAll("h1, h2, p, label, li, span, time, button:not(:disabled), a")) {
+			if (!visible(el) || !el.textContent.trim()) continue;
+			const fg = lum(rgb(getComputedStyle(el).color)), bg = lum(background(el));
+			const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+			if (ratio < 4.5) bad.push("contrast " + ratio.toFixed(2) + ": " + el.tagName + " " + el.textContent.trim().slice(0, 30));
+		}
+		if (document.documentElement.scrollWidth > document.documentElement.clientWidth) {
+			bad.push("wider than the screen: " + document.documentElement.scrollWidth + " > " + document.documentElement.clientWidth);
+		}
+		return bad;
+	})())`)
+	var bad []string
+	if err := json.Unmarshal([]byte(raw), &bad); err != nil {
+		b.t.Fatalf("%s: %q: %v", b.name, raw, err)
+	}
+	return bad
+}
+
+// wantAccessible fails the test with what the page gets wrong.
+func (b *tab) wantAccessible(screen string) {
+	b.t.Helper()
+	for _, p := range b.accessibility() {
+		b.t.Errorf("%s, %s: %s", b.name, screen, p)
+	}
+}
 
 // js quotes s as a JavaScript string.
 func js(s string) string {
@@ -179,12 +242,16 @@ func TestBrowserJoinPage(t *testing.T) {
 	t.Logf("screenshots in %s", dir)
 
 	var shot int
-	organizer := newTab(t, browser, "organizer", dir, &shot, 1280, 900)
-	guest := newTab(t, browser, "guest", dir, &shot, 390, 844)
+	// The guest on a phone-sized screen in the dark scheme, the organizer
+	// on a wide one in the light scheme: both layouts and both palettes
+	// are checked.
+	organizer := newTab(t, browser, "organizer", dir, &shot, 1280, 900, "light")
+	guest := newTab(t, browser, "guest", dir, &shot, 390, 844, "dark")
 
 	// The organizer signs in on the join page and is in at once.
 	organizer.do("open the link", chromedp.Navigate(join), chromedp.WaitVisible(chromedp.ID("signin-user")))
 	organizer.screenshot("start")
+	organizer.wantAccessible("the first screen")
 	organizer.do("sign in",
 		chromedp.SendKeys(chromedp.ID("signin-user"), user),
 		chromedp.SendKeys(chromedp.ID("signin-password"), password),
@@ -203,6 +270,7 @@ func TestBrowserJoinPage(t *testing.T) {
 	guestName := "Grace <b>Guest</b>"
 	guest.do("open the link", chromedp.Navigate(join), chromedp.WaitVisible(chromedp.ID("guest-name")))
 	guest.screenshot("start")
+	guest.wantAccessible("the first screen")
 	// By keyboard: the focus starts in the name field, Enter joins.
 	if got := guest.eval(`document.activeElement.id`); got != "guest-name" {
 		t.Errorf("the first screen's focus is on %q, want the name field", got)
@@ -226,6 +294,7 @@ func TestBrowserJoinPage(t *testing.T) {
 	}
 	guest.wait("the lobby", `document.getElementById("waiting-title").textContent === "Waiting in the lobby" && !document.getElementById("waiting").hidden`)
 	guest.screenshot("lobby")
+	guest.wantAccessible("the lobby")
 
 	// The organizer sees the guest waiting, under the name given (as
 	// text), and admits them.
@@ -238,6 +307,7 @@ func TestBrowserJoinPage(t *testing.T) {
 		t.Errorf("a name's markup became %s elements", n)
 	}
 	organizer.screenshot("guest-waiting")
+	organizer.wantAccessible("the meeting with someone waiting")
 	organizer.do("admit", chromedp.Click(chromedp.CSS(`#lobby li button[data-action="admit"]`)))
 
 	guest.wait("the meeting", `!document.getElementById("meeting").hidden && document.querySelectorAll("#roster li").length === 2`)
@@ -287,6 +357,8 @@ func TestBrowserJoinPage(t *testing.T) {
 		guest.wait("its own message", `[...document.querySelectorAll("#messages li.outgoing .text")].some(e => e.textContent === `+js(markup)+`)`)
 		guest.screenshot("messages")
 		organizer.screenshot("messages")
+		guest.wantAccessible("the conversation")
+		organizer.wantAccessible("the conversation")
 	}
 
 	// The guest leaves; the organizer sees them go.
@@ -296,11 +368,12 @@ func TestBrowserJoinPage(t *testing.T) {
 		t.Errorf("the guest's page says %q", got)
 	}
 	guest.screenshot("left")
+	guest.wantAccessible("the last screen")
 	organizer.wait("the guest gone", `!document.querySelector('#roster li[data-name=`+js(guestName)+`]') && document.querySelectorAll("#roster li").length === 1`)
 	organizer.screenshot("guest-left")
 
 	// Someone else waits and is rejected: they are told why.
-	carol := newTab(t, browser, "rejected", dir, &shot, 390, 844)
+	carol := newTab(t, browser, "rejected", dir, &shot, 390, 844, "light")
 	carol.do("sign in", chromedp.Navigate(join),
 		chromedp.SendKeys(chromedp.ID("signin-user"), "carol@example.com"),
 		chromedp.SendKeys(chromedp.ID("signin-password"), "secret-carol"),
