@@ -34,6 +34,7 @@
     messagingStarted: false,
     messagingAdded: false,
     renewTimer: 0,
+    selfHref: "", // this page's participant in the roster
     leaving: false,
   };
 
@@ -263,6 +264,7 @@
     }
     if (rel === "participant") {
       if (e.in && e.in.rel === "typingParticipants") {
+        if (e.link.href === st.selfHref) return; // one's own typing is not news
         if (e.type === "added") st.typing.set(e.link.href, e.link.title || "Someone");
         else st.typing.delete(e.link.href);
         renderTyping();
@@ -340,7 +342,10 @@
   function renderRoster(people) {
     const inside = [];
     const waiting = [];
-    for (const p of people) (p.inLobby ? waiting : inside).push(p);
+    for (const p of people) {
+      (p.inLobby ? waiting : inside).push(p);
+      if (p.local) st.selfHref = link(p, "self");
+    }
     syncList($("roster"), inside, false);
     syncList($("lobby"), waiting, true);
     $("lobby-empty").hidden = waiting.length > 0;
