@@ -355,6 +355,9 @@ func TestBrowserJoinPage(t *testing.T) {
 			t.Errorf("the message's markup ran: window.pwned = %s", p)
 		}
 		guest.wait("its own message", `[...document.querySelectorAll("#messages li.outgoing .text")].some(e => e.textContent === `+js(markup)+`)`)
+		// An HTML message from another client shows as HTML the page
+		// rebuilt itself: formatting kept, nothing else.
+		colleagueSendsHTML(t, m.URL, meeting, organizer)
 		guest.screenshot("messages")
 		organizer.screenshot("messages")
 		guest.wantAccessible("the conversation")
@@ -391,4 +394,101 @@ func TestBrowserJoinPage(t *testing.T) {
 	// The organizer leaves too; their application goes with the page.
 	organizer.do("leave", chromedp.Click(chromedp.ID("leave")))
 	organizer.wait("having left", `!document.getElementById("ended").hidden`)
+}
+
+// href is the href of rel in a resource's _links, or "".
+func href(res map[string]any, rel string) string {
+	l, _ := res["_links"].(map[string]any)
+	h, _ := l[rel].(map[string]any)
+	s, _ := h["href"].(string)
+	return s
+}
+
+// colleagueSendsHTML has another UCWA client (a colleague, not invited)
+// join the meeting, be admitted on the organizer's page, connect messaging
+// and send an HTML message; the organizer's page shows it with its
+// formatting rebuilt from the allow-list: a bold word and a link, no
+// style, no image, no script.
+func colleagueSendsHTML(t *testing.T, base string, meeting map[string]any, organizer *tab) {
+	t.Helper()
+	bob := newOrganizer(t, base, "bob@example.com", "secret-bob")
+	comm, _ := bob.app["_embedded"].(map[string]any)["communication"].(map[string]any)
+	r, _ := http.NewRequest("POST", base+href(comm, "joinOnlineMeeting"), strings.NewReader(`{"onlineMeetingUri":`+js(meeting["onlineMeetingUri"].(string))+`}`))
+	r.Header.Set("Authorization", "Bearer "+bob.token)
+	r.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	invitation := res.Header.Get("Location")
+	if res.StatusCode != 201 || invitation == "" {
+		t.Fatalf("the colleague's join: %d", res.StatusCode)
+	}
+	admit := `#lobby li[data-name="Bob Colleague"] button[data-action="admit"]`
+	organizer.wait("the colleague in the lobby", `document.querySelector('`+admit+`')`)
+	organizer.do("admit the colleague", chromedp.Click(chromedp.CSS(admit)))
+	organizer.wait("the colleague in the roster", `document.querySelector('#roster li[data-name="Bob Colleague"]')`)
+
+	_, inv := bob.do("GET", invitation, "")
+	_, conv := bob.do("GET", href(inv, "conversation"), "")
+	_, messaging := bob.do("GET", href(conv, "messaging"), "")
+	if status, _ := bob.do("POST", href(messaging, "addMessaging"), `{"operationId":"html-test"}`); status != 201 {
+		t.Fatalf("the colleague's addMessaging: %d", status)
+	}
+	// Wait on the colleague's event channel for messaging to connect.
+	events := href(bob.app, "events")
+	for connected := false; !connected; {
+		status, batch := bob.do("GET", events, "")
+		if status != 200 {
+			t.Fatalf("the colleague's events: %d %v", status, batch)
+		}
+		events = href(batch, "next")
+		senders, _ := batch["sender"].([]any)
+		for _, sd := range senders {
+			evs, _ := sd.(map[string]any)["events"].([]any)
+			for _, ev := range evs {
+				e := ev.(map[string]any)
+				emb, _ := e["_embedded"].(map[string]any)
+				if m, ok := emb["messaging"].(map[string]any); ok && m["state"] == "Connected" {
+					connected = true
+				}
+			}
+		}
+	}
+	_, messaging = bob.do("GET", href(conv, "messaging"), "")
+	const msg = `<p><b>Bold</b> and <span style="color:red">red</span> <a href="https://example.com/agenda">agenda</a><img src="x" onerror="window.pwned=3"><script>window.pwned=4</script></p>`
+	r, _ = http.NewRequest("POST", base+href(messaging, "sendMessage")+"?operationId=html-1", strings.NewReader(msg))
+	r.Header.Set("Authorization", "Bearer "+bob.token)
+	r.Header.Set("Content-Type", "text/html; charset=utf-8")
+	if res, err = http.DefaultClient.Do(r); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("the colleague's HTML message: %d", res.StatusCode)
+	}
+	item := `[...document.querySelectorAll("#messages li.incoming")].find(li => li.querySelector(".from").textContent === "Bob Colleague")`
+	organizer.wait("the colleague's message", item)
+	raw := organizer.eval(`JSON.stringify((() => { const t = ` + item + `.querySelector(".text"); return {
+		text: t.textContent, bold: t.querySelectorAll("b").length, links: [...t.querySelectorAll("a")].map(a => a.href + " " + a.rel),
+		unwanted: t.querySelectorAll("img, script, [style], [onerror]").length, pwned: String(window.pwned) }; })())`)
+	var got struct {
+		Text     string   `json:"text"`
+		Bold     int      `json:"bold"`
+		Links    []string `json:"links"`
+		Unwanted int      `json:"unwanted"`
+		Pwned    string   `json:"pwned"`
+	}
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Text != "Bold and red agenda" || got.Bold != 1 || got.Unwanted != 0 || got.Pwned != "undefined" ||
+		len(got.Links) != 1 || got.Links[0] != "https://example.com/agenda noopener noreferrer" {
+		t.Errorf("the HTML message shows as %+v", got)
+	}
+	if status, _ := bob.do("DELETE", href(inv, "conversation"), ""); status != 204 {
+		t.Fatalf("the colleague's leaving: %d", status)
+	}
+	organizer.wait("the colleague gone", `!document.querySelector('#roster li[data-name="Bob Colleague"]')`)
 }

@@ -491,7 +491,8 @@
       t.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       li.append(t);
     }
-    const text = document.createElement("p");
+    // A div: an HTML message may hold paragraphs and lists.
+    const text = document.createElement("div");
     text.className = "text";
     li.append(text);
     return li;
