@@ -175,6 +175,8 @@ type Server struct {
 	hooks   signInHooks
 	// meetings are the rules every request about a meeting is held to.
 	meetings *ucwad.MeetingRules
+	// typing ends meeting participants' typing on time.
+	typing typingTimer
 }
 
 // stores are the parts of the store the handlers use, one field per store
@@ -191,10 +193,12 @@ type stores struct {
 	signIns  ucwad.SignInStore
 	// conversations serves joining meetings.
 	conversations ucwad.ConversationStore
+	// messaging serves instant messages in meetings.
+	messaging ucwad.MessagingStore
 }
 
 func newStores(st ucwad.Store) stores {
-	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st}
+	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st, messaging: st}
 }
 
 // Deps are the collaborators a Server uses.
