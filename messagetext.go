@@ -182,8 +182,12 @@ func SanitizeHTML(s string) (safe, text string) {
 			i += markupEnd(rest, 2, ">")
 		case len(rest) > 1 && isASCIILetter(rest[1]):
 			writeText(s[textStart:i])
-			t, n := parseTag(rest)
+			t, n, closed := parseTag(rest)
 			i += n
+			if !closed {
+				// A tag the input ends in is no tag, as in a browser.
+				break
+			}
 			if htmlDropped[t.name] {
 				// Even "<script/>": HTML ignores the slash there.
 				if t.name == "plaintext" {
@@ -217,6 +221,9 @@ func SanitizeHTML(s string) (safe, text string) {
 			if t.name == "br" {
 				plain.WriteByte('\n')
 			} else {
+				if htmlBlocks[t.name] && plain.Len() > 0 && !strings.HasSuffix(plain.String(), "\n") {
+					plain.WriteByte('\n')
+				}
 				open = append(open, t.name)
 			}
 		default:
@@ -262,8 +269,9 @@ type htmlTag struct {
 }
 
 // parseTag reads the start tag at the start of s ("<name ...>") as HTML's
-// tokenizer does, and its length (all of s when it is not closed).
-func parseTag(s string) (htmlTag, int) {
+// tokenizer does, and its length; closed is false (and the length all of
+// s) when s ends inside it.
+func parseTag(s string) (_ htmlTag, n int, closed bool) {
 	name, n := tagName(s[1:])
 	t := htmlTag{name: name}
 	i := 1 + n
@@ -275,7 +283,7 @@ func parseTag(s string) (htmlTag, int) {
 			break
 		}
 		if s[i] == '>' {
-			return t, i + 1
+			return t, i + 1, true
 		}
 		// The name: up to a space, '/', '>' or '=' (a first '=' is part of
 		// it).
@@ -299,7 +307,7 @@ func parseTag(s string) (htmlTag, int) {
 				q := s[j]
 				k := strings.IndexByte(s[j+1:], q)
 				if k < 0 {
-					return t, len(s)
+					return t, len(s), false
 				}
 				a.value = s[j+1 : j+1+k]
 				j += k + 2
@@ -315,7 +323,7 @@ func parseTag(s string) (htmlTag, int) {
 		}
 		t.attrs = append(t.attrs, a)
 	}
-	return t, len(s)
+	return t, len(s), false
 }
 
 // droppedEnd is how much of s (what follows the start tag of a dropped
