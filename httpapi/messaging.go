@@ -279,9 +279,21 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request, c *call)
 // the next. The sweep does the same, for ends that no process of this
 // store had a timer for (one that stopped).
 type typingTimer struct {
-	mu    sync.Mutex
-	timer clock.Timer
-	when  time.Time
+	mu      sync.Mutex
+	timer   clock.Timer
+	when    time.Time
+	stopped bool // the server shut down: no more timers
+}
+
+// stop cancels the timer for good.
+func (t *typingTimer) stop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopped = true
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
+	}
 }
 
 // at makes sure the timer fires by until.
@@ -291,21 +303,25 @@ func (t *typingTimer) at(s *Server, until time.Time) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.timer != nil && !t.when.After(until) {
+	if t.stopped || t.timer != nil && !t.when.After(until) {
 		return
 	}
 	if t.timer != nil {
 		t.timer.Stop()
 	}
 	t.when = until
-	t.timer = s.clock.AfterFunc(max(until.Sub(s.clock.Now()), 0), func() {
+	var timer clock.Timer
+	timer = s.clock.AfterFunc(max(until.Sub(s.clock.Now()), 0), func() {
 		t.mu.Lock()
-		t.timer = nil
+		if t.timer == timer {
+			t.timer = nil
+		}
 		t.mu.Unlock()
 		if err := s.sweepTyping(context.Background()); err != nil {
 			s.log.Error("typing expiry", "err", err)
 		}
 	})
+	t.timer = timer
 }
 
 // sweepTyping ends the typing that is over and sets the timer for the

@@ -274,9 +274,14 @@ func versioned(next http.Handler) http.Handler {
 // Run runs the background sweeps until ctx ends.
 func (s *Server) Run(ctx context.Context) { s.sweepLoop(ctx, s.cfg.SweepInterval) }
 
-// Shutdown answers every held event request at once; call it before
-// shutting the HTTP server down so that it does not wait for them.
-func (s *Server) Shutdown() { s.hub.Shutdown() }
+// Shutdown answers every held event request at once, and stops ending
+// meeting participants' typing on time (the sweep of another process, or
+// of the next start, does it); call it before shutting the HTTP server
+// down so that it does not wait for them.
+func (s *Server) Shutdown() {
+	s.hub.Shutdown()
+	s.typing.stop()
+}
 
 // recoverer turns a panicking handler into a 500 UCWA error instead of a
 // dropped connection, and logs the panic once.
