@@ -18,9 +18,10 @@ import (
 // (MaxMessageChars is checked by ParseMessage before; MessagesPerMinute,
 // MessageBurst, TypingTimeout here).
 //
-// Errors common to every method: ENotFound when the application is not in
-// the conversation (it never joined, or it left); EForbidden
-// (SubMessagingNotConnected... see CheckSend) as the method says.
+// Every method (but ExpireTyping and FindMessagingInvitation) returns
+// ENotFound when the application is not in the conversation (it never
+// joined, or it left), and the EForbidden of CheckMessaging where the
+// method says so.
 type MessagingStore interface {
 	// Messaging returns the participant's view of its messaging.
 	Messaging(ctx context.Context, appID, conversationID string) (*MessagingView, error)
