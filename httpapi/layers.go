@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 
@@ -17,8 +16,12 @@ func Layers(next http.Handler, log *slog.Logger, clk clock.Clock) http.Handler {
 	return requestLog(log, clk, gzipper(next))
 }
 
-// logNote is what a handler tells the request log about its answer.
-type logNote struct{ code, subcode string }
+// logNote is what a handler tells the request log (the error code) and
+// the metrics (the route) about its answer.
+type logNote struct {
+	code, subcode string
+	route         *routeMetrics
+}
 
 type logNoteKey struct{}
 
@@ -40,8 +43,7 @@ func requestLog(log *slog.Logger, clk clock.Clock, next http.Handler) http.Handl
 			return
 		}
 		start := clk.Now()
-		note := &logNote{}
-		r = r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note))
+		r, note := withNote(r)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		duration := clk.Now().Sub(start)
