@@ -93,7 +93,8 @@ const appRoute = "/ucwa/oauth/v1/applications/{app}"
 
 // TestMetricsRequestsByRoute: a request is counted under its route's
 // pattern and status, never its raw path; every path nothing is served at
-// is counted under one label; a batch is one request, whatever it runs.
+// is counted under one label; a batch is one request, whatever it runs;
+// a preflight is the CORS layer's.
 func TestMetricsRequestsByRoute(t *testing.T) {
 	e := newEnv(t)
 	s := e.signIn("alice", "metrics")
@@ -110,6 +111,9 @@ func TestMetricsRequestsByRoute(t *testing.T) {
 		"GET "+s.app.Href+"/nothing/here HTTP/1.1\nAccept: application/json\n",
 	)
 	s.batch(t, ct, body).parts(t)
+	// A preflight is the CORS layer's, whatever path it names.
+	e.do(req{method: "OPTIONS", url: s.app.Href, header: map[string]string{
+		"Origin": "https://app.contoso.com", "Access-Control-Request-Method": "GET"}}).wantStatus(t, http.StatusNoContent)
 
 	m := e.scrape()
 	for _, c := range []struct {
@@ -122,6 +126,7 @@ func TestMetricsRequestsByRoute(t *testing.T) {
 		{appRoute, "401", 1},
 		{"unmatched", "404", float64(len(unknown))},
 		{appRoute + "/batch", "200", 1},
+		{"cors", "204", 1},
 	} {
 		if got := m.value("ucwad_http_requests_total", map[string]string{"route": c.route, "status": c.status}); got != c.want {
 			t.Errorf("requests{route=%q,status=%q} = %v, want %v", c.route, c.status, got, c.want)
