@@ -110,7 +110,7 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 			h.Add("Vary", "Origin")
 		}
 		if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" {
-			s.noteCORS(r)
+			s.noteCORS(w)
 			s.preflight(w, r, allowed)
 			return
 		}
@@ -122,7 +122,7 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		// Several X-Ms-Origin lines join into a value no origin matches.
 		if xo := strings.Join(r.Header.Values("X-Ms-Origin"), ", "); xo != "" && !s.origins.allows(xo) && !s.ownOrigin(r, xo) {
 			h.Set("X-MS-UcwaVersion", ucwaVersion)
-			s.noteCORS(r)
+			s.noteCORS(w)
 			noteError(r, string(ucwad.EForbidden), "")
 			s.log.Info("cross-domain request refused", "origin", xo, "path", r.URL.Path, "remote", r.RemoteAddr)
 			c := newCall(r)
@@ -202,9 +202,10 @@ func (s *Server) ownOrigin(r *http.Request, o string) bool {
 	return err == nil && n == own
 }
 
-// noteCORS counts r, answered by the CORS layer itself, under RouteCORS.
-func (s *Server) noteCORS(r *http.Request) {
+// noteCORS counts the request written to w, answered by the CORS layer
+// itself, under RouteCORS.
+func (s *Server) noteCORS(w http.ResponseWriter) {
 	if s.metrics != nil {
-		noteRoute(r, s.metrics.cors)
+		noteRoute(w, s.metrics.cors)
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -16,12 +17,8 @@ func Layers(next http.Handler, log *slog.Logger, clk clock.Clock) http.Handler {
 	return requestLog(log, clk, gzipper(next))
 }
 
-// logNote is what a handler tells the request log (the error code) and
-// the metrics (the route) about its answer.
-type logNote struct {
-	code, subcode string
-	route         *routeMetrics
-}
+// logNote is what a handler tells the request log about its answer.
+type logNote struct{ code, subcode string }
 
 type logNoteKey struct{}
 
@@ -43,7 +40,8 @@ func requestLog(log *slog.Logger, clk clock.Clock, next http.Handler) http.Handl
 			return
 		}
 		start := clk.Now()
-		r, note := withNote(r)
+		note := &logNote{}
+		r = r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note))
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		duration := clk.Now().Sub(start)

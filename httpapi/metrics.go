@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -184,8 +183,10 @@ func routeName(segs []string) string {
 }
 
 // instrument counts and times every request of the server's URL space by
-// the route that answered it (noted on the request by dispatch, Route or
-// the CORS layer; RouteUnmatched when none did).
+// the route that answered it (noted on the response writer by dispatch,
+// Route or the CORS layer; RouteUnmatched when none did). The route
+// travels on the writer rather than in the request's context: one
+// allocation per request instead of three.
 func (s *Server) instrument(next http.Handler) http.Handler {
 	m := s.metrics
 	if m == nil {
@@ -193,19 +194,48 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.clock.Now()
-		r, note := withNote(r)
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		status := sw.status
+		mw := &meteredWriter{statusWriter: statusWriter{ResponseWriter: w}}
+		next.ServeHTTP(mw, r)
+		status := mw.status
 		if status == 0 && r.Context().Err() == nil {
 			status = http.StatusOK // what net/http sends for a handler that wrote nothing
 		}
-		rm := note.route
+		rm := mw.route
 		if rm == nil {
 			rm = m.unmatched
 		}
 		rm.observe(status, s.clock.Now().Sub(start))
 	})
+}
+
+// meteredWriter is the response writer of the metrics layer: the status
+// it saw and the route that answered.
+type meteredWriter struct {
+	statusWriter
+	route *routeMetrics
+}
+
+// maxUnwrap bounds the search for the metered writer through the layers'
+// writers (request log, gzip): a few, never a loop.
+const maxUnwrap = 8
+
+// noteRoute tells the metrics layer that rm answers the request written
+// to w, unless a route was noted already. The parts of a batch are written
+// to recorders of their own and never reach the batch's writer.
+func noteRoute(w http.ResponseWriter, rm *routeMetrics) {
+	for range maxUnwrap {
+		switch x := w.(type) {
+		case *meteredWriter:
+			if x.route == nil {
+				x.route = rm
+			}
+			return
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return
+		}
+	}
 }
 
 // Route returns h with its requests counted under the route label name in
@@ -223,28 +253,9 @@ func (s *Server) Route(name string, h http.Handler) http.Handler {
 		s.metrics.named[name] = rm
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		noteRoute(r, rm)
+		noteRoute(w, rm)
 		h.ServeHTTP(w, r)
 	})
-}
-
-// noteRoute tells the metrics which route answers r, unless one was noted
-// already: the parts of a batch, run through the API again with the
-// batch's context, must not relabel the batch.
-func noteRoute(r *http.Request, rm *routeMetrics) {
-	if n, ok := r.Context().Value(logNoteKey{}).(*logNote); ok && n.route == nil {
-		n.route = rm
-	}
-}
-
-// withNote returns r with a note for the request log and the metrics in
-// its context, the one already there if an outer layer made it.
-func withNote(r *http.Request) (*http.Request, *logNote) {
-	if n, ok := r.Context().Value(logNoteKey{}).(*logNote); ok {
-		return r, n
-	}
-	n := &logNote{}
-	return r.WithContext(context.WithValue(r.Context(), logNoteKey{}, n)), n
 }
 
 // signInFailed counts a refused sign-in.

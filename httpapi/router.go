@@ -233,7 +233,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	c.params = params
 	if rt.metrics != nil {
-		noteRoute(r, rt.metrics)
+		noteRoute(w, rt.metrics)
 	}
 	if rt.auth >= signedIn {
 		if err := s.authenticate(r, c); err != nil {
