@@ -109,14 +109,14 @@ type DB struct {
 	// MaxLobbyParticipants, MaxConversationsPerApplication, LobbyTimeout).
 	joining ucwad.Limits
 
-	queue        writeQueue
-	writeTxs     atomic.Int64 // see WriteTransactions
+	queue    writeQueue
+	writeTxs atomic.Int64 // see WriteTransactions
 	// eventsWritten counts the events of committed write transactions
 	// (see EventsWritten).
 	eventsWritten atomic.Int64
 	// migrations are the versions of the embedded migrations, which
 	// CheckHealth compares with the applied ones.
-	migrations []int
+	migrations   []int
 	checkpointed func()
 	// checkpoint is signalled after writes (nil for ":memory:", which has
 	// no WAL); see checkpointLoop.
