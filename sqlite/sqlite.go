@@ -109,14 +109,8 @@ type DB struct {
 	// MaxLobbyParticipants, MaxConversationsPerApplication, LobbyTimeout).
 	joining ucwad.Limits
 
-	queue    writeQueue
-	writeTxs atomic.Int64 // see WriteTransactions
-	// eventsWritten counts the events of committed write transactions
-	// (see EventsWritten).
-	eventsWritten atomic.Int64
-	// migrations are the versions of the embedded migrations, which
-	// CheckHealth compares with the applied ones.
-	migrations   []int
+	queue        writeQueue
+	writeTxs     atomic.Int64 // see WriteTransactions
 	checkpointed func()
 	// checkpoint is signalled after writes (nil for ":memory:", which has
 	// no WAL); see checkpointLoop.
@@ -124,6 +118,13 @@ type DB struct {
 	stopped    chan struct{}
 	closeOnce  sync.Once
 	loops      sync.WaitGroup
+
+	// eventsWritten counts the events of committed write transactions
+	// (see EventsWritten).
+	eventsWritten atomic.Int64
+	// migrations are the versions of the embedded migrations, which
+	// CheckHealth compares with the applied ones.
+	migrations []int
 }
 
 var _ ucwad.Store = (*DB)(nil)
