@@ -218,7 +218,7 @@ func TestBrowserJoinPage(t *testing.T) {
 	m, user, password := startJoinServer(t, clock.Real(), "")
 	// Colleagues who are not invited.
 	hasher := auth.NewHasher(auth.TestParams, 1)
-	for _, u := range []struct{ name, display string }{{"bob", "Bob Colleague"}, {"carol", "Carol Colleague"}} {
+	for _, u := range []struct{ name, display string }{{"bob", "Bob Colleague"}, {"carol", "Carol Colleague"}, {"dave", "Dave Colleague"}} {
 		h, err := hasher.Hash(context.Background(), "secret-"+u.name)
 		if err != nil {
 			t.Fatal(err)
@@ -411,10 +411,10 @@ func href(res map[string]any, rel string) string {
 // style, no image, no script.
 func colleagueSendsHTML(t *testing.T, base string, meeting map[string]any, organizer *tab) {
 	t.Helper()
-	bob := newOrganizer(t, base, "bob@example.com", "secret-bob")
-	comm, _ := bob.app["_embedded"].(map[string]any)["communication"].(map[string]any)
+	dave := newOrganizer(t, base, "dave@example.com", "secret-dave")
+	comm, _ := dave.app["_embedded"].(map[string]any)["communication"].(map[string]any)
 	r, _ := http.NewRequest("POST", base+href(comm, "joinOnlineMeeting"), strings.NewReader(`{"onlineMeetingUri":`+js(meeting["onlineMeetingUri"].(string))+`}`))
-	r.Header.Set("Authorization", "Bearer "+bob.token)
+	r.Header.Set("Authorization", "Bearer "+dave.token)
 	r.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(r)
 	if err != nil {
@@ -425,21 +425,21 @@ func colleagueSendsHTML(t *testing.T, base string, meeting map[string]any, organ
 	if res.StatusCode != 201 || invitation == "" {
 		t.Fatalf("the colleague's join: %d", res.StatusCode)
 	}
-	admit := `#lobby li[data-name="Bob Colleague"] button[data-action="admit"]`
+	admit := `#lobby li[data-name="Dave Colleague"] button[data-action="admit"]`
 	organizer.wait("the colleague in the lobby", `document.querySelector('`+admit+`')`)
 	organizer.do("admit the colleague", chromedp.Click(chromedp.CSS(admit)))
-	organizer.wait("the colleague in the roster", `document.querySelector('#roster li[data-name="Bob Colleague"]')`)
+	organizer.wait("the colleague in the roster", `document.querySelector('#roster li[data-name="Dave Colleague"]')`)
 
-	_, inv := bob.do("GET", invitation, "")
-	_, conv := bob.do("GET", href(inv, "conversation"), "")
-	_, messaging := bob.do("GET", href(conv, "messaging"), "")
-	if status, _ := bob.do("POST", href(messaging, "addMessaging"), `{"operationId":"html-test"}`); status != 201 {
+	_, inv := dave.do("GET", invitation, "")
+	_, conv := dave.do("GET", href(inv, "conversation"), "")
+	_, messaging := dave.do("GET", href(conv, "messaging"), "")
+	if status, _ := dave.do("POST", href(messaging, "addMessaging"), `{"operationId":"html-test"}`); status != 201 {
 		t.Fatalf("the colleague's addMessaging: %d", status)
 	}
 	// Wait on the colleague's event channel for messaging to connect.
-	events := href(bob.app, "events")
+	events := href(dave.app, "events")
 	for connected := false; !connected; {
-		status, batch := bob.do("GET", events, "")
+		status, batch := dave.do("GET", events, "")
 		if status != 200 {
 			t.Fatalf("the colleague's events: %d %v", status, batch)
 		}
@@ -456,10 +456,10 @@ func colleagueSendsHTML(t *testing.T, base string, meeting map[string]any, organ
 			}
 		}
 	}
-	_, messaging = bob.do("GET", href(conv, "messaging"), "")
+	_, messaging = dave.do("GET", href(conv, "messaging"), "")
 	const msg = `<p><b>Bold</b> and <span style="color:red">red</span> <a href="https://example.com/agenda">agenda</a><img src="x" onerror="window.pwned=3"><script>window.pwned=4</script></p>`
 	r, _ = http.NewRequest("POST", base+href(messaging, "sendMessage")+"?operationId=html-1", strings.NewReader(msg))
-	r.Header.Set("Authorization", "Bearer "+bob.token)
+	r.Header.Set("Authorization", "Bearer "+dave.token)
 	r.Header.Set("Content-Type", "text/html; charset=utf-8")
 	if res, err = http.DefaultClient.Do(r); err != nil {
 		t.Fatal(err)
@@ -468,7 +468,7 @@ func colleagueSendsHTML(t *testing.T, base string, meeting map[string]any, organ
 	if res.StatusCode != 201 {
 		t.Fatalf("the colleague's HTML message: %d", res.StatusCode)
 	}
-	item := `[...document.querySelectorAll("#messages li.incoming")].find(li => li.querySelector(".from").textContent === "Bob Colleague")`
+	item := `[...document.querySelectorAll("#messages li.incoming")].find(li => li.querySelector(".from").textContent === "Dave Colleague")`
 	organizer.wait("the colleague's message", item)
 	raw := organizer.eval(`JSON.stringify((() => { const t = ` + item + `.querySelector(".text"); return {
 		text: t.textContent, bold: t.querySelectorAll("b").length, links: [...t.querySelectorAll("a")].map(a => a.href + " " + a.rel),
@@ -487,8 +487,8 @@ func colleagueSendsHTML(t *testing.T, base string, meeting map[string]any, organ
 		len(got.Links) != 1 || got.Links[0] != "https://example.com/agenda noopener noreferrer" {
 		t.Errorf("the HTML message shows as %+v", got)
 	}
-	if status, _ := bob.do("DELETE", href(inv, "conversation"), ""); status != 204 {
+	if status, _ := dave.do("DELETE", href(inv, "conversation"), ""); status != 204 {
 		t.Fatalf("the colleague's leaving: %d", status)
 	}
-	organizer.wait("the colleague gone", `!document.querySelector('#roster li[data-name="Bob Colleague"]')`)
+	organizer.wait("the colleague gone", `!document.querySelector('#roster li[data-name="Dave Colleague"]')`)
 }

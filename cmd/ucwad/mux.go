@@ -13,6 +13,9 @@ import (
 type mux struct {
 	mounts []mount
 	api    http.Handler
+	// label, when set, wraps each mounted handler so that the metrics
+	// count its requests under its prefix (httpapi.Server.Route).
+	label func(prefix string, h http.Handler) http.Handler
 }
 
 type mount struct {
@@ -27,12 +30,19 @@ func newMux(api http.Handler) *mux { return &mux{api: api} }
 // handle mounts h at prefix: a prefix ending in "/" takes every path under
 // it, any other prefix only that exact path. Paths match case-sensitively.
 func (m *mux) handle(prefix string, h http.Handler) {
+	if m.label != nil {
+		h = m.label(prefix, h)
+	}
 	m.mounts = append(m.mounts, mount{prefix: prefix, h: h})
 }
 
 // handleMatch mounts h at the paths match accepts, such as the join links
-// of meetings.joinBaseUrl at the root, which no prefix describes.
-func (m *mux) handleMatch(match func(path string) bool, h http.Handler) {
+// of meetings.joinBaseUrl at the root, which no prefix describes; the
+// metrics count them under label.
+func (m *mux) handleMatch(label string, match func(path string) bool, h http.Handler) {
+	if m.label != nil {
+		h = m.label(label, h)
+	}
 	m.mounts = append(m.mounts, mount{match: match, h: h})
 }
 
