@@ -73,6 +73,14 @@ type Limits struct {
 	// sweep removes it and its join fails with SubTimeout. It bounds how
 	// long one join holds a place in a lobby.
 	LobbyTimeout time.Duration
+	// MaxGuestApplicationsPerMeeting bounds the applications the anonymous
+	// guests of one meeting hold together, and
+	// MaxGuestApplicationsPerAddress those of the guests granted from one
+	// client address (an IPv4 address or an IPv6 /64): the meeting key is
+	// public, so what strangers can make the server hold is bounded per
+	// meeting and per source. One more is EGone, subcode
+	// TooManyApplications.
+	MaxGuestApplicationsPerMeeting, MaxGuestApplicationsPerAddress int
 }
 
 // The range Limits.MaxExtensionBytes may take: room for an id and a few
@@ -102,6 +110,10 @@ func DefaultLimits() Limits {
 		// conversations on its channels.
 		MaxConversationsPerApplication: 16,
 		LobbyTimeout:                   15 * time.Minute,
+		// A lobby's worth of guests per meeting; a household or small
+		// office behind one address.
+		MaxGuestApplicationsPerMeeting: 100,
+		MaxGuestApplicationsPerAddress: 10,
 	}
 }
 
@@ -135,6 +147,8 @@ func (l Limits) WithDefaults() Limits {
 	if l.LobbyTimeout <= 0 {
 		l.LobbyTimeout = d.LobbyTimeout
 	}
+	setInt(&l.MaxGuestApplicationsPerMeeting, d.MaxGuestApplicationsPerMeeting)
+	setInt(&l.MaxGuestApplicationsPerAddress, d.MaxGuestApplicationsPerAddress)
 	return l
 }
 
@@ -159,6 +173,8 @@ func (l Limits) Validate() error {
 		{"MaxLobbyParticipants", int64(l.MaxLobbyParticipants)},
 		{"MaxConversationsPerApplication", int64(l.MaxConversationsPerApplication)},
 		{"LobbyTimeout", int64(l.LobbyTimeout)},
+		{"MaxGuestApplicationsPerMeeting", int64(l.MaxGuestApplicationsPerMeeting)},
+		{"MaxGuestApplicationsPerAddress", int64(l.MaxGuestApplicationsPerAddress)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("negative %s %d", f.name, f.v)

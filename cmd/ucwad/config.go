@@ -116,6 +116,18 @@ type Meetings struct {
 	// MaxConversationsPerApplication bounds the conversations of one
 	// application.
 	MaxConversationsPerApplication int `json:"maxConversationsPerApplication"`
+
+	// AnonymousJoin is "Enabled" (anonymous guests join with the meeting
+	// key) or "Disabled".
+	AnonymousJoin string `json:"anonymousJoin"`
+	// AnonymousGrantsPerMinute bounds the anonymous grants from one client
+	// address per minute.
+	AnonymousGrantsPerMinute int `json:"anonymousGrantsPerMinute"`
+	// MaxGuestApplicationsPerMeeting and MaxGuestApplicationsPerAddress
+	// bound the applications of anonymous guests of one meeting, and
+	// granted from one client address.
+	MaxGuestApplicationsPerMeeting int `json:"maxGuestApplicationsPerMeeting"`
+	MaxGuestApplicationsPerAddress int `json:"maxGuestApplicationsPerAddress"`
 }
 
 // meetingsFile is the section holding c and the meeting limits of l.
@@ -138,6 +150,11 @@ func meetingsFile(c ucwad.MeetingConfig, l ucwad.Limits) Meetings {
 		MaxLobbyParticipants:           l.MaxLobbyParticipants,
 		LobbyTimeout:                   Duration{l.LobbyTimeout},
 		MaxConversationsPerApplication: l.MaxConversationsPerApplication,
+
+		AnonymousJoin:                  c.AnonymousJoin,
+		AnonymousGrantsPerMinute:       httpapi.DefaultAnonymousGrantsPerMinute,
+		MaxGuestApplicationsPerMeeting: l.MaxGuestApplicationsPerMeeting,
+		MaxGuestApplicationsPerAddress: l.MaxGuestApplicationsPerAddress,
 	}
 }
 
@@ -147,6 +164,7 @@ func (m Meetings) Config() ucwad.MeetingConfig {
 		JoinBaseURL:     m.JoinBaseURL,
 		ExpiryGrace:     m.ExpiryGrace.Duration,
 		AssignedMeeting: m.AssignedMeeting,
+		AnonymousJoin:   m.AnonymousJoin,
 		Defaults:        m.DefaultValues,
 		Eligible:        m.EligibleValues,
 		Policies:        m.Policies,
@@ -163,7 +181,10 @@ func (m Meetings) validateLimits() error {
 		v    int
 	}{{"maxMeetingsPerUser", m.MaxMeetingsPerUser}, {"maxExtensionsPerMeeting", m.MaxExtensionsPerMeeting}, {"maxExtensionBytes", m.MaxExtensionBytes},
 		{"maxParticipants", m.MaxParticipants}, {"maxLobbyParticipants", m.MaxLobbyParticipants},
-		{"maxConversationsPerApplication", m.MaxConversationsPerApplication}} {
+		{"maxConversationsPerApplication", m.MaxConversationsPerApplication},
+		{"anonymousGrantsPerMinute", m.AnonymousGrantsPerMinute},
+		{"maxGuestApplicationsPerMeeting", m.MaxGuestApplicationsPerMeeting},
+		{"maxGuestApplicationsPerAddress", m.MaxGuestApplicationsPerAddress}} {
 		if f.v < 0 {
 			return fmt.Errorf("%s must not be negative", f.name)
 		}
@@ -202,6 +223,8 @@ func (f *FileConfig) ServerLimits() ucwad.Limits {
 		MaxLobbyParticipants:           f.Meetings.MaxLobbyParticipants,
 		LobbyTimeout:                   f.Meetings.LobbyTimeout.Duration,
 		MaxConversationsPerApplication: f.Meetings.MaxConversationsPerApplication,
+		MaxGuestApplicationsPerMeeting: f.Meetings.MaxGuestApplicationsPerMeeting,
+		MaxGuestApplicationsPerAddress: f.Meetings.MaxGuestApplicationsPerAddress,
 	}.WithDefaults()
 }
 
