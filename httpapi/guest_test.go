@@ -312,7 +312,10 @@ func TestAnonymousGuestBounds(t *testing.T) {
 
 	// Disabled: the challenge lists the password grant only, and the
 	// anonymous grant is an unsupported grant type, before any throttle.
-	off := newEnv(t, func(c *httpapi.Config) { c.Meetings.AnonymousJoin = ucwad.PolicyDisabled; c.AnonymousGrantsPerMinute = 1 })
+	off := newEnv(t, func(c *httpapi.Config) {
+		c.Meetings.AnonymousJoin = ucwad.PolicyDisabled
+		c.AnonymousGrantsPerMinute = 1
+	})
 	ch := off.do(req{method: "GET", url: "/Autodiscover/AutodiscoverService.svc/root/oauth/user"})
 	if got := ch.Header.Values("WWW-Authenticate"); len(got) == 0 || !strings.Contains(got[0], `grant_type="password"`) {
 		t.Errorf("challenge with anonymous join disabled: %q", got)
