@@ -62,11 +62,6 @@ func (u *User) Anonymous() bool { return u.Guest != nil }
 // gives another hour with the same identity.
 const GuestTokenLifetime = time.Hour
 
-// GuestRenewGrace is how long a guest's previous token keeps working after
-// it was renewed, so that requests in flight with it (a held P-GET) are not
-// refused; it bounds the tokens one guest holds at once.
-const GuestRenewGrace = time.Minute
-
 // MeetingKey reports whether password, the key of an anonmeeting grant,
 // opens meeting id: the key is the onlineMeetingId (the last segment of
 // the meeting's joinUrl), in any case.

@@ -82,7 +82,9 @@ func (s *Server) issueGuestToken(w http.ResponseWriter, r *http.Request, form ur
 		if old == "" {
 			return errBadMeetingKey
 		}
-		g, err := s.store.guests.RenewGuest(r.Context(), auth.HashToken(old), id, t, now.Add(ucwad.GuestRenewGrace))
+		// The old token keeps working as long as an event request may be
+		// held with it, so that a client swapping tokens loses no P-GET.
+		g, err := s.store.guests.RenewGuest(r.Context(), auth.HashToken(old), id, t, now.Add(s.cfg.MaxEventTimeout))
 		if ucwad.ErrorCode(err) == ucwad.ENotFound {
 			return &oauthError{http.StatusBadRequest, "invalid_grant", "ms_rtc_renew is not a valid anonymous token of this meeting."}
 		}

@@ -246,7 +246,9 @@ func guestScenario(t *testing.T, accept string) {
 	}
 	old := &session{e: e, token: tok1}
 	old.do(req{method: "GET", url: appHref}).wantStatus(t, http.StatusOK)
-	e.clock.Advance(ucwad.GuestRenewGrace)
+	e.clock.Advance(29 * time.Minute)
+	old.do(req{method: "GET", url: appHref}).wantStatus(t, http.StatusOK)
+	e.clock.Advance(time.Minute) // the longest a P-GET is held: 30 minutes
 	old.do(req{method: "GET", url: appHref}).wantError(t, http.StatusUnauthorized, ucwad.EUnauthorized, "")
 
 	// The guest leaves.
