@@ -49,11 +49,9 @@ func (s *Server) conversationRoutes(app string) []*route {
 	comm := app + "/communication"
 	conv := comm + "/conversations/{conversation}"
 	p := conv + "/participants/{participant}"
-	// Guests are ordinary participants of their meeting: every route of
-	// joining serves them (a guest's application is in no other meeting),
-	// but startOnlineMeeting, which would make it an organizer.
-	routes := []*route{
+	return []*route{
 		newRoute(comm+"/joinOnlineMeeting", inApp, false).on("POST", s.handleJoinMeeting),
+		newRoute(comm+"/startOnlineMeeting", inApp, false).on("POST", s.handleStartMeeting),
 		newRoute(comm+"/onlineMeetingInvitations/{invitation}", inApp, false).on("GET", s.handleInvitation),
 		newRoute(comm+"/conversations", inApp, false).on("GET", s.handleConversations),
 		newRoute(conv, inApp, false).on("GET", s.handleConversation).on("DELETE", s.handleLeave),
@@ -66,10 +64,6 @@ func (s *Server) conversationRoutes(app string) []*route {
 		newRoute(p, inApp, false).on("GET", s.handleParticipant),
 		newRoute(p+"/{action}", inApp, false).on("POST", s.handleParticipantAction),
 	}
-	for _, rt := range routes {
-		rt.forGuests()
-	}
-	return append(routes, newRoute(comm+"/startOnlineMeeting", inApp, false).on("POST", s.handleStartMeeting))
 }
 
 // communicationLinks are the links joining adds to communication.

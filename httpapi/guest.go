@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -144,6 +145,23 @@ func (g *grantRate) take(k netip.Prefix) (time.Duration, bool) {
 	}
 	g.counts[k]++
 	return 0, true
+}
+
+// openToGuests marks for guests every route under an application's
+// communication but startOnlineMeeting: guests are ordinary participants of
+// their meeting, so joining it, its invitation, its conversation with
+// everything in it (roster, lobby, leaders' controls, instant messages)
+// serve them as anyone (a guest's application is in no other meeting);
+// startOnlineMeeting would make them an organizer. Whatever a later
+// capability adds under communication is open to guests by this rule; the
+// rest of the URL space opens route by route (route.forGuests).
+func openToGuests(routes []*route) {
+	comm := splitPath(applicationsPath + "/{app}/communication")
+	for _, rt := range routes {
+		if len(rt.segs) > len(comm) && slices.Equal(rt.segs[:len(comm)], comm) && rt.segs[len(comm)] != "startOnlineMeeting" {
+			rt.guests = true
+		}
+	}
 }
 
 // forbidGuest is the answer to an anonymous guest's request for a resource

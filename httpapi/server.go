@@ -253,6 +253,7 @@ func New(cfg Config, d Deps) *Server {
 	s.origins = newOriginList(s.cfg.AllowedOrigins)
 	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()
+	openToGuests(s.routes)
 	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
 	return s
 }

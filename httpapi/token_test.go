@@ -27,16 +27,35 @@ func TestTokenLifetime(t *testing.T) {
 	s.do(req{method: "GET", url: s.app.Href}).wantError(t, 401, ucwad.EUnauthorized, "")
 }
 
-// TestGuestTokenLifetime: an anonymous guest's token lasts an hour.
+// TestGuestTokenLifetime: an anonymous guest's token lasts an hour; then
+// the sweep removes the guest, which leaves its meeting as an expired
+// application does.
 func TestGuestTokenLifetime(t *testing.T) {
 	e := newEnv(t)
-	alice := e.signIn("alice", "guest-life")
+	alice := e.member("alice", "application/json")
 	m := alice.schedule(t, `{"subject":"Open day","accessLevel":"Everyone"}`)
-	g := e.guest(e.wantGrant(str(t, m, "onlineMeetingUri"), str(t, m, "onlineMeetingId"), "", ""), "application/json", false)
+	alice.skip(t)
+	uri := str(t, m, "onlineMeetingUri")
+	alice.join(t, `{"onlineMeetingUri":"`+uri+`"}`)
+	alice.skip(t)
+	g := e.guest(e.wantGrant(uri, str(t, m, "onlineMeetingId"), "", ""), "application/json", false)
+	g.join(t, `{"onlineMeetingUri":"`+uri+`","anonymousDisplayName":"Visitor"}`)
+	wantList(t, "alice sees the guest come in", alice.events(t),
+		"conversation: added participant Visitor",
+		"conversation: added participant Visitor in attendees",
+	)
 	e.clock.Advance(time.Hour - time.Second)
 	g.do(req{method: "GET", url: g.app.Href}).wantStatus(t, 200)
+	alice.do(req{method: "GET", url: alice.app.Href}).wantStatus(t, 200) // alice's application stays active
 	e.clock.Advance(time.Second)
 	g.do(req{method: "GET", url: g.app.Href}).wantError(t, 401, ucwad.EUnauthorized, "")
+	if err := e.api.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantList(t, "alice sees the expired guest go", alice.events(t),
+		"conversation: deleted participant Visitor in attendees",
+		"conversation: deleted participant Visitor",
+	)
 }
 
 func TestPasswordChangeRevokesTokens(t *testing.T) {
