@@ -350,3 +350,37 @@ func TestGuestRepresentations(t *testing.T) {
 		}
 	}
 }
+
+// TestGuestFromBrowser: a browser page on an allowed origin runs the guest
+// flow: the preflights of the token endpoint and of anonApplications are
+// answered before anything authenticates, and every answer, the grant's
+// and the registration's, carries the CORS headers.
+func TestGuestFromBrowser(t *testing.T) {
+	e := newEnv(t, allowApp)
+	alice := e.signIn("alice", "browser")
+	m := alice.schedule(t, `{"subject":"Open day","accessLevel":"Everyone"}`)
+	for _, p := range []string{"/WebTicket/oauthtoken", "/ucwa/v1/anonApplications", "/ucwa/oauth/v1/anonApplications"} {
+		r := e.do(req{method: "OPTIONS", url: p, header: map[string]string{"Origin": appOrigin,
+			"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}})
+		r.wantStatus(t, http.StatusNoContent)
+		if r.Header.Get("Access-Control-Allow-Origin") != appOrigin || !strings.Contains(r.Header.Get("Access-Control-Allow-Methods"), "POST") {
+			t.Errorf("preflight of %s: %v", p, corsHeaders(r))
+		}
+	}
+	form := url.Values{"grant_type": {"urn:microsoft.rtc:anonmeeting"}, "ms_rtc_conferenceuri": {str(t, m, "onlineMeetingUri")}, "password": {str(t, m, "onlineMeetingId")}}
+	r := e.do(req{method: "POST", url: "/WebTicket/oauthtoken", body: form.Encode(),
+		header: map[string]string{"Origin": appOrigin, "Content-Type": "application/x-www-form-urlencoded"}}).wantStatus(t, http.StatusOK)
+	wantCORS(t, r, appOrigin)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(r.body, &tok); err != nil {
+		t.Fatal(err)
+	}
+	g := &session{e: e, token: tok.AccessToken}
+	reg := g.do(req{method: "POST", url: "/ucwa/v1/anonApplications", body: `{"userAgent":"page","culture":"en-US"}`,
+		header: map[string]string{"Origin": appOrigin, "Content-Type": "application/json"}}).wantStatus(t, http.StatusCreated)
+	wantCORS(t, reg, appOrigin)
+	opts := g.do(req{method: "OPTIONS", url: "/ucwa/v1/anonApplications", header: map[string]string{"Origin": appOrigin}}).wantStatus(t, http.StatusOK)
+	wantCORS(t, opts, appOrigin)
+}
