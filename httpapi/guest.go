@@ -147,18 +147,37 @@ func (g *grantRate) take(k netip.Prefix) (time.Duration, bool) {
 	return 0, true
 }
 
-// openToGuests marks for guests every route under an application's
-// communication but startOnlineMeeting: guests are ordinary participants of
-// their meeting, so joining it, its invitation, its conversation with
-// everything in it (roster, lobby, leaders' controls, instant messages)
-// serve them as anyone (a guest's application is in no other meeting);
-// startOnlineMeeting would make them an organizer. Whatever a later
-// capability adds under communication is open to guests by this rule; the
-// rest of the URL space opens route by route (route.forGuests).
+// guestRoutes are the routes outside an application's communication that
+// serve anonymous guests: the sign-in chain, registering, and the
+// application with what a participant needs of it (its events, batch,
+// policies and me). Everything else they answer 403 AnonymousNotAllowed:
+// me's capabilities, people, the online-meetings dashboard and every
+// meeting resource under it.
+var guestRoutes = []string{
+	userPath, rootPath + "/user", applicationsPath, anonApplicationsPath, anonApplicationsRefPath,
+	applicationsPath + "/{app}",
+	applicationsPath + "/{app}/batch",
+	applicationsPath + "/{app}/events",
+	applicationsPath + "/{app}/policies",
+	applicationsPath + "/{app}/me",
+	applicationsPath + "/{app}/communication",
+}
+
+// openToGuests marks the routes that serve anonymous guests: guestRoutes,
+// and every route under an application's communication but
+// startOnlineMeeting. Guests are ordinary participants of their meeting,
+// so joining it, its invitation, its conversation with everything in it
+// (roster, lobby, leaders' controls, instant messages) serve them as
+// anyone (a guest's application is in no other meeting); startOnlineMeeting
+// would make them an organizer. Whatever a later capability adds under
+// communication is open to guests by this rule; the rest of the URL space
+// opens only by being listed in guestRoutes.
 func openToGuests(routes []*route) {
 	comm := splitPath(applicationsPath + "/{app}/communication")
 	for _, rt := range routes {
-		if len(rt.segs) > len(comm) && slices.Equal(rt.segs[:len(comm)], comm) && rt.segs[len(comm)] != "startOnlineMeeting" {
+		p := "/" + strings.Join(rt.segs, "/")
+		under := len(rt.segs) > len(comm) && slices.Equal(rt.segs[:len(comm)], comm) && rt.segs[len(comm)] != "startOnlineMeeting"
+		if under || slices.Contains(guestRoutes, p) {
 			rt.guests = true
 		}
 	}

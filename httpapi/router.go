@@ -85,23 +85,19 @@ func (s *Server) routeTable() []*route {
 	return append([]*route{
 		newRoute("/", public, true).on("GET", s.handleRoot),
 		newRoute(rootPath, public, true).on("GET", s.handleRoot),
-		newRoute(userPath, signedIn, true).on("GET", s.handleUser).forGuests(),
-		newRoute(rootPath+"/user", signedIn, true).on("GET", s.handleUser).forGuests(),
+		newRoute(userPath, signedIn, true).on("GET", s.handleUser),
+		newRoute(rootPath+"/user", signedIn, true).on("GET", s.handleUser),
 		newRoute(tokenPath, public, true).on("POST", s.handleToken),
-		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate).on("OPTIONS", s.handleApplicationsOptions).forGuests(),
-		// Anonymous guests: the reference's registration point, in our
-		// spelling and in the reference's.
-		newRoute(anonApplicationsPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions).forGuests(),
-		newRoute(anonApplicationsRefPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions).forGuests(),
-		newRoute(app, inApp, false).on("GET", s.handleApplicationGet).on("DELETE", s.handleApplicationDelete).forGuests(),
-		newRoute(app+"/batch", inApp, false).on("POST", s.handleBatch).notInBatch().runsRequests().forGuests(),
-		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch().recordsActivity().forGuests(),
-		newRoute(app+"/policies", inApp, false).on("GET", s.handlePolicies).forGuests(),
-		newRoute(app+"/me", inApp, false).on("GET", s.handleMe).forGuests(),
+		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate).on("OPTIONS", s.handleApplicationsOptions),
+		newRoute(app, inApp, false).on("GET", s.handleApplicationGet).on("DELETE", s.handleApplicationDelete),
+		newRoute(app+"/batch", inApp, false).on("POST", s.handleBatch).notInBatch().runsRequests(),
+		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch().recordsActivity(),
+		newRoute(app+"/policies", inApp, false).on("GET", s.handlePolicies),
+		newRoute(app+"/me", inApp, false).on("GET", s.handleMe),
 		newRoute(app+"/me/makeMeAvailable", inApp, false).on("POST", s.handleMakeMeAvailable),
 		newRoute(app+"/me/reportMyActivity", inApp, false).on("POST", s.handleReportMyActivity),
 		newRoute(app+"/people", inApp, false).on("GET", s.handlePeople),
-		newRoute(app+"/communication", inApp, false).on("GET", s.handleCommunication).forGuests(),
+		newRoute(app+"/communication", inApp, false).on("GET", s.handleCommunication),
 		newRoute(app+"/onlineMeetings", inApp, false).on("GET", s.handleOnlineMeetings),
 		newRoute(myMeetings, inApp, false).on("GET", s.handleMyMeetings).on("POST", s.handleMeetingCreate),
 		newRoute(meeting, inApp, false).on("GET", s.handleMeetingGet).on("PUT", s.handleMeetingUpdate).on("DELETE", s.handleMeetingDelete),
@@ -114,6 +110,12 @@ func (s *Server) routeTable() []*route {
 		newRoute(app+"/onlineMeetings/customInvitation", inApp, false).on("GET", s.handleCustomInvitation),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation", inApp, false).on("GET", s.handleDialIn),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation/{region}", inApp, false).on("GET", s.handleDialInRegion),
+
+		// Anonymous guests register here too (the reference's
+		// registration point, in our spelling and in the reference's);
+		// which routes serve guests is openToGuests' list.
+		newRoute(anonApplicationsPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions),
+		newRoute(anonApplicationsRefPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions),
 	}, s.conversationRoutes(app)...)
 }
 
@@ -138,12 +140,6 @@ func (rt *route) runsRequests() *route {
 // costs at most one write.
 func (rt *route) recordsActivity() *route {
 	rt.ownActivity = true
-	return rt
-}
-
-// forGuests marks the route as one anonymous meeting guests may use.
-func (rt *route) forGuests() *route {
-	rt.guests = true
 	return rt
 }
 
