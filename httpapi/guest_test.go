@@ -384,3 +384,31 @@ func TestGuestFromBrowser(t *testing.T) {
 	opts := g.do(req{method: "OPTIONS", url: "/ucwa/v1/anonApplications", header: map[string]string{"Origin": appOrigin}}).wantStatus(t, http.StatusOK)
 	wantCORS(t, opts, appOrigin)
 }
+
+// TestGuestBatch: inside a batch a guest is the same narrowed caller: its
+// me answers, makeMeAvailable and the meetings dashboard are refused part
+// by part, and nothing changes.
+func TestGuestBatch(t *testing.T) {
+	e := newEnv(t)
+	alice := e.signIn("alice", "guest-batch")
+	m := alice.schedule(t, `{"subject":"Open day","accessLevel":"Everyone"}`)
+	g := e.guest(e.wantGrant(str(t, m, "onlineMeetingUri"), str(t, m, "onlineMeetingId"), "", ""), "application/json", false)
+	ct, body := batchBody(
+		"GET "+g.app.Href+"/me HTTP/1.1\nAccept: application/json\n",
+		"POST "+g.app.Href+"/me/makeMeAvailable HTTP/1.1\nAccept: application/json\nContent-Type: application/json\n\n{}",
+		"GET "+g.app.Href+"/onlineMeetings HTTP/1.1\nAccept: application/xml\n",
+	)
+	parts := g.batch(t, ct, body).parts(t)
+	if len(parts) != 3 {
+		t.Fatalf("%d parts, want 3", len(parts))
+	}
+	if me := parts[0].resp().wantStatus(t, http.StatusOK).resource(t); len(me.Props()) != 2 {
+		t.Errorf("the guest's me in a batch: %v", me.Props())
+	}
+	parts[1].resp().wantError(t, http.StatusForbidden, ucwad.EForbidden, ucwad.SubAnonymousNotAllowed)
+	parts[2].resp().wantError(t, http.StatusForbidden, ucwad.EForbidden, ucwad.SubAnonymousNotAllowed)
+	if me := g.get(t, g.app.Href+"/me"); len(me.Links()) != 0 {
+		t.Errorf("me after the batch: %v", me.Links())
+	}
+	g.none(t)
+}
