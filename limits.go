@@ -81,6 +81,20 @@ type Limits struct {
 	// meeting and per source. One more is EGone, subcode
 	// TooManyApplications.
 	MaxGuestApplicationsPerMeeting, MaxGuestApplicationsPerAddress int
+
+	// Messaging in meetings (docs/meetings.md, "Messages").
+
+	// MaxMessageChars bounds one instant message, in characters as sent
+	// (for HTML, before it is sanitized); a longer one is a 400
+	// ParameterValidationFailure.
+	MaxMessageChars int
+	// MessagesPerMinute and MessageBurst are each participant's message
+	// rate: MessageBurst at once, then one every minute/MessagesPerMinute;
+	// one more is ETooManyRequests with the wait in Retry-After.
+	MessagesPerMinute, MessageBurst int
+	// TypingTimeout is how long a participant shows as typing after its
+	// last setIsTyping (sending a message ends it at once).
+	TypingTimeout time.Duration
 }
 
 // The range Limits.MaxExtensionBytes may take: room for an id and a few
@@ -114,6 +128,11 @@ func DefaultLimits() Limits {
 		// office behind one address.
 		MaxGuestApplicationsPerMeeting: 100,
 		MaxGuestApplicationsPerAddress: 10,
+
+		MaxMessageChars:   8000,
+		MessagesPerMinute: 60,
+		MessageBurst:      10,
+		TypingTimeout:     6 * time.Second,
 	}
 }
 
@@ -149,6 +168,12 @@ func (l Limits) WithDefaults() Limits {
 	}
 	setInt(&l.MaxGuestApplicationsPerMeeting, d.MaxGuestApplicationsPerMeeting)
 	setInt(&l.MaxGuestApplicationsPerAddress, d.MaxGuestApplicationsPerAddress)
+	setInt(&l.MaxMessageChars, d.MaxMessageChars)
+	setInt(&l.MessagesPerMinute, d.MessagesPerMinute)
+	setInt(&l.MessageBurst, d.MessageBurst)
+	if l.TypingTimeout <= 0 {
+		l.TypingTimeout = d.TypingTimeout
+	}
 	return l
 }
 
@@ -175,6 +200,10 @@ func (l Limits) Validate() error {
 		{"LobbyTimeout", int64(l.LobbyTimeout)},
 		{"MaxGuestApplicationsPerMeeting", int64(l.MaxGuestApplicationsPerMeeting)},
 		{"MaxGuestApplicationsPerAddress", int64(l.MaxGuestApplicationsPerAddress)},
+		{"MaxMessageChars", int64(l.MaxMessageChars)},
+		{"MessagesPerMinute", int64(l.MessagesPerMinute)},
+		{"MessageBurst", int64(l.MessageBurst)},
+		{"TypingTimeout", int64(l.TypingTimeout)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("negative %s %d", f.name, f.v)

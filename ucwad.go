@@ -29,6 +29,7 @@ type Store interface {
 	EventStore
 	MeetingStore
 	ConversationStore
+	MessagingStore
 	SignInStore
 	GuestStore
 	// Close releases the store's connections.

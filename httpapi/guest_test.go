@@ -91,8 +91,8 @@ func (e *env) guest(token, accept string, anon bool) *member {
 // TestAnonymousGuestEndToEnd is the guests' scenario over HTTP, in JSON and
 // XML: a guest gets a token with the meeting key (in upper and lower case,
 // and as the joinUrl's last segment), registers, joins an Invited meeting,
-// waits in the lobby, is admitted, renews its token keeping its identity,
-// and leaves; another guest, registered at anonApplications, is rejected;
+// waits in the lobby, is admitted, exchanges instant messages with the
+// organizer, renews its token keeping its identity, and leaves; another guest, registered at anonApplications, is rejected;
 // a guest's token is refused for another meeting, for makeMeAvailable and
 // for every resource outside its meeting, and nothing changes then.
 func TestAnonymousGuestEndToEnd(t *testing.T) {
@@ -211,10 +211,39 @@ func guestScenario(t *testing.T, accept string) {
 		"conversation: added participant Alice Example in leaders",
 		"communication: updated conversation [Conferenced]",
 		"communication: completed onlineMeetingInvitation [Connected] Success",
+		"conversation: updated messaging [Disconnected]",
 	)
 	alice.skip(t)
 	g1.conv = link(t, g1.get(t, inv), "conversation")
 	wantList(t, "the guest's participants", names(t, g1.get(t, g1.conv+"/participants")), "Alice Example Leader", "Visitor One Attendee")
+
+	// The guest and the organizer exchange instant messages, as any two
+	// participants do.
+	alice.connect(t, "op-alice")
+	g1.connect(t, "op-guest")
+	send := func(from *member, text string) {
+		t.Helper()
+		msg := from.get(t, link(t, from.get(t, from.conv), "messaging"))
+		from.do(req{method: "POST", url: link(t, msg, "sendMessage"), body: text,
+			header: map[string]string{"Content-Type": "text/plain; charset=utf-8"}}).wantStatus(t, http.StatusCreated)
+		wantList(t, from.name+"'s own message", from.events(t), "conversation: completed message Success")
+	}
+	receive := func(to *member, from, text string) {
+		t.Helper()
+		got, entries := to.batch(t)
+		wantList(t, to.name+" receives a message", got, "conversation: completed message Success")
+		res := message(t, to.name, entries)
+		if p, _ := res.FindLink("participant"); p.Title != from {
+			t.Errorf("%s: the message is from %q, want %q", to.name, p.Title, from)
+		}
+		if got := dataText(t, res, "plainMessage", "text/plain"); got != text {
+			t.Errorf("%s: plainMessage %q, want %q", to.name, got, text)
+		}
+	}
+	send(g1, "Hello from a guest")
+	receive(alice, "Visitor One", "Hello from a guest")
+	send(alice, "Welcome, guest")
+	receive(g1, "Alice Example", "Welcome, guest")
 
 	// A second guest registers at anonApplications, waits, and is rejected.
 	g2 := e.guest(tok2, accept, true)
@@ -398,7 +427,7 @@ func TestGuestBatch(t *testing.T) {
 		"POST "+g.app.Href+"/me/makeMeAvailable HTTP/1.1\nAccept: application/json\nContent-Type: application/json\n\n{}",
 		"GET "+g.app.Href+"/onlineMeetings HTTP/1.1\nAccept: application/xml\n",
 	)
-	parts := g.batch(t, ct, body).parts(t)
+	parts := g.session.batch(t, ct, body).parts(t)
 	if len(parts) != 3 {
 		t.Fatalf("%d parts, want 3", len(parts))
 	}

@@ -31,6 +31,7 @@ func TestGuestRoutes(t *testing.T) {
 		"/communication/onlineMeetingInvitations/{invitation}",
 		"/communication/conversations",
 		"/communication/conversations/{conversation}",
+		"/communication/messagingInvitations/{invitation}",
 	}
 	for _, p := range wantOpen {
 		if !slices.Contains(open, p) {

@@ -46,6 +46,8 @@ type route struct {
 	// guests routes serve anonymous meeting guests too; any other answers
 	// a guest's token 403 AnonymousNotAllowed.
 	guests bool
+	// metrics are the route's series (nil without metrics).
+	metrics *routeMetrics
 }
 
 // call is the per-request state handlers receive.
@@ -116,7 +118,7 @@ func (s *Server) routeTable() []*route {
 		// which routes serve guests is openToGuests' list.
 		newRoute(anonApplicationsPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions),
 		newRoute(anonApplicationsRefPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions),
-	}, s.conversationRoutes(app)...)
+	}, append(s.conversationRoutes(app), s.messagingRoutes(app)...)...)
 }
 
 func newRoute(pattern string, a authLevel, fold bool) *route {
@@ -239,6 +241,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 		return &ucwad.Error{Code: ucwad.ENotFound, Subcode: ucwad.SubResourceNotFound, Message: "There is no resource at this address."}
 	}
 	c.params = params
+	if rt.metrics != nil {
+		noteRoute(w, rt.metrics)
+	}
 	if rt.auth >= signedIn {
 		if err := s.authenticate(r, c); err != nil {
 			return err

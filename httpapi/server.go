@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
@@ -191,6 +193,10 @@ type Server struct {
 	guestGrants *grantRate
 	// meetings are the rules every request about a meeting is held to.
 	meetings *ucwad.MeetingRules
+	// typing ends meeting participants' typing on time.
+	typing typingTimer
+	// metrics are nil when the server keeps none (Deps.Metrics).
+	metrics *metrics
 }
 
 // stores are the parts of the store the handlers use, one field per store
@@ -209,10 +215,12 @@ type stores struct {
 	conversations ucwad.ConversationStore
 	// guests serves the anonymous meeting grant.
 	guests ucwad.GuestStore
+	// messaging serves instant messages in meetings.
+	messaging ucwad.MessagingStore
 }
 
 func newStores(st ucwad.Store) stores {
-	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st, guests: st}
+	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st, guests: st, messaging: st}
 }
 
 // Deps are the collaborators a Server uses.
@@ -225,6 +233,11 @@ type Deps struct {
 	// event requests wake when events commit. nil: a Hub of its own (then
 	// held requests wake only at their timeout).
 	Hub *Hub
+	// Metrics is where the server registers its Prometheus metrics: a
+	// registry of the caller's, not the global one, so that several
+	// servers in one process (tests) do not collide. nil: no metrics are
+	// kept, and counting costs nothing.
+	Metrics prometheus.Registerer
 }
 
 // New returns a Server. Deps.Store and Deps.Hasher are required; the others
@@ -254,6 +267,12 @@ func New(cfg Config, d Deps) *Server {
 	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()
 	openToGuests(s.routes)
+	if d.Metrics != nil {
+		s.metrics = newMetrics(d.Metrics, s.hub, d.Store)
+		for _, rt := range s.routes {
+			rt.metrics = s.metrics.route(routeName(rt.segs))
+		}
+	}
 	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
 	return s
 }
@@ -290,9 +309,14 @@ func versioned(next http.Handler) http.Handler {
 // Run runs the background sweeps until ctx ends.
 func (s *Server) Run(ctx context.Context) { s.sweepLoop(ctx, s.cfg.SweepInterval) }
 
-// Shutdown answers every held event request at once; call it before
-// shutting the HTTP server down so that it does not wait for them.
-func (s *Server) Shutdown() { s.hub.Shutdown() }
+// Shutdown answers every held event request at once, and stops ending
+// meeting participants' typing on time (the sweep of another process, or
+// of the next start, does it); call it before shutting the HTTP server
+// down so that it does not wait for them.
+func (s *Server) Shutdown() {
+	s.hub.Shutdown()
+	s.typing.stop()
+}
 
 // recoverer turns a panicking handler into a 500 UCWA error instead of a
 // dropped connection, and logs the panic once.

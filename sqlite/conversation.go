@@ -368,6 +368,7 @@ func (db *DB) deliver(ctx context.Context, tx *writeTx, ds []ucwad.Delivery) ([]
 	if len(entries) == 0 {
 		return nil, nil
 	}
+	tx.events += int64(len(entries))
 	const bodyColumns = 8
 	for i := 0; i < len(bodies); i += deliverChunk * bodyColumns {
 		chunk := bodies[i:min(len(bodies), i+deliverChunk*bodyColumns)]
@@ -595,7 +596,11 @@ func (db *DB) join(ctx context.Context, tx *writeTx, r *ucwad.JoinRequest, m *uc
 	if err := insertParticipant(ctx, tx, p); err != nil {
 		return nil, nil, err
 	}
-	notify, err := db.deliver(ctx, tx, ucwad.JoinEvents(conv, inv, p, append(roster, p)))
+	ds := ucwad.JoinEvents(conv, inv, p, append(roster, p))
+	if !p.InLobby {
+		ds = append(ds, ucwad.MessagingAvailableEvents(p)...)
+	}
+	notify, err := db.deliver(ctx, tx, ds)
 	return inv, notify, err
 }
 
@@ -707,7 +712,7 @@ func (db *DB) ChangeParticipant(ctx context.Context, appID, conversationID, targ
 			if err := finishInvitation(ctx, tx, inv, now); err != nil {
 				return err
 			}
-			ds = ucwad.AdmitEvents(s.conv, inv, target, s.roster)
+			ds = append(ucwad.AdmitEvents(s.conv, inv, target, s.roster), ucwad.MessagingAvailableEvents(target)...)
 		case ucwad.ActionReject, ucwad.ActionEject:
 			reason := ucwad.SubDenied
 			if a == ucwad.ActionEject {

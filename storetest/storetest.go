@@ -111,10 +111,18 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	tests = append(tests, eventTests...)
 	tests = append(tests, meetingTests...)
 	tests = append(tests, signInTests...)
+	tests = append(tests, healthTests...)
 	for _, tt := range tests {
 		runOne(t, open, tt.name, tt.f, Limits())
 	}
 	for _, tt := range append(conversationTests, guestTests...) {
+		lim := joinLimits()
+		if tt.limits != nil {
+			tt.limits(&lim)
+		}
+		runOne(t, open, tt.name, tt.f, lim)
+	}
+	for _, tt := range messagingTests {
 		lim := joinLimits()
 		if tt.limits != nil {
 			tt.limits(&lim)

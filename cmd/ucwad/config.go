@@ -40,6 +40,11 @@ type Config struct {
 	// AllowOrigins are the origins of browser apps allowed in from other
 	// origins (CORS and the xframe page), in their normalized form.
 	AllowOrigins originsFlag
+	// AdminAddr, when set, is where the operator endpoints (/healthz,
+	// /readyz, /metrics) are served instead of the main listener.
+	AdminAddr string
+	// PProf also serves net/http/pprof on the admin listener.
+	PProf bool
 
 	File FileConfig
 }
@@ -128,6 +133,14 @@ type Meetings struct {
 	// granted from one client address.
 	MaxGuestApplicationsPerMeeting int `json:"maxGuestApplicationsPerMeeting"`
 	MaxGuestApplicationsPerAddress int `json:"maxGuestApplicationsPerAddress"`
+	// MaxMessageChars bounds one instant message, in characters.
+	MaxMessageChars int `json:"maxMessageChars"`
+	// MessagesPerMinute and MessageBurst are each participant's message
+	// rate.
+	MessagesPerMinute int `json:"messagesPerMinute"`
+	MessageBurst      int `json:"messageBurst"`
+	// TypingTimeout is how long a participant shows as typing, e.g. "6s".
+	TypingTimeout Duration `json:"typingTimeout"`
 }
 
 // meetingsFile is the section holding c and the meeting limits of l.
@@ -155,6 +168,10 @@ func meetingsFile(c ucwad.MeetingConfig, l ucwad.Limits) Meetings {
 		AnonymousGrantsPerMinute:       httpapi.DefaultAnonymousGrantsPerMinute,
 		MaxGuestApplicationsPerMeeting: l.MaxGuestApplicationsPerMeeting,
 		MaxGuestApplicationsPerAddress: l.MaxGuestApplicationsPerAddress,
+		MaxMessageChars:                l.MaxMessageChars,
+		MessagesPerMinute:              l.MessagesPerMinute,
+		MessageBurst:                   l.MessageBurst,
+		TypingTimeout:                  Duration{l.TypingTimeout},
 	}
 }
 
@@ -184,13 +201,17 @@ func (m Meetings) validateLimits() error {
 		{"maxConversationsPerApplication", m.MaxConversationsPerApplication},
 		{"anonymousGrantsPerMinute", m.AnonymousGrantsPerMinute},
 		{"maxGuestApplicationsPerMeeting", m.MaxGuestApplicationsPerMeeting},
-		{"maxGuestApplicationsPerAddress", m.MaxGuestApplicationsPerAddress}} {
+		{"maxGuestApplicationsPerAddress", m.MaxGuestApplicationsPerAddress},
+		{"maxMessageChars", m.MaxMessageChars}, {"messagesPerMinute", m.MessagesPerMinute}, {"messageBurst", m.MessageBurst}} {
 		if f.v < 0 {
 			return fmt.Errorf("%s must not be negative", f.name)
 		}
 	}
 	if m.LobbyTimeout.Duration < 0 {
 		return errors.New("lobbyTimeout must not be negative")
+	}
+	if m.TypingTimeout.Duration < 0 {
+		return errors.New("typingTimeout must not be negative")
 	}
 	if n := m.MaxExtensionBytes; n != 0 && (n < ucwad.MinExtensionBytes || n > ucwad.MaxExtensionBytes) {
 		return fmt.Errorf("maxExtensionBytes %d: want %d to %d", n, ucwad.MinExtensionBytes, ucwad.MaxExtensionBytes)
@@ -225,6 +246,10 @@ func (f *FileConfig) ServerLimits() ucwad.Limits {
 		MaxConversationsPerApplication: f.Meetings.MaxConversationsPerApplication,
 		MaxGuestApplicationsPerMeeting: f.Meetings.MaxGuestApplicationsPerMeeting,
 		MaxGuestApplicationsPerAddress: f.Meetings.MaxGuestApplicationsPerAddress,
+		MaxMessageChars:                f.Meetings.MaxMessageChars,
+		MessagesPerMinute:              f.Meetings.MessagesPerMinute,
+		MessageBurst:                   f.Meetings.MessageBurst,
+		TypingTimeout:                  f.Meetings.TypingTimeout.Duration,
 	}.WithDefaults()
 }
 
@@ -324,6 +349,8 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "IP address or CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable; in UCWAD_TRUSTED_PROXY separate several with commas) (default: none, the peer is the client)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", "", "address, HOST:PORT, of a separate plain-HTTP listener for /healthz, /readyz and /metrics (and --pprof), which then leave the main listener; keep it off the public network (default: they are served on --addr)")
+	fs.BoolVar(&c.PProf, "pprof", false, "also serve Go's profiler (net/http/pprof) at /debug/pprof/ on the --admin-addr listener; needs --admin-addr, never served on the main listener")
 	fs.Var(&c.AllowOrigins, "allow-origin", "origin (scheme://host[:port]) of a browser app on another origin allowed in through CORS and the xframe page; repeat it, or separate origins with commas (UCWAD_ALLOW_ORIGIN) (default: none)")
 }
 
@@ -420,6 +447,17 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--public-url %q must be an absolute http(s) URL with no path, e.g. https://lyncweb.contoso.com", c.PublicURL)
 		}
 	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			return fmt.Errorf("--admin-addr %q is not HOST:PORT: %v", c.AdminAddr, err)
+		}
+		if _, port, _ := net.SplitHostPort(c.AdminAddr); c.AdminAddr == c.Addr && port != "0" {
+			return fmt.Errorf("--admin-addr %q must differ from --addr: it is a second listener", c.AdminAddr)
+		}
+	}
+	if c.PProf && c.AdminAddr == "" {
+		return errors.New("--pprof needs --admin-addr: the profiler is served only on the separate admin listener, never on the main one that clients reach")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -483,8 +521,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. Nothing in it is
 // secret today; a setting that holds one must be masked here.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q",
-		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String())
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q admin-addr=%q pprof=%t",
+		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String(), c.AdminAddr, c.PProf)
 }
 
 func (c *Config) tlsMode() string {
