@@ -1,0 +1,88 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/storetest"
+)
+
+// testDSNVar names the environment variable holding the DSN of a database
+// the tests may create schemas in; .ci/run sets it.
+const testDSNVar = "UCWAD_TEST_POSTGRES"
+
+// testDSN returns a DSN whose search_path is a new, empty schema, dropped
+// when t ends, or skips t when no database is configured.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(testDSNVar)
+	if base == "" {
+		t.Skipf("%s is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable) to run the PostgreSQL tests", testDSNVar)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "test_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	return withSearchPath(t, base, schema)
+}
+
+// withSearchPath adds search_path=schema to a URL DSN.
+func withSearchPath(t testing.TB, dsn, schema string) string {
+	t.Helper()
+	if !strings.Contains(dsn, "://") {
+		return dsn + " search_path=" + schema
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", testDSNVar, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openTest opens a store on dsn, closed when t ends.
+func openTest(t testing.TB, dsn string, opts Options) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestStore(t *testing.T) {
+	if os.Getenv(testDSNVar) == "" {
+		testDSN(t) // skips
+	}
+	storetest.Run(t, func(t *testing.T, cfg storetest.Config) ucwad.Store {
+		// Run closes the store; the schema goes after it.
+		dsn := testDSN(t)
+		db, err := Open(t.Context(), dsn, Options{Clock: cfg.Clock, Notifier: cfg.Notifier, Limits: cfg.Limits, PollInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
