@@ -448,6 +448,7 @@ func (db *DB) deliver(ctx context.Context, tx *writeTx, ds []ucwad.Delivery) ([]
 		}
 	}
 	tx.tell(notify...)
+	tx.events += int64(len(entries))
 	return notify, nil
 }
 

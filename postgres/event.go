@@ -78,6 +78,10 @@ func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any
 	return p.db.queryRow(ctx, query, args...)
 }
 
+func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.db.query(ctx, query, args...)
+}
+
 // readChannel reads the channel's state with q, or returns
 // ApplicationNotFound. Only with waiting does it look for waiting events
 // (the write path reads them anyway).
@@ -481,6 +485,7 @@ func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, e
 		apps = slices.Compact(slices.Sorted(slices.Values(apps)))
 	}
 	tx.tell(apps...)
+	tx.events += int64(len(entries))
 	return apps, nil
 }
 

@@ -104,7 +104,8 @@ type DB struct {
 	maxUnknownNames                  int
 	joining                          ucwad.Limits
 
-	writeTxs atomic.Int64 // see WriteTransactions
+	writeTxs      atomic.Int64 // see WriteTransactions
+	eventsWritten atomic.Int64 // see EventsWritten
 	retries  atomic.Int64 // see Retries
 
 	stopped   chan struct{}
@@ -253,22 +254,40 @@ func (db *DB) Close() error {
 }
 
 // CheckHealth reports whether the database answers and its schema is the
-// one this binary's migrations make: what a readiness probe asks.
+// one this binary's migrations make: what a readiness probe asks. A failed
+// check is a *ucwad.HealthError; its message names no host or password.
 func (db *DB) CheckHealth(ctx context.Context) error {
+	applied, err := queryInts(ctx, readPool{db}, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		msg := "the database does not answer"
+		if ctx.Err() != nil {
+			msg = "the database did not answer in time"
+		}
+		return &ucwad.HealthError{Check: ucwad.CheckDatabase, Message: msg, Err: err}
+	}
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	var n int
-	var newest sql.NullInt64
-	if err := db.pool.QueryRowContext(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &newest); err != nil {
-		return storeErr("check health", err)
+	have := make([]int, len(applied))
+	for i, v := range applied {
+		have[i] = int(v)
 	}
-	if n != len(ms) || newest.Int64 != int64(ms[len(ms)-1].version) {
-		return ucwad.Errorf(ucwad.EServiceUnavailable, "", "the database schema has %d of this binary's %d migrations", n, len(ms))
+	embedded := make([]int, len(ms))
+	for i, m := range ms {
+		embedded[i] = m.version
 	}
-	return nil
+	return ucwad.MigrationsHealth(have, embedded)
 }
+
+// EventsWritten returns how many events (one per receiving user's log
+// entry) the DB's committed transactions appended since it was opened.
+func (db *DB) EventsWritten() int64 { return db.eventsWritten.Load() }
+
+var (
+	_ ucwad.HealthChecker = (*DB)(nil)
+	_ ucwad.EventCounter  = (*DB)(nil)
+)
 
 // millis converts t to the stored representation.
 func millis(t time.Time) int64 { return t.UnixMilli() }
@@ -417,7 +436,11 @@ func (db *DB) writeOnce(ctx context.Context, f func(tx *writeTx) error) error {
 			return err
 		}
 	}
-	return t.Commit()
+	if err := t.Commit(); err != nil {
+		return err
+	}
+	db.eventsWritten.Add(tx.events)
+	return nil
 }
 
 // writeTx is a write transaction of inWriteTxFor.
@@ -427,6 +450,9 @@ type writeTx struct {
 	// told are the applications the transaction's commit must wake on
 	// other nodes.
 	told []string
+	// events counts the log entries appended, for EventsWritten once
+	// committed.
+	events int64
 }
 
 // tell has the commit wake the P-GETs other nodes hold on these

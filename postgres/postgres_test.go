@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/storetest"
 )
@@ -85,4 +87,18 @@ func TestStore(t *testing.T) {
 		}
 		return db
 	})
+}
+
+// parseURL parses a DSN as the store does.
+func parseURL(dsn string) (*pgx.ConnConfig, error) { return pgx.ParseConfig(dsn) }
+
+// replaceHost points a URL DSN at addr.
+func replaceHost(t testing.TB, dsn, addr string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		t.Skipf("%s is not a URL with a host: cannot route it through a proxy", testDSNVar)
+	}
+	u.Host = addr
+	return u.String()
 }
