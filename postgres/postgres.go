@@ -106,7 +106,7 @@ type DB struct {
 
 	writeTxs      atomic.Int64 // see WriteTransactions
 	eventsWritten atomic.Int64 // see EventsWritten
-	retries  atomic.Int64 // see Retries
+	retries       atomic.Int64 // see Retries
 
 	stopped   chan struct{}
 	closeOnce sync.Once

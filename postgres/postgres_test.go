@@ -25,6 +25,9 @@ const testDSNVar = "UCWAD_TEST_POSTGRES"
 func testDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(testDSNVar)
+	if base == "" && os.Getenv("UCWAD_REQUIRE_POSTGRES") != "" {
+		t.Fatalf("%s is not set, and UCWAD_REQUIRE_POSTGRES says the PostgreSQL tests must run", testDSNVar)
+	}
 	if base == "" {
 		t.Skipf("%s is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable) to run the PostgreSQL tests", testDSNVar)
 	}
