@@ -647,6 +647,7 @@ func (db *DB) listen(cfg *pgx.ConnConfig) {
 		if ctx.Err() != nil {
 			return
 		}
+		db.notifyAll()
 		db.log.Warn("event listener disconnected; reconnecting", "err", err)
 		t := time.NewTimer(delay)
 		select {
@@ -673,16 +674,17 @@ func (db *DB) received(payload string) {
 	db.notify(fields[1:])
 }
 
-// notifyAll wakes every P-GET of this node, when a change named too many
-// applications to list: the notifier learns which from the store itself.
+// notifyAll wakes every P-GET this node holds, so that each reads its
+// channel again: when a change named too many applications to list, and
+// when the listener lost its connection (a P-GET whose read then fails is
+// answered with the error, 503 while the database is away, rather than
+// left waiting for a notification that cannot come). The notifier names
+// what it holds (httpapi's Hub does); one that cannot hears of changes from
+// the periodic check.
 func (db *DB) notifyAll() {
-	if all, ok := db.notifier.(interface{ NotifyAll() }); ok {
-		all.NotifyAll()
-		return
+	if h, ok := db.notifier.(interface{ HeldApplications() []string }); ok {
+		db.notify(h.HeldApplications())
 	}
-	// A notifier that cannot wake everything hears of the change from
-	// the periodic check.
-	db.pollOnce(context.Background())
 }
 
 // pollLoop runs the periodic check every interval until Close.

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for the tests' own schema set-up
+)
+
+// pgDSN returns a PostgreSQL DSN whose search_path is a new, empty schema
+// (dropped when t ends) of the database UCWAD_TEST_POSTGRES names, or skips
+// t when it is not set (and fails it when UCWAD_REQUIRE_POSTGRES is).
+func pgDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("UCWAD_TEST_POSTGRES")
+	if base == "" {
+		if os.Getenv("UCWAD_REQUIRE_POSTGRES") != "" {
+			t.Fatal("UCWAD_TEST_POSTGRES is not set, and UCWAD_REQUIRE_POSTGRES says the PostgreSQL tests must run")
+		}
+		t.Skip("UCWAD_TEST_POSTGRES is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable) to run the multi-node tests")
+	}
+	return newSchema(t, base)
+}
+
+// newSchema creates a schema in the database base names and returns base
+// with that schema as its search_path.
+func newSchema(t *testing.T, base string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "test_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	// Registered first, so it runs after the servers' cleanups stopped
+	// them.
+	t.Cleanup(func() {
+		admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("UCWAD_TEST_POSTGRES: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// call makes an authenticated request to a server process and decodes a
+// JSON answer into out (when not nil).
+func call(t *testing.T, method, url, tok, body string, out any) (int, error) {
+	t.Helper()
+	var r *strings.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	} else {
+		r = strings.NewReader("")
+	}
+	req, _ := http.NewRequest(method, url, r)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			return res.StatusCode, fmt.Errorf("%s %s: %d with an undecodable body: %v", method, url, res.StatusCode, err)
+		}
+	}
+	return res.StatusCode, nil
+}
+
+// meetingsHref is the myOnlineMeetings collection of an application.
+func meetingsHref(app processApp) string {
+	return "/ucwa/oauth/v1/applications/" + app.ID + "/onlineMeetings/myOnlineMeetings"
+}
+
+// scheduled is what the tests read of a scheduled meeting, or of an
+// error.
+type scheduled struct {
+	Links struct {
+		Self struct {
+			Href string `json:"href"`
+		} `json:"self"`
+	} `json:"_links"`
+	Code    string `json:"code"`
+	Subcode string `json:"subcode"`
+}
+
+// schedule schedules a meeting through p and returns its href.
+func schedule(t *testing.T, p *serverProcess, app processApp, tok, subject string) string {
+	t.Helper()
+	var m scheduled
+	status, err := call(t, "POST", p.base+meetingsHref(app), tok, `{"subject":"`+subject+`"}`, &m)
+	if err != nil || status != http.StatusOK && status != http.StatusCreated || m.Links.Self.Href == "" {
+		t.Fatalf("scheduling %q: %d %+v %v", subject, status, m, err)
+	}
+	return m.Links.Self.Href
+}
+
+// eventBatch is what the tests read of an event batch.
+type eventBatch struct {
+	Sender []struct {
+		Rel    string `json:"rel"`
+		Events []struct {
+			Type string `json:"type"`
+			Link struct {
+				Rel  string `json:"rel"`
+				Href string `json:"href"`
+			} `json:"link"`
+		} `json:"events"`
+	} `json:"sender"`
+	Code    string `json:"code"`
+	Subcode string `json:"subcode"`
+}
+
+// hold starts a P-GET through p on the application's channel and returns
+// its answer when it comes.
+func hold(t *testing.T, p *serverProcess, app processApp, tok string) <-chan eventBatch {
+	answer := make(chan eventBatch, 1)
+	go func() {
+		var b eventBatch
+		status, err := call(t, "GET", p.base+app.Links.Events.Href+"&timeout=1800", tok, "", &b)
+		if err != nil {
+			t.Errorf("P-GET: %v", err)
+		}
+		if status != http.StatusOK && b.Code == "" {
+			b.Code = fmt.Sprint(status)
+		}
+		answer <- b
+	}()
+	return answer
+}
+
+// TestTwoNodesOnePostgres: two server processes on one PostgreSQL
+// database, as behind a load balancer. A client signs in and registers on
+// node A, holds its P-GET on node B, schedules a meeting through A and
+// hears of it on B (through LISTEN/NOTIFY: the periodic check is set to an
+// hour). Then node A is killed with SIGKILL in the middle of a stream of
+// writes, and node B serves every write A acknowledged.
+func TestTwoNodesOnePostgres(t *testing.T) {
+	db := pgDSN(t)
+	a := startServerProcess(t, db)
+	b := startServerProcess(t, db)
+	tok := a.token(t)
+	app := a.createApplication(t, tok)
+
+	events := hold(t, b, app, tok)
+	b.waitLog(t, "held")
+	href := schedule(t, a, app, tok, "Planning")
+	got := <-events
+	found := false
+	for _, s := range got.Sender {
+		for _, e := range s.Events {
+			if e.Type == "added" && e.Link.Href == href {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the P-GET held on node B answered %+v; want the meeting %s scheduled through node A, added", got, href)
+	}
+
+	// Writes stream into node A from a few clients until it dies; each
+	// one acknowledged (a 2xx that arrived) must be on node B afterwards.
+	var mu sync.Mutex
+	var acked []string
+	enough := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				var m scheduled
+				status, err := call(t, "POST", a.base+meetingsHref(app), tok, fmt.Sprintf(`{"subject":"w%d-%d"}`, w, i), &m)
+				if err != nil {
+					return // node A is gone
+				}
+				if status != http.StatusCreated && status != http.StatusOK {
+					t.Errorf("scheduling through node A: %d %+v", status, m)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, m.Links.Self.Href)
+				if len(acked) == 20 {
+					close(enough)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	<-enough
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for _, h := range acked {
+		var m scheduled
+		if status, err := call(t, "GET", b.base+h, tok, "", &m); err != nil || status != http.StatusOK {
+			t.Errorf("meeting %s, acknowledged by node A before it was killed: node B answers %d %+v %v", h, status, m, err)
+		}
+	}
+	t.Logf("%d writes acknowledged before the kill, all on node B", len(acked))
+}
+
+// TestPGetReplacedAcrossNodes is TestPGetReplacedAcrossServerProcesses on
+// PostgreSQL: the older P-GET answers 409 PGetReplaced once a newer one
+// starts on the other node.
+func TestPGetReplacedAcrossNodes(t *testing.T) {
+	pgetReplacedAcross(t, pgDSN(t))
+}
+
+// cluster is a private PostgreSQL server the test starts, stops and
+// starts again.
+type cluster struct {
+	bin, dir string
+	port     int
+	as       []string // the command prefix running a command as its owner
+}
+
+// startCluster initialises and starts a PostgreSQL cluster in a temporary
+// directory, on a free loopback port, from the binaries in UCWAD_PG_BIN
+// or /usr/lib/postgresql/*/bin; it skips t when there are none (fails it
+// under UCWAD_REQUIRE_POSTGRES). As root, the cluster runs as nobody:
+// PostgreSQL refuses to run as root.
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	bin := os.Getenv("UCWAD_PG_BIN")
+	if bin == "" {
+		dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+		slices.Sort(dirs)
+		if len(dirs) > 0 {
+			bin = dirs[len(dirs)-1]
+		}
+	}
+	if _, err := os.Stat(filepath.Join(bin, "pg_ctl")); bin == "" || err != nil {
+		if os.Getenv("UCWAD_REQUIRE_POSTGRES") != "" {
+			t.Fatal("no PostgreSQL binaries (set UCWAD_PG_BIN), and UCWAD_REQUIRE_POSTGRES says the PostgreSQL tests must run")
+		}
+		t.Skip("no PostgreSQL binaries (initdb, pg_ctl) in UCWAD_PG_BIN or /usr/lib/postgresql/*/bin: this test starts and stops its own cluster")
+	}
+	dir, err := os.MkdirTemp("", "ucwad-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	c := &cluster{bin: bin, dir: dir}
+	if os.Geteuid() == 0 {
+		if err := os.Chown(dir, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		c.as = []string{"runuser", "-u", "nobody", "--"}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	c.run(t, "initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
+	c.start(t)
+	t.Cleanup(func() { c.cmd("pg_ctl", "-D", filepath.Join(dir, "data"), "-m", "immediate", "stop").Run() })
+	return c
+}
+
+func (c *cluster) cmd(name string, args ...string) *exec.Cmd {
+	argv := append(slices.Clone(c.as), filepath.Join(c.bin, name))
+	argv = append(argv, args...)
+	return exec.Command(argv[0], argv[1:]...)
+}
+
+func (c *cluster) run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := c.cmd(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, out)
+	}
+}
+
+func (c *cluster) start(t *testing.T) {
+	t.Helper()
+	c.run(t, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w",
+		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.port, c.dir), "start")
+}
+
+// stop shuts the server down as an operator's restart does: clients are
+// disconnected, and nothing can connect until start.
+func (c *cluster) stop(t *testing.T) {
+	t.Helper()
+	c.run(t, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w", "stop")
+}
+
+func (c *cluster) dsn() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
+}
+
+// TestPostgresRestartUnderTraffic stops PostgreSQL under a node serving
+// writes and a held P-GET: the P-GET is answered, writes answer 503
+// ServiceUnavailable with a UCWA body while it is down, the node serves
+// again by itself once PostgreSQL is back, and every acknowledged write is
+// there.
+func TestPostgresRestartUnderTraffic(t *testing.T) {
+	c := startCluster(t)
+	node := startServerProcess(t, c.dsn())
+	tok := node.token(t)
+	app := node.createApplication(t, tok)
+	// The application is an acknowledged write too.
+	acked := []string{"/ucwa/oauth/v1/applications/" + app.ID}
+
+	events := hold(t, node, app, tok)
+	node.waitLog(t, "held")
+	c.stop(t)
+
+	// The held P-GET learns that the database went away.
+	if got := <-events; got.Code != "ServiceUnavailable" {
+		t.Errorf("the held P-GET answered %+v when the database stopped; want 503 ServiceUnavailable", got)
+	}
+	var m scheduled
+	status, err := call(t, "POST", node.base+meetingsHref(app), tok, `{"subject":"while down"}`, &m)
+	if err != nil || status != http.StatusServiceUnavailable || m.Code != "ServiceUnavailable" {
+		t.Errorf("scheduling while the database is down: %d %+v %v; want 503 ServiceUnavailable", status, m, err)
+	}
+
+	c.start(t)
+	// The first requests may still meet connections broken by the
+	// restart: each answers 503 and is retried, as a client would.
+	for i := 0; ; i++ {
+		var m scheduled
+		status, err := call(t, "POST", node.base+meetingsHref(app), tok, `{"subject":"after"}`, &m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status == http.StatusCreated || status == http.StatusOK {
+			acked = append(acked, m.Links.Self.Href)
+			break
+		}
+		if status != http.StatusServiceUnavailable || m.Code != "ServiceUnavailable" || i == 100 {
+			t.Fatalf("scheduling after the restart: %d %+v", status, m)
+		}
+	}
+	for _, h := range acked {
+		if status, err := call(t, "GET", node.base+h, tok, "", nil); err != nil || status != http.StatusOK {
+			t.Errorf("meeting %s after the restart: %d %v", h, status, err)
+		}
+	}
+}
