@@ -368,3 +368,60 @@ func TestPostgresRestartUnderTraffic(t *testing.T) {
 		}
 	}
 }
+
+// withPassword puts a password into a URL DSN: the test cluster trusts
+// every local connection, so any password connects, and none may show.
+func withPassword(t *testing.T, dsn, password string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), password)
+	return u.String()
+}
+
+// TestUserCommandsPostgres: the user commands work on an empty PostgreSQL
+// database (they apply the migrations), and the server reads what they
+// wrote.
+func TestUserCommandsPostgres(t *testing.T) {
+	userCommands(t, pgDSN(t))
+}
+
+// TestMigrateCommand: ucwad migrate brings an empty database, SQLite or
+// PostgreSQL, to the current schema and says so, never showing the
+// password.
+func TestMigrateCommand(t *testing.T) {
+	for _, tc := range []struct{ name, db string }{
+		{"sqlite", filepath.Join(t.TempDir(), "m.db")},
+		{"postgres", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := tc.db
+			if db == "" {
+				db = withPassword(t, pgDSN(t), "hunter2")
+			}
+			env, out, errb := testEnv("", nil)
+			if err := Run(t.Context(), []string{"migrate", "--db", db}, env); err != nil {
+				t.Fatalf("migrate: %v %s", err, errb)
+			}
+			if !strings.Contains(out.String(), "is up to date") || strings.Contains(out.String()+errb.String(), "hunter2") {
+				t.Errorf("migrate said %q %q", out, errb)
+			}
+			s, err := openStore(t.Context(), db, storeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if n, err := s.CountUsers(t.Context()); err != nil || n != 0 {
+				t.Errorf("CountUsers after migrate = %d, %v", n, err)
+			}
+		})
+	}
+	// A database that does not answer: a clear error, without the
+	// password.
+	env, _, _ := testEnv("", nil)
+	err := Run(t.Context(), []string{"migrate", "--db", "postgres://ucwad:hunter2@127.0.0.1:1/ucwad?connect_timeout=5"}, env)
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "ucwad:xxxxx@127.0.0.1:1") {
+		t.Errorf("migrate against nothing: %v; want an error naming the database without its password", err)
+	}
+}
