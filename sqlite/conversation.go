@@ -626,7 +626,7 @@ func (db *DB) remove(ctx context.Context, tx *writeTx, s *session, p *ucwad.Part
 			return nil, err
 		}
 		// An ad hoc meeting lives as long as its conversation.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM meetings WHERE id = ? AND rel = ?`, s.conv.MeetingID, ucwad.MeetingRelAdHoc); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM meetings WHERE id = ? AND rel = `+relSQL(ucwad.MeetingRelAdHoc), s.conv.MeetingID); err != nil {
 			return nil, err
 		}
 	}
@@ -892,7 +892,7 @@ func (db *DB) SweepConversations(ctx context.Context) (int, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE application_id NOT IN (SELECT id FROM applications)`); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM meetings WHERE rel = ? AND id NOT IN (SELECT meeting_id FROM conversations)`, ucwad.MeetingRelAdHoc)
+		_, err := tx.ExecContext(ctx, `DELETE FROM meetings WHERE rel = `+relSQL(ucwad.MeetingRelAdHoc)+` AND id NOT IN (SELECT meeting_id FROM conversations)`)
 		return err
 	})
 	return total, wrap("sweep conversations", err)

@@ -41,6 +41,19 @@ const meetingsFrom = ` FROM meetings m JOIN users u ON u.id = m.user_id`
 // organizer of the row a statement on meetings wrote.
 const organizerReturning = `(SELECT sip FROM users WHERE id = user_id), (SELECT name FROM users WHERE id = user_id)`
 
+// relSQL is rel as an SQL literal, for statements that compare the rel
+// column. Meetings have partial indexes on rel, and SQLite plans again, on
+// every run, a statement whose bound parameter decides whether such an index
+// applies (rel = ?): with the literal in the text the prepared statement is
+// planned once. An unknown rel becomes NULL, which matches no meeting.
+func relSQL(rel string) string {
+	switch rel {
+	case ucwad.MeetingRelScheduled, ucwad.MeetingRelAssigned, ucwad.MeetingRelAdHoc:
+		return "'" + rel + "'"
+	}
+	return "NULL"
+}
+
 // meetingKey is where a meeting stands in a user's list: creation time,
 // then rowid.
 type meetingKey struct{ created, row int64 }
@@ -199,13 +212,13 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 			                      automatic_leader_assignment, entry_exit_announcement, lobby_bypass_for_phone_users,
 			                      phone_user_admission, attendees, leaders, expiration_time, etag, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-			WHERE ? <= 0 OR (SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ?) < ?
+			WHERE ? <= 0 OR (SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = `+relSQL(rel)+`) < ?
 			ON CONFLICT DO NOTHING
 			RETURNING `+organizerReturning,
 			m.ID, userID, rel, m.ConferenceID, s.Subject, s.Description, s.AccessLevel,
 			s.AutomaticLeaderAssignment, s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers,
 			s.PhoneUserAdmission, attendees, leaders, millis(s.ExpirationTime), etag, now, now,
-			max, userID, rel, max).Scan(&m.Organizer.SIP, &m.Organizer.Name)
+			max, userID, max).Scan(&m.Organizer.SIP, &m.Organizer.Name)
 		if isForeignKey(err) {
 			return nil, errUserNotFound()
 		}
@@ -219,8 +232,8 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 		// or (rarely) an id drawn twice.
 		if max > 0 {
 			var count int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ?`,
-				userID, rel).Scan(&count); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = `+relSQL(rel),
+				userID).Scan(&count); err != nil {
 				return nil, err
 			}
 			if count >= max {
@@ -230,8 +243,8 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 		}
 		if rel == ucwad.MeetingRelAssigned {
 			var exists bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM meetings WHERE user_id = ? AND rel = ?)`,
-				userID, rel).Scan(&exists); err != nil || exists {
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM meetings WHERE user_id = ? AND rel = `+relSQL(rel)+`)`,
+				userID).Scan(&exists); err != nil || exists {
 				return nil, err
 			}
 		}
@@ -281,7 +294,7 @@ func (db *DB) readMeeting(ctx context.Context, cond string, args ...any) (*ucwad
 // AssignedMeeting returns the user's assigned meeting, creating it with
 // settings s the first time; see ucwad.MeetingStore.
 func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.MeetingSettings) (*ucwad.OnlineMeeting, error) {
-	m, err := db.readMeeting(ctx, `m.user_id = ? AND m.rel = ?`, userID, ucwad.MeetingRelAssigned)
+	m, err := db.readMeeting(ctx, `m.user_id = ? AND m.rel = `+relSQL(ucwad.MeetingRelAssigned), userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: assigned meeting: %w", err)
 	}
@@ -296,7 +309,7 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 			return err
 		}
 		// Another request created it since we looked.
-		ms, _, err := readMeetings(ctx, tx, `m.user_id = ? AND m.rel = ?`, 1, userID, ucwad.MeetingRelAssigned)
+		ms, _, err := readMeetings(ctx, tx, `m.user_id = ? AND m.rel = `+relSQL(ucwad.MeetingRelAssigned), 1, userID)
 		if err == nil && len(ms) == 1 {
 			m = ms[0]
 		}
@@ -343,8 +356,8 @@ func (db *DB) ListMeetings(ctx context.Context, userID int64, rel string) iter.S
 			var page []*ucwad.OnlineMeeting
 			err := db.inReadTx(ctx, func(tx *readTx) error {
 				var err error
-				page, after, err = readMeetings(ctx, tx, `m.user_id = ? AND m.rel = ? AND (m.created_at, m.rowid) > (?, ?)`,
-					meetingPage, userID, rel, after.created, after.row)
+				page, after, err = readMeetings(ctx, tx, `m.user_id = ? AND m.rel = `+relSQL(rel)+` AND (m.created_at, m.rowid) > (?, ?)`,
+					meetingPage, userID, after.created, after.row)
 				return err
 			})
 			if err != nil {
