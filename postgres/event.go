@@ -727,11 +727,18 @@ func (db *DB) poll(ctx context.Context) error {
 		}
 	}
 	found := map[int64]int64{}
+	// Two indexed lookups (new sequence numbers; recent bodies), not a
+	// scan of every log.
 	err := db.inReadTx(ctx, func(tx *readTx) error {
 		rows, err := tx.QueryContext(ctx, `
-			SELECT e.seq, b.origin, b.created_at, a.id FROM events e JOIN event_bodies b ON b.id = e.body
+			WITH recent AS (
+			  SELECT e.seq FROM events e WHERE e.seq > ?1
+			  UNION
+			  SELECT e.seq FROM event_bodies b JOIN events e ON e.body = b.id WHERE b.created_at >= ?2)
+			SELECT e.seq, b.origin, b.created_at, a.id FROM recent r JOIN events e ON e.seq = r.seq
+			JOIN event_bodies b ON b.id = e.body
 			LEFT JOIN applications a ON a.user_id = e.user_id AND (e.application_id IS NULL OR e.application_id = a.id)
-			WHERE e.seq > ?1 OR b.created_at >= ?2 ORDER BY e.seq`, last, since)
+			ORDER BY e.seq`, last, since)
 		if err != nil {
 			return err
 		}
