@@ -348,3 +348,80 @@ func TestDatabaseLoss(t *testing.T) {
 		t.Errorf("users = %q; want %q", sips, want)
 	}
 }
+
+// A meeting's roster and lobby are shared by nodes: the organizer joins
+// through node A, a guest of another user through node B waits in the
+// lobby, and the organizer's application on A hears of it and admits it
+// through A; the guest's P-GET on B is woken, and both nodes show one
+// roster.
+func TestRosterAcrossNodes(t *testing.T) {
+	a, b, wa, wb := twoNodes(t, Options{})
+	ctx := t.Context()
+	alice := newUser(t, a, "alice@contoso.com")
+	bob := newUser(t, b, "bob@contoso.com")
+	appA := newApp(t, a, alice, "alice-agent")
+	appB := newApp(t, b, bob, "bob-agent")
+	m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: ucwad.MeetingSettings{
+		Subject: "Review", AccessLevel: "Locked", AutomaticLeaderAssignment: "Disabled",
+		EntryExitAnnouncement: "Disabled", LobbyBypassForPhoneUsers: "Disabled", PhoneUserAdmission: "Disabled",
+		ExpirationTime: time.Now().Add(time.Hour)}}
+	if err := a.CreateMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	join := func(db *DB, app *ucwad.Application, u *ucwad.User, name string) *ucwad.Invitation {
+		t.Helper()
+		inv, err := db.JoinMeeting(ctx, &ucwad.JoinRequest{ApplicationID: app.ID, MeetingID: m.ID, Importance: "Normal",
+			OnlineMeetingURI: "sip:meeting;gruu;opaque=app:conf:focus:id:" + m.ID,
+			Joiner:           ucwad.Joiner{UserID: u.ID, URI: "sip:" + u.SIP, Name: name}})
+		if err != nil {
+			t.Fatalf("%s joins: %v", name, err)
+		}
+		return inv
+	}
+	invA := join(a, appA, alice, "Alice")
+	// Bob's channel is held on B before he waits in the lobby.
+	if _, err := b.ReadBatch(ctx, appB.ID, "", 1, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	invB := join(b, appB, bob, "Bob")
+	if invB.ConversationID != invA.ConversationID || invB.State != ucwad.InvitationConnecting {
+		t.Fatalf("bob's invitation %+v; want him waiting in alice's conversation %s", invB, invA.ConversationID)
+	}
+	// Alice's node hears that someone waits.
+	awaitWake(t, wa, appA.ID)
+	_, ps, err := a.Roster(ctx, appA.ID, invA.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bobID string
+	for _, p := range ps {
+		if p.Name == "Bob" && p.InLobby {
+			bobID = p.ID
+		}
+	}
+	if bobID == "" {
+		t.Fatalf("node A's roster %+v lacks Bob in the lobby", ps)
+	}
+	if err := a.ChangeParticipant(ctx, appA.ID, invA.ConversationID, bobID, ucwad.ActionAdmit); err != nil {
+		t.Fatal(err)
+	}
+	// Bob's node hears he was let in, and shows both admitted.
+	awaitWake(t, wb, appB.ID)
+	_, ps, err = b.Roster(ctx, appB.ID, invB.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ps {
+		if p.InLobby {
+			t.Errorf("%s is still in the lobby on node B", p.Name)
+		}
+		names = append(names, p.Name)
+	}
+	if !slices.Equal(names, []string{"Alice", "Bob"}) {
+		t.Errorf("node B's roster %q; want Alice and Bob", names)
+	}
+	if inv, err := b.FindInvitation(ctx, appB.ID, invB.ID); err != nil || inv.State != ucwad.InvitationConnected {
+		t.Errorf("bob's invitation on node B: %+v, %v; want Connected", inv, err)
+	}
+}
