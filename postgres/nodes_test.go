@@ -425,3 +425,36 @@ func TestRosterAcrossNodes(t *testing.T) {
 		t.Errorf("bob's invitation on node B: %+v, %v; want Connected", inv, err)
 	}
 }
+
+// Sweeps run on every node at once: two nodes expiring the same idle
+// applications together delete each exactly once, without an error.
+func TestSweepsOnEveryNode(t *testing.T) {
+	a, b, _, _ := twoNodes(t, Options{})
+	u := newUser(t, a, "frank@contoso.com")
+	var want []string
+	for i := range 10 {
+		want = append(want, newApp(t, a, u, fmt.Sprint("agent", i)).ID)
+	}
+	cutoff := time.Now().Add(time.Hour) // every application is idle by then
+	var wg sync.WaitGroup
+	got := make([][]string, 2)
+	errs := make([]error, 2)
+	for i, db := range []*DB{a, b} {
+		wg.Go(func() { got[i], errs[i] = db.ExpireApplications(context.Background(), cutoff, nil) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("ExpireApplications: %v", err)
+		}
+	}
+	all := append(slices.Clone(got[0]), got[1]...)
+	slices.Sort(all)
+	slices.Sort(want)
+	if !slices.Equal(all, want) {
+		t.Errorf("the nodes expired %q and %q; want each of %q exactly once", got[0], got[1], want)
+	}
+	if n, err := a.DeleteExpiredTokens(context.Background()); err != nil || n != 0 {
+		t.Errorf("DeleteExpiredTokens = %d, %v", n, err)
+	}
+}
