@@ -454,7 +454,7 @@ func (db *DB) deliver(ctx context.Context, tx *writeTx, ds []ucwad.Delivery) ([]
 
 // deliverChunk is how many rows one statement of deliver inserts: every
 // statement of that shape is prepared once, and at most 8 parameters a row
-// keep it far below SQLite's limit on parameters.
+// keep it far below PostgreSQL's limit on parameters (65,535).
 const deliverChunk = 64
 
 // multiInsert is the statement insert, n rows of cols parameters, then
@@ -855,7 +855,7 @@ func (db *DB) ConversationMeeting(ctx context.Context, appID, conversationID str
 }
 
 // sweepChunk is how many participants one sweep transaction removes, so
-// that a large sweep does not hold the writer for long.
+// that a large sweep holds its locks briefly.
 const sweepChunk = 16
 
 // SweepConversations removes the participants whose lobby wait is over and

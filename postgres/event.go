@@ -33,10 +33,10 @@ import (
 // body (event_bodies: type, subject, data), which is stored once however
 // many users' logs receive the change.
 //
-// A channel also records which process holds it (holder: the origin of the
+// A channel also records which node holds it (holder: the origin of the
 // DB where the last P-GET started, and taken: the number of that take).
 // Reading it takes a write only when something changes: a P-GET parked on
-// a channel its process holds reads, and writes nothing, when it is woken.
+// a channel its node holds reads, and writes nothing, when it is woken.
 
 // eventColumns are the columns scanEvent reads, of entry e and body b.
 const eventColumns = `e.seq, b.type, b.subject_kind, b.subject_key, e.size, b.data`
@@ -71,7 +71,7 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// readPool runs single-row queries on the read pool, prepared.
+// readPool runs queries on the pool, outside a transaction.
 type readPool struct{ db *DB }
 
 func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
@@ -144,7 +144,7 @@ func (db *DB) plan(r *batchRead, st *channelState) (*ucwad.Batch, batchPlan) {
 }
 
 // ReadBatch serves "GET events?ack=N" on a channel; see ucwad.EventStore.
-// It first reads the channel on the read pool, in one statement, and takes
+// It first reads the channel on the pool, in one statement, and takes
 // a write transaction only when the answer needs one, reading the channel
 // again there: most reads of a held channel (a P-GET that starts and finds
 // nothing, a P-GET woken for another channel of its application) write
@@ -258,10 +258,11 @@ func (db *DB) writeBatch(ctx context.Context, tx *writeTx, r *batchRead, st *cha
 	return &ucwad.Batch{Ack: r.ack, Events: evs}, nil
 }
 
-// takeChannel records that this process holds the channel, under the next
-// take number, and returns that number. Other processes' polls find the
-// take by its number and wake their P-GETs on the channel, which then read
-// that they were replaced.
+// takeChannel records that this node holds the channel, under the next
+// take number, and returns that number. The other nodes hear of it (the
+// commit's notification, or their periodic check finding the take by its
+// number) and wake their P-GETs on the channel, which then read that they
+// were replaced.
 func (db *DB) takeChannel(ctx context.Context, tx *writeTx, appID, instanceID string) (int64, error) {
 	var take int64
 	if err := tx.QueryRowContext(ctx, `UPDATE channel_takes SET last = last + 1 RETURNING last`).Scan(&take); err != nil {
@@ -386,7 +387,7 @@ func (db *DB) ExpireApplications(ctx context.Context, cutoff time.Time, keep []s
 
 // KeepApplicationsAlive records activity on the held applications whose
 // activity is stale; see ucwad.ApplicationStore. It reads first, on the
-// read pool, and writes only when one of them is stale.
+// pool, and writes only when one of them is stale.
 func (db *DB) KeepApplicationsAlive(ctx context.Context, ids []string, before time.Time) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil

@@ -46,7 +46,7 @@ func ceilMillis(t time.Time, d time.Duration) time.Time {
 
 // ClaimSignIn grants or refuses the account's next password check; see
 // ucwad.SignInStore. It is one write transaction, so claims from every
-// process on the file are serialised and at most one is granted per slot.
+// node sharing the database are serialised and at most one is granted per slot.
 func (db *DB) ClaimSignIn(ctx context.Context, a ucwad.SignInAccount, p ucwad.SignInPolicy) (ucwad.SignInClaim, error) {
 	p = p.WithDefaults()
 	now := fromMillis(millis(db.clock.Now()))
