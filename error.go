@@ -3,6 +3,7 @@ package ucwad
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a UCWA error code (the ErrorCode enumeration). The set is closed:
@@ -55,6 +56,9 @@ type Error struct {
 	// Parameters names the invalid or missing request members (400
 	// ParameterValidationFailure).
 	Parameters []string
+	// RetryAfter, for ETooManyRequests, is how long the client should wait
+	// before trying again (sent as Retry-After, in whole seconds).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -73,6 +73,20 @@ type Limits struct {
 	// sweep removes it and its join fails with SubTimeout. It bounds how
 	// long one join holds a place in a lobby.
 	LobbyTimeout time.Duration
+
+	// Messaging in meetings (docs/meetings.md, "Messages").
+
+	// MaxMessageChars bounds one instant message, in characters as sent
+	// (for HTML, before it is sanitized); a longer one is a 400
+	// ParameterValidationFailure.
+	MaxMessageChars int
+	// MessagesPerMinute and MessageBurst are each participant's message
+	// rate: MessageBurst at once, then one every minute/MessagesPerMinute;
+	// one more is ETooManyRequests with the wait in Retry-After.
+	MessagesPerMinute, MessageBurst int
+	// TypingTimeout is how long a participant shows as typing after its
+	// last setIsTyping (sending a message ends it at once).
+	TypingTimeout time.Duration
 }
 
 // The range Limits.MaxExtensionBytes may take: room for an id and a few
@@ -102,6 +116,11 @@ func DefaultLimits() Limits {
 		// conversations on its channels.
 		MaxConversationsPerApplication: 16,
 		LobbyTimeout:                   15 * time.Minute,
+
+		MaxMessageChars:   8000,
+		MessagesPerMinute: 60,
+		MessageBurst:      10,
+		TypingTimeout:     6 * time.Second,
 	}
 }
 
@@ -135,6 +154,12 @@ func (l Limits) WithDefaults() Limits {
 	if l.LobbyTimeout <= 0 {
 		l.LobbyTimeout = d.LobbyTimeout
 	}
+	setInt(&l.MaxMessageChars, d.MaxMessageChars)
+	setInt(&l.MessagesPerMinute, d.MessagesPerMinute)
+	setInt(&l.MessageBurst, d.MessageBurst)
+	if l.TypingTimeout <= 0 {
+		l.TypingTimeout = d.TypingTimeout
+	}
 	return l
 }
 
@@ -159,6 +184,10 @@ func (l Limits) Validate() error {
 		{"MaxLobbyParticipants", int64(l.MaxLobbyParticipants)},
 		{"MaxConversationsPerApplication", int64(l.MaxConversationsPerApplication)},
 		{"LobbyTimeout", int64(l.LobbyTimeout)},
+		{"MaxMessageChars", int64(l.MaxMessageChars)},
+		{"MessagesPerMinute", int64(l.MessagesPerMinute)},
+		{"MessageBurst", int64(l.MessageBurst)},
+		{"TypingTimeout", int64(l.TypingTimeout)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("negative %s %d", f.name, f.v)

@@ -29,6 +29,7 @@ type Store interface {
 	EventStore
 	MeetingStore
 	ConversationStore
+	MessagingStore
 	SignInStore
 	// Close releases the store's connections.
 	Close() error

@@ -240,6 +240,7 @@ func conversationResource(c *call, v *ucwad.ConversationView) *ucwa.Resource {
 	}
 	res.Link(relLocalParticipant, href+"/localParticipant")
 	if !v.Self.InLobby {
+		res.Link(relMessaging, href+"/messaging")
 		res.Link(relMeetingView, href+"/onlineMeeting")
 		res.Link(relParticipants, href+"/participants")
 	}

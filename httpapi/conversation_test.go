@@ -159,7 +159,11 @@ func (m *member) describe(t *testing.T, snd ucwa.EventSender, e ucwa.EventEntry)
 	}
 	if e.In != nil {
 		s += " in " + e.In.Rel
-		if want := snd.Href + "/" + e.In.Rel; e.In.Rel != "conversation" && e.In.Href != want {
+		want := snd.Href + "/" + e.In.Rel
+		if e.In.Rel == "typingParticipants" {
+			want = snd.Href + "/messaging/" + e.In.Rel
+		}
+		if e.In.Rel != "conversation" && e.In.Href != want {
 			t.Errorf("in %s href %s, want %s", e.In.Rel, e.In.Href, want)
 		}
 		if e.In.Rel == "conversation" && e.In.Href != snd.Href {
@@ -273,6 +277,7 @@ func joiningScenario(t *testing.T, accept string) {
 		"conversation: added participant Alice Example in leaders",
 		"communication: updated conversation [Conferenced]",
 		"communication: completed onlineMeetingInvitation [Connected] Success",
+		"conversation: updated messaging [Disconnected]",
 	)
 	invRes := alice.get(t, inv)
 	if str(t, invRes, "operationId") != "op-alice" || str(t, invRes, "state") != "Connected" || str(t, invRes, "onlineMeetingUri") != uri {
@@ -300,6 +305,7 @@ func joiningScenario(t *testing.T, accept string) {
 		"conversation: added participant Alice Example in leaders",
 		"communication: updated conversation [Conferenced]",
 		"communication: completed onlineMeetingInvitation [Connected] Success",
+		"conversation: updated messaging [Disconnected]",
 	)
 	wantList(t, "alice sees bob", alice.events(t),
 		"conversation: added participant Bob Example",
@@ -372,6 +378,7 @@ func joiningScenario(t *testing.T, accept string) {
 		"conversation: added participant Bob Example in attendees",
 		"communication: updated conversation [Conferenced]",
 		"communication: completed onlineMeetingInvitation [Connected] Success",
+		"conversation: updated messaging [Disconnected]",
 	)
 	wantList(t, "alice", alice.events(t),
 		"conversation: deleted participant Carol Example in lobby",
@@ -648,6 +655,7 @@ func TestStartOnlineMeeting(t *testing.T) {
 				"conversation: added participant Alice Example in leaders",
 				"communication: updated conversation [Conferenced]",
 				"communication: completed onlineMeetingInvitation [Connected] Success",
+				"conversation: updated messaging [Disconnected]",
 			)
 			view := alice.get(t, alice.conv+"/onlineMeeting")
 			uri := str(t, view, "onlineMeetingUri")
@@ -809,7 +817,7 @@ func TestJoiningAcrossProcesses(t *testing.T) {
 
 	e.base = bases[1]
 	got := bob.events(t) // his join and his admission
-	if len(got) == 0 || got[len(got)-1] != "communication: completed onlineMeetingInvitation [Connected] Success" {
+	if len(got) == 0 || got[len(got)-1] != "conversation: updated messaging [Disconnected]" {
 		t.Errorf("bob, through the second server, after his admission: %q", got)
 	}
 	if st := str(t, bob.get(t, link(t, bob.get(t, bobInv), "conversation")), "state"); st != "Conferenced" {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/ucwa"
@@ -62,6 +63,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, c *call, er
 	diag := status
 	if status == http.StatusUnauthorized {
 		diag = 28020 // the Front End's code for "No valid security token."
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 	}
 	h.Set("X-Ms-Diagnostics", strconv.Itoa(diag)+`;source="`+s.cfg.ServerName+`";reason="`+quotable(e.Message)+`"`)
 	h.Set("Content-Type", c.contentType)

@@ -239,6 +239,11 @@ var eventRenderers = map[ucwad.SubjectKind]subjectRenderer{
 	ucwad.SubjectMeetingView:      {render: (*Server).renderMeetingViewEvent},
 	ucwad.SubjectLocalParticipant: {render: (*Server).renderLocalParticipantEvent},
 	ucwad.SubjectParticipant:      {render: (*Server).renderParticipantEvent},
+
+	ucwad.SubjectMessaging:           {render: (*Server).renderMessagingEvent},
+	ucwad.SubjectMessagingInvitation: {render: (*Server).renderMessagingInvitationEvent},
+	ucwad.SubjectTyping:              {render: (*Server).renderTypingEvent},
+	ucwad.SubjectMessage:             {render: (*Server).renderMessageEvent},
 }
 
 // renderEvent turns a stored event into its sender and wire event for the
@@ -323,5 +328,8 @@ func (s *Server) Sweep(ctx context.Context) error {
 	if err := s.sweepMeetings(ctx); err != nil {
 		return err
 	}
-	return s.sweepConversations(ctx)
+	if err := s.sweepConversations(ctx); err != nil {
+		return err
+	}
+	return s.sweepTyping(ctx)
 }

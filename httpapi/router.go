@@ -107,7 +107,7 @@ func (s *Server) routeTable() []*route {
 		newRoute(app+"/onlineMeetings/customInvitation", inApp, false).on("GET", s.handleCustomInvitation),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation", inApp, false).on("GET", s.handleDialIn),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation/{region}", inApp, false).on("GET", s.handleDialInRegion),
-	}, s.conversationRoutes(app)...)
+	}, append(s.conversationRoutes(app), s.messagingRoutes(app)...)...)
 }
 
 func newRoute(pattern string, a authLevel, fold bool) *route {

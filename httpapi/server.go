@@ -175,6 +175,8 @@ type Server struct {
 	hooks   signInHooks
 	// meetings are the rules every request about a meeting is held to.
 	meetings *ucwad.MeetingRules
+	// typing ends meeting participants' typing on time.
+	typing typingTimer
 }
 
 // stores are the parts of the store the handlers use, one field per store
@@ -191,10 +193,12 @@ type stores struct {
 	signIns  ucwad.SignInStore
 	// conversations serves joining meetings.
 	conversations ucwad.ConversationStore
+	// messaging serves instant messages in meetings.
+	messaging ucwad.MessagingStore
 }
 
 func newStores(st ucwad.Store) stores {
-	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st}
+	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st, messaging: st}
 }
 
 // Deps are the collaborators a Server uses.
@@ -270,9 +274,14 @@ func versioned(next http.Handler) http.Handler {
 // Run runs the background sweeps until ctx ends.
 func (s *Server) Run(ctx context.Context) { s.sweepLoop(ctx, s.cfg.SweepInterval) }
 
-// Shutdown answers every held event request at once; call it before
-// shutting the HTTP server down so that it does not wait for them.
-func (s *Server) Shutdown() { s.hub.Shutdown() }
+// Shutdown answers every held event request at once, and stops ending
+// meeting participants' typing on time (the sweep of another process, or
+// of the next start, does it); call it before shutting the HTTP server
+// down so that it does not wait for them.
+func (s *Server) Shutdown() {
+	s.hub.Shutdown()
+	s.typing.stop()
+}
 
 // recoverer turns a panicking handler into a 500 UCWA error instead of a
 // dropped connection, and logs the panic once.

@@ -605,7 +605,11 @@ func (db *DB) join(ctx context.Context, tx *writeTx, r *ucwad.JoinRequest, m *uc
 	if err := insertParticipant(ctx, tx, p); err != nil {
 		return nil, nil, err
 	}
-	notify, err := db.deliver(ctx, tx, ucwad.JoinEvents(conv, inv, p, append(roster, p)))
+	ds := ucwad.JoinEvents(conv, inv, p, append(roster, p))
+	if !p.InLobby {
+		ds = append(ds, ucwad.MessagingAvailableEvents(p)...)
+	}
+	notify, err := db.deliver(ctx, tx, ds)
 	return inv, notify, err
 }
 
@@ -717,7 +721,7 @@ func (db *DB) ChangeParticipant(ctx context.Context, appID, conversationID, targ
 			if err := finishInvitation(ctx, tx, inv, now); err != nil {
 				return err
 			}
-			ds = ucwad.AdmitEvents(s.conv, inv, target, s.roster)
+			ds = append(ucwad.AdmitEvents(s.conv, inv, target, s.roster), ucwad.MessagingAvailableEvents(target)...)
 		case ucwad.ActionReject, ucwad.ActionEject:
 			reason := ucwad.SubDenied
 			if a == ucwad.ActionEject {

@@ -202,6 +202,8 @@ func describeEvent(t *testing.T, ev ucwad.Event) string {
 		if ce.In != "" {
 			s += " in " + ce.In
 		}
+	case ucwad.SubjectMessaging, ucwad.SubjectMessagingInvitation, ucwad.SubjectTyping, ucwad.SubjectMessage:
+		s += describeMessagingEvent(t, ev)
 	}
 	return s
 }
@@ -260,6 +262,7 @@ func testJoinEntersDirectly(t *testing.T, e *env) {
 		"added participant alice in leaders",
 		"updated conversation Conferenced",
 		"completed onlineMeetingInvitation Connected",
+		"updated messaging Disconnected",
 	)
 	gotM, err := e.s.ConversationMeeting(e.ctx, alice.app.ID, inv.ConversationID)
 	if err != nil || gotM.ID != m.ID || gotM.UserID != alice.user.ID || gotM.Organizer != alice.user.Person() {
@@ -343,6 +346,7 @@ func testJoinLobbyAdmit(t *testing.T, e *env) {
 		"added participant carol in attendees",
 		"updated conversation Conferenced",
 		"completed onlineMeetingInvitation Connected",
+		"updated messaging Disconnected",
 	)
 	wantEvents(t, "alice", e.events(t, alice),
 		"deleted participant bob in lobby", "added participant bob in attendees", "updated participant bob")

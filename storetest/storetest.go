@@ -121,6 +121,13 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 		}
 		runOne(t, open, tt.name, tt.f, lim)
 	}
+	for _, tt := range messagingTests {
+		lim := joinLimits()
+		if tt.limits != nil {
+			tt.limits(&lim)
+		}
+		runOne(t, open, tt.name, tt.f, lim)
+	}
 }
 
 // The event limits of the joining subtests, which check every event of

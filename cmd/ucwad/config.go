@@ -116,6 +116,15 @@ type Meetings struct {
 	// MaxConversationsPerApplication bounds the conversations of one
 	// application.
 	MaxConversationsPerApplication int `json:"maxConversationsPerApplication"`
+
+	// MaxMessageChars bounds one instant message, in characters.
+	MaxMessageChars int `json:"maxMessageChars"`
+	// MessagesPerMinute and MessageBurst are each participant's message
+	// rate.
+	MessagesPerMinute int `json:"messagesPerMinute"`
+	MessageBurst      int `json:"messageBurst"`
+	// TypingTimeout is how long a participant shows as typing, e.g. "6s".
+	TypingTimeout Duration `json:"typingTimeout"`
 }
 
 // meetingsFile is the section holding c and the meeting limits of l.
@@ -138,6 +147,11 @@ func meetingsFile(c ucwad.MeetingConfig, l ucwad.Limits) Meetings {
 		MaxLobbyParticipants:           l.MaxLobbyParticipants,
 		LobbyTimeout:                   Duration{l.LobbyTimeout},
 		MaxConversationsPerApplication: l.MaxConversationsPerApplication,
+
+		MaxMessageChars:   l.MaxMessageChars,
+		MessagesPerMinute: l.MessagesPerMinute,
+		MessageBurst:      l.MessageBurst,
+		TypingTimeout:     Duration{l.TypingTimeout},
 	}
 }
 
@@ -163,13 +177,17 @@ func (m Meetings) validateLimits() error {
 		v    int
 	}{{"maxMeetingsPerUser", m.MaxMeetingsPerUser}, {"maxExtensionsPerMeeting", m.MaxExtensionsPerMeeting}, {"maxExtensionBytes", m.MaxExtensionBytes},
 		{"maxParticipants", m.MaxParticipants}, {"maxLobbyParticipants", m.MaxLobbyParticipants},
-		{"maxConversationsPerApplication", m.MaxConversationsPerApplication}} {
+		{"maxConversationsPerApplication", m.MaxConversationsPerApplication},
+		{"maxMessageChars", m.MaxMessageChars}, {"messagesPerMinute", m.MessagesPerMinute}, {"messageBurst", m.MessageBurst}} {
 		if f.v < 0 {
 			return fmt.Errorf("%s must not be negative", f.name)
 		}
 	}
 	if m.LobbyTimeout.Duration < 0 {
 		return errors.New("lobbyTimeout must not be negative")
+	}
+	if m.TypingTimeout.Duration < 0 {
+		return errors.New("typingTimeout must not be negative")
 	}
 	if n := m.MaxExtensionBytes; n != 0 && (n < ucwad.MinExtensionBytes || n > ucwad.MaxExtensionBytes) {
 		return fmt.Errorf("maxExtensionBytes %d: want %d to %d", n, ucwad.MinExtensionBytes, ucwad.MaxExtensionBytes)
@@ -202,6 +220,10 @@ func (f *FileConfig) ServerLimits() ucwad.Limits {
 		MaxLobbyParticipants:           f.Meetings.MaxLobbyParticipants,
 		LobbyTimeout:                   f.Meetings.LobbyTimeout.Duration,
 		MaxConversationsPerApplication: f.Meetings.MaxConversationsPerApplication,
+		MaxMessageChars:                f.Meetings.MaxMessageChars,
+		MessagesPerMinute:              f.Meetings.MessagesPerMinute,
+		MessageBurst:                   f.Meetings.MessageBurst,
+		TypingTimeout:                  f.Meetings.TypingTimeout.Duration,
 	}.WithDefaults()
 }
 
