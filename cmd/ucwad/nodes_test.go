@@ -7,19 +7,26 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for the tests' own schema set-up
+
+	"github.com/ucwad/ucwad"
+	"github.com/ucwad/ucwad/auth"
 )
 
 // pgDSN returns a PostgreSQL DSN whose search_path is a new, empty schema
@@ -423,5 +430,304 @@ func TestMigrateCommand(t *testing.T) {
 	err := Run(t.Context(), []string{"migrate", "--db", "postgres://ucwad:hunter2@127.0.0.1:1/ucwad?connect_timeout=5"}, env)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "ucwad:xxxxx@127.0.0.1:1") {
 		t.Errorf("migrate against nothing: %v; want an error naming the database without its password", err)
+	}
+}
+
+// addUser creates the user sip with password "pw" in the database db
+// names (nothing when it exists already).
+func addUser(t *testing.T, db, sip string) {
+	t.Helper()
+	store, err := openStore(t.Context(), db, storeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	h, _ := auth.NewHasher(auth.TestParams, 1).Hash(t.Context(), "pw")
+	if err := store.CreateUser(t.Context(), &ucwad.User{SIP: sip, PasswordHash: h}); err != nil && ucwad.ErrorCode(err) != ucwad.EConflict {
+		t.Fatal(err)
+	}
+}
+
+// tokenFor signs sip (password "pw") in through p.
+func tokenFor(t *testing.T, p *serverProcess, sip string) string {
+	t.Helper()
+	res, err := http.PostForm(p.base+"/WebTicket/oauthtoken", url.Values{"grant_type": {"password"}, "username": {sip}, "password": {"pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("token of %s: %d %v", sip, res.StatusCode, err)
+	}
+	return tok.AccessToken
+}
+
+// resource is what the tests read of a UCWA resource in JSON: its links
+// and a few properties.
+type resource struct {
+	Links map[string]json.RawMessage `json:"_links"`
+	State string                     `json:"state"`
+	// Of a meeting.
+	OnlineMeetingURI string `json:"onlineMeetingUri"`
+	// Of a message.
+	Direction string `json:"direction"`
+	// Of an error.
+	Code    string `json:"code"`
+	Subcode string `json:"subcode"`
+}
+
+// link is the href of the link rel of r (the first, when several).
+func (r *resource) link(t *testing.T, rel string) string {
+	t.Helper()
+	raw, ok := r.Links[rel]
+	if !ok {
+		t.Fatalf("no %s link among %v", rel, slices.Collect(maps.Keys(r.Links)))
+	}
+	var l struct {
+		Href string `json:"href"`
+	}
+	if json.Unmarshal(raw, &l) != nil {
+		var ls []struct {
+			Href string `json:"href"`
+		}
+		if err := json.Unmarshal(raw, &ls); err != nil || len(ls) == 0 {
+			t.Fatalf("link %s: %s", rel, raw)
+		}
+		l = ls[0]
+	}
+	return l.Href
+}
+
+// hrefs are the hrefs of the links rel of r (none, one or several).
+func (r *resource) hrefs(t *testing.T, rel string) []string {
+	t.Helper()
+	raw, ok := r.Links[rel]
+	if !ok {
+		return nil
+	}
+	var ls []struct {
+		Href string `json:"href"`
+	}
+	if json.Unmarshal(raw, &ls) != nil {
+		return []string{r.link(t, rel)}
+	}
+	var out []string
+	for _, l := range ls {
+		out = append(out, l.Href)
+	}
+	return out
+}
+
+// send makes a request of type ctype (when body is not empty) through p,
+// wants status, and returns the answer's Location and body decoded
+// (when it has one).
+func send(t *testing.T, p *serverProcess, tok, method, href, ctype, body string, status int) (string, *resource) {
+	t.Helper()
+	req, _ := http.NewRequest(method, p.base+href, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, href, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var r resource
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("%s %s: %d with an undecodable body %q: %v", method, href, res.StatusCode, b, err)
+		}
+	}
+	if res.StatusCode != status {
+		t.Fatalf("%s %s: %d %s, want %d", method, href, res.StatusCode, b, status)
+	}
+	return res.Header.Get("Location"), &r
+}
+
+// participantOf is one application of a meeting participant, served by
+// one node.
+type participantOf struct {
+	name string
+	node *serverProcess
+	tok  string
+	app  processApp
+	// next is the href of its channel's next batch; conv and messaging
+	// are its conversation's and its messaging's.
+	next, conv, messaging string
+}
+
+// channelEvent is what the tests read of an event.
+type channelEvent struct {
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Link   struct {
+		Rel  string `json:"rel"`
+		Href string `json:"href"`
+	} `json:"link"`
+	Embedded map[string]*resource `json:"_embedded"`
+}
+
+// until reads p's channel through p's node, a batch after another (each
+// request held until there is one), up to the event that match accepts,
+// which it returns; the next batch starts after that event's batch. The
+// context's deadline is a hang guard, not a measurement.
+func (p *participantOf) until(t *testing.T, what string, match func(channelEvent) bool) channelEvent {
+	t.Helper()
+	e, err := p.await(t.Context(), match)
+	if err != nil {
+		t.Fatalf("%s waiting for %s: %v", p.name, what, err)
+	}
+	return e
+}
+
+// await is until for any goroutine: it returns what went wrong.
+func (p *participantOf) await(ctx context.Context, match func(channelEvent) bool) (channelEvent, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, "GET", p.node.base+p.next, nil)
+		req.Header.Set("Authorization", "Bearer "+p.tok)
+		req.Header.Set("Accept", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return channelEvent{}, err
+		}
+		var b struct {
+			Links struct {
+				Next struct {
+					Href string `json:"href"`
+				} `json:"next"`
+			} `json:"_links"`
+			Sender []struct {
+				Events []channelEvent `json:"events"`
+			} `json:"sender"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&b)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || b.Links.Next.Href == "" {
+			return channelEvent{}, fmt.Errorf("events answered %d, next %q, %v", res.StatusCode, b.Links.Next.Href, err)
+		}
+		p.next = b.Links.Next.Href
+		for _, s := range b.Sender {
+			for _, e := range s.Events {
+				if match(e) {
+					return e, nil
+				}
+			}
+		}
+	}
+}
+
+// TestMeetingMessagesAcrossNodes: two participants of one meeting, each
+// served by its own node of one PostgreSQL database, exchange instant
+// messages. Alice (node A) schedules the meeting and both join it and
+// connect messaging, each through its node; bob's P-GET is held on node B
+// when alice sends through node A, and it answers with her message,
+// incoming; alice's P-GET on node A gets bob's answer. Each node then
+// serves the other participant's messages: the conversation's messages
+// are the same list, whichever node reads them.
+func TestMeetingMessagesAcrossNodes(t *testing.T) {
+	db := pgDSN(t)
+	addUser(t, db, "bob@contoso.com")
+	a := startServerProcess(t, db)
+	b := startServerProcess(t, db)
+	alice := &participantOf{name: "alice", node: a, tok: a.token(t)}
+	bob := &participantOf{name: "bob", node: b, tok: tokenFor(t, b, "bob@contoso.com")}
+	for _, p := range []*participantOf{alice, bob} {
+		p.app = p.node.createApplication(t, p.tok)
+		p.next = p.app.Links.Events.Href
+	}
+
+	_, m := send(t, a, alice.tok, "POST", meetingsHref(alice.app), "application/json",
+		`{"subject":"Across nodes","accessLevel":"Invited","automaticLeaderAssignment":"Disabled","attendees":["sip:bob@contoso.com"]}`, http.StatusCreated)
+	if m.OnlineMeetingURI == "" {
+		t.Fatalf("the scheduled meeting has no onlineMeetingUri: %+v", m)
+	}
+	for _, p := range []*participantOf{alice, bob} {
+		_, comm := send(t, p.node, p.tok, "GET", "/ucwa/oauth/v1/applications/"+p.app.ID+"/communication", "", "", http.StatusOK)
+		inv, _ := send(t, p.node, p.tok, "POST", comm.link(t, "joinOnlineMeeting"), "application/json",
+			fmt.Sprintf(`{"onlineMeetingUri":%q}`, m.OnlineMeetingURI), http.StatusCreated)
+		p.until(t, "joining", func(e channelEvent) bool {
+			return e.Type == "completed" && e.Link.Rel == "onlineMeetingInvitation" && e.Link.Href == inv
+		})
+		_, invitation := send(t, p.node, p.tok, "GET", inv, "", "", http.StatusOK)
+		if invitation.State != "Connected" {
+			t.Fatalf("%s's onlineMeetingInvitation: %+v; want Connected (invited, not in the lobby)", p.name, invitation)
+		}
+		p.conv = invitation.link(t, "conversation")
+		_, conv := send(t, p.node, p.tok, "GET", p.conv, "", "", http.StatusOK)
+		p.messaging = conv.link(t, "messaging")
+		_, msg := send(t, p.node, p.tok, "GET", p.messaging, "", "", http.StatusOK)
+		send(t, p.node, p.tok, "POST", msg.link(t, "addMessaging"), "application/json",
+			fmt.Sprintf(`{"operationId":"op-%s"}`, p.name), http.StatusCreated)
+		p.until(t, "messaging connected", func(e channelEvent) bool {
+			return e.Type == "completed" && e.Link.Rel == "messagingInvitation"
+		})
+	}
+
+	// exchange has from send text through its node while to's P-GET is
+	// held on its own, and checks what each hears: to the message,
+	// incoming, with the text; from its own completed message, outgoing.
+	exchange := func(from, to *participantOf, text string, held func()) string {
+		t.Helper()
+		type heard struct {
+			e   channelEvent
+			err error
+		}
+		got := make(chan heard, 1)
+		go func() {
+			e, err := to.await(t.Context(), func(e channelEvent) bool { return e.Link.Rel == "message" })
+			got <- heard{e, err}
+		}()
+		held()
+		_, fromMsg := send(t, from.node, from.tok, "GET", from.messaging, "", "", http.StatusOK)
+		loc, _ := send(t, from.node, from.tok, "POST", fromMsg.link(t, "sendMessage"), "text/plain; charset=utf-8", text, http.StatusCreated)
+		h := <-got
+		if h.err != nil {
+			t.Fatalf("%s waiting for %s's message: %v", to.name, from.name, h.err)
+		}
+		e := h.e
+		res := e.Embedded["message"]
+		if e.Type != "completed" || e.Status != "Success" || res == nil || res.Direction != "Incoming" {
+			t.Fatalf("%s heard %+v; want %s's message, completed Success, Incoming", to.name, e, from.name)
+		}
+		enc, ok := strings.CutPrefix(res.link(t, "plainMessage"), "data:text/plain;charset=utf-8,")
+		if got, err := url.PathUnescape(enc); !ok || err != nil || got != text {
+			t.Errorf("%s got the text %q; want %q", to.name, res.link(t, "plainMessage"), text)
+		}
+		own := from.until(t, "its own message", func(e channelEvent) bool { return e.Link.Rel == "message" })
+		if own.Link.Href != loc || own.Embedded["message"] == nil || own.Embedded["message"].Direction != "Outgoing" {
+			t.Errorf("%s's own message event %+v; want %s, Outgoing", from.name, own, loc)
+		}
+		return loc
+	}
+	// The first P-GET held on node B is bob's (the log says so), before
+	// alice sends through node A.
+	exchange(alice, bob, "Hello from node A", func() { b.waitLog(t, "held") })
+	bobsLoc := exchange(bob, alice, "Hi from node B", func() {})
+
+	// Either node serves either participant's messages. A message is kept
+	// while its event is unread: alice's went once both read past it;
+	// bob's is still there for both (neither asked for the next batch).
+	_, bobsID := path.Split(bobsLoc)
+	for _, p := range []*participantOf{alice, bob} {
+		var lists [][]string
+		for _, node := range []*serverProcess{a, b} {
+			_, list := send(t, node, p.tok, "GET", p.messaging+"/messages", "", "", http.StatusOK)
+			lists = append(lists, list.hrefs(t, "message"))
+		}
+		if len(lists[0]) != 1 || path.Base(lists[0][0]) != bobsID || !slices.Equal(lists[0], lists[1]) {
+			t.Errorf("%s's messages: node A lists %q, node B %q; want bob's message %s on both", p.name, lists[0], lists[1], bobsID)
+		}
+	}
+	_, own := send(t, a, bob.tok, "GET", bobsLoc, "", "", http.StatusOK)
+	if own.Direction != "Outgoing" {
+		t.Errorf("bob's message read through node A: %+v; want Outgoing", own)
 	}
 }
