@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
@@ -24,6 +27,11 @@ import (
 // included, against a server on a SQLite file with the default durability
 // (synchronous=NORMAL). Compression is off on the client, as it is for the
 // baseline, so both measure the same transport work.
+
+// benchMetrics runs the benchmarks' servers with Prometheus metrics, so
+// that a run with and a run without them, alternated, measure what
+// counting costs (docs/benchmarks.md).
+var benchMetrics = flag.Bool("metrics", false, "benchmark servers keep Prometheus metrics")
 
 // benchServer is a server with one signed-in user and an application.
 type benchServer struct {
@@ -57,7 +65,11 @@ func newBenchServer(b *testing.B) *benchServer {
 		b.Fatal(err)
 	}
 	cfg := httpapi.Config{Limits: limits}
-	api := httpapi.New(cfg, httpapi.Deps{Store: db, Hasher: hasher, Hub: hub})
+	deps := httpapi.Deps{Store: db, Hasher: hasher, Hub: hub}
+	if *benchMetrics {
+		deps.Metrics = prometheus.NewRegistry()
+	}
+	api := httpapi.New(cfg, deps)
 	srv := httptest.NewServer(api.Handler())
 	b.Cleanup(func() { api.Shutdown(); srv.Close() })
 	s := &benchServer{b: b, client: benchClient(srv), base: srv.URL, db: db, ack: 1}
@@ -263,5 +275,41 @@ func BenchmarkBaselineConstant(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		base.do("GET", "/", "", "application/json", "", http.StatusOK)
+	}
+}
+
+// BenchmarkMetricsLayer serves the autodiscover root in process, without
+// a network, so that what the metrics layer adds to a request (counting
+// and timing it by route) stands out from the noise of a loopback round
+// trip: "off" is a server without metrics, "on" one with them.
+func BenchmarkMetricsLayer(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "ucwad.db"), sqlite.Options{PollInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			deps := httpapi.Deps{Store: db, Hasher: auth.NewHasher(auth.TestParams, 1)}
+			if on {
+				deps.Metrics = prometheus.NewRegistry() // a registry per server
+			}
+			h := httpapi.New(httpapi.Config{}, deps).Handler()
+			r := httptest.NewRequest("GET", "http://lyncdiscover.contoso.com/Autodiscover/AutodiscoverService.svc/root", nil)
+			r.Header.Set("Accept", "application/json")
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
 	}
 }

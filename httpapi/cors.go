@@ -86,8 +86,11 @@ var corsRequestHeaders = []string{
 // for the allowed origins, answering preflights before anything below
 // authenticates, and the X-Ms-Origin check of requests relayed by the
 // xframe page.
+//
+// With metrics, every request is counted and timed by its route, outside
+// all of them.
 func (s *Server) Layers(next http.Handler) http.Handler {
-	return Layers(s.crossOrigin(next), s.log, s.clock)
+	return s.instrument(Layers(s.crossOrigin(next), s.log, s.clock))
 }
 
 // crossOrigin gives browser pages on allowed origins what they need: CORS
@@ -107,6 +110,7 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 			h.Add("Vary", "Origin")
 		}
 		if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+			s.noteCORS(w)
 			s.preflight(w, r, allowed)
 			return
 		}
@@ -118,6 +122,7 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		// Several X-Ms-Origin lines join into a value no origin matches.
 		if xo := strings.Join(r.Header.Values("X-Ms-Origin"), ", "); xo != "" && !s.origins.allows(xo) && !s.ownOrigin(r, xo) {
 			h.Set("X-MS-UcwaVersion", ucwaVersion)
+			s.noteCORS(w)
 			noteError(r, string(ucwad.EForbidden), "")
 			s.log.Info("cross-domain request refused", "origin", xo, "path", r.URL.Path, "remote", r.RemoteAddr)
 			c := newCall(r)
@@ -195,4 +200,12 @@ func (s *Server) ownOrigin(r *http.Request, o string) bool {
 	}
 	n, err := ParseOrigin(o)
 	return err == nil && n == own
+}
+
+// noteCORS counts the request written to w, answered by the CORS layer
+// itself, under RouteCORS.
+func (s *Server) noteCORS(w http.ResponseWriter) {
+	if s.metrics != nil {
+		noteRoute(w, s.metrics.cors)
+	}
 }

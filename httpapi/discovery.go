@@ -89,9 +89,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) er
 	if rl := (*retryLater)(nil); errors.As(err, &rl) {
 		oe = &rl.oauthError
 		w.Header().Set("Retry-After", strconv.Itoa(rl.seconds))
+		if rl == errTooManyFromAddress {
+			s.signInFailed(signInThrottledAddress)
+		} else {
+			s.signInFailed(signInThrottledAccount)
+		}
 	}
 	if oe != nil || errors.As(err, &oe) {
 		noteError(r, oe.code, "")
+		switch oe.code {
+		case "invalid_request":
+			s.signInFailed(signInInvalidRequest)
+		case "unsupported_grant_type":
+			s.signInFailed(signInUnsupportedGrant)
+		}
 		switch {
 		case oe.code == "invalid_grant": // checkPassword logs those, with the user
 		case oe.status == http.StatusTooManyRequests:
@@ -225,6 +236,7 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 	claim, err := s.store.signIns.ClaimSignIn(ctx, acct, s.cfg.SignIn)
 	switch {
 	case ucwad.ErrorCode(err) == ucwad.ENotFound:
+		s.signInFailed(signInUnknownUser)
 		return nil, errBadCredentials // the user was deleted since the lookup
 	case err != nil:
 		return nil, err
@@ -245,10 +257,11 @@ func (s *Server) checkPassword(r *http.Request, username, password string) (*ucw
 	if !ok || u == nil {
 		// Counted when the check was granted. The operator learns which
 		// it was; the client does not.
-		reason := "wrong password"
+		reason, label := "wrong password", signInWrongPassword
 		if u == nil {
-			reason = "unknown user"
+			reason, label = "unknown user", signInUnknownUser
 		}
+		s.signInFailed(label)
 		s.log.Info("sign-in failed", "user", username, "reason", reason, "remote", s.clientAddr(r).String())
 		return nil, errBadCredentials
 	}

@@ -42,7 +42,10 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, c *call, er
 	var e *ucwad.Error
 	if !errors.As(err, &e) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.storeFailed()
 		e = &ucwad.Error{Code: ucwad.EServiceFailure, Message: "The server failed to process the request."}
+	} else if e.Code == ucwad.EServiceUnavailable {
+		s.storeFailed() // the database is unreachable
 	}
 	if e.Code == ucwad.EServiceUnavailable && err != error(e) {
 		// The store's cause (the database is away) is for the operator.

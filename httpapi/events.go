@@ -190,7 +190,17 @@ func (s *Server) writeEvents(ctx context.Context, w http.ResponseWriter, c *call
 	h.Set("Content-Type", c.contentType)
 	noCache(h)
 	w.WriteHeader(http.StatusOK)
-	return ucwa.EncodeEventBatch(w, c.format, ev)
+	if err := ucwa.EncodeEventBatch(w, c.format, ev); err != nil {
+		return err
+	}
+	if s.metrics != nil {
+		n := 0
+		for _, sender := range ev.Senders {
+			n += len(sender.Events)
+		}
+		s.metrics.delivered.Add(float64(n))
+	}
+	return nil
 }
 
 // refreshForEvents reloads the call's application when the batch holds
@@ -290,6 +300,9 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 		}
 		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("sweep", "err", err)
+			if s.metrics != nil {
+				s.metrics.storeSweep.Inc()
+			}
 		}
 	}
 }

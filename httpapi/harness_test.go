@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
@@ -36,6 +38,8 @@ type env struct {
 	logs  *logBuffer // everything the server logged, at debug level and up
 	// path is the database file, for a second server on it.
 	path string
+	// metrics is the server's own registry (see scrape).
+	metrics *prometheus.Registry
 }
 
 // logBuffer collects a server's log as JSON lines, safe for concurrent use.
@@ -141,7 +145,8 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 	}
 	logs := newLogBuffer()
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	api := httpapi.New(cfg, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub, Log: log})
+	reg := prometheus.NewRegistry()
+	api := httpapi.New(cfg, httpapi.Deps{Store: db, Hasher: hasher, Clock: clk, Hub: hub, Log: log, Metrics: reg})
 	var srv *httptest.Server
 	if tls {
 		srv = httptest.NewTLSServer(api.Handler())
@@ -152,7 +157,7 @@ func startEnv(t *testing.T, tls bool, tweak ...func(*httpapi.Config)) *env {
 		api.Shutdown()
 		srv.Close()
 	})
-	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, logs: logs, path: path}
+	return &env{t: t, clock: clk, store: db, api: api, hub: hub, srv: srv, base: srv.URL, logs: logs, path: path, metrics: reg}
 }
 
 // req is one request to send.

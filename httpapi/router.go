@@ -43,6 +43,8 @@ type route struct {
 	// ownActivity routes record activity on the application in their own
 	// store call (events: ReadBatch), so loading the application does not.
 	ownActivity bool
+	// metrics are the route's series (nil without metrics).
+	metrics *routeMetrics
 }
 
 // call is the per-request state handlers receive.
@@ -230,6 +232,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 		return &ucwad.Error{Code: ucwad.ENotFound, Subcode: ucwad.SubResourceNotFound, Message: "There is no resource at this address."}
 	}
 	c.params = params
+	if rt.metrics != nil {
+		noteRoute(w, rt.metrics)
+	}
 	if rt.auth >= signedIn {
 		if err := s.authenticate(r, c); err != nil {
 			return err

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
@@ -177,6 +179,8 @@ type Server struct {
 	meetings *ucwad.MeetingRules
 	// typing ends meeting participants' typing on time.
 	typing typingTimer
+	// metrics are nil when the server keeps none (Deps.Metrics).
+	metrics *metrics
 }
 
 // stores are the parts of the store the handlers use, one field per store
@@ -211,6 +215,11 @@ type Deps struct {
 	// event requests wake when events commit. nil: a Hub of its own (then
 	// held requests wake only at their timeout).
 	Hub *Hub
+	// Metrics is where the server registers its Prometheus metrics: a
+	// registry of the caller's, not the global one, so that several
+	// servers in one process (tests) do not collide. nil: no metrics are
+	// kept, and counting costs nothing.
+	Metrics prometheus.Registerer
 }
 
 // New returns a Server. Deps.Store and Deps.Hasher are required; the others
@@ -238,6 +247,12 @@ func New(cfg Config, d Deps) *Server {
 	s.origins = newOriginList(s.cfg.AllowedOrigins)
 	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()
+	if d.Metrics != nil {
+		s.metrics = newMetrics(d.Metrics, s.hub, d.Store)
+		for _, rt := range s.routes {
+			rt.metrics = s.metrics.route(routeName(rt.segs))
+		}
+	}
 	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
 	return s
 }

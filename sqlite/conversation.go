@@ -368,6 +368,7 @@ func (db *DB) deliver(ctx context.Context, tx *writeTx, ds []ucwad.Delivery) ([]
 	if len(entries) == 0 {
 		return nil, nil
 	}
+	tx.events += int64(len(entries))
 	const bodyColumns = 8
 	for i := 0; i < len(bodies); i += deliverChunk * bodyColumns {
 		chunk := bodies[i:min(len(bodies), i+deliverChunk*bodyColumns)]

@@ -463,6 +463,7 @@ func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, e
 			}
 		}
 	}
+	tx.events += int64(len(entries))
 	if len(entries) > 1 {
 		apps = slices.Compact(slices.Sorted(slices.Values(apps)))
 	}

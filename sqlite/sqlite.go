@@ -118,6 +118,13 @@ type DB struct {
 	stopped    chan struct{}
 	closeOnce  sync.Once
 	loops      sync.WaitGroup
+
+	// eventsWritten counts the events of committed write transactions
+	// (see EventsWritten).
+	eventsWritten atomic.Int64
+	// migrations are the versions of the embedded migrations, which
+	// CheckHealth compares with the applied ones.
+	migrations []int
 }
 
 var _ ucwad.Store = (*DB)(nil)
@@ -192,6 +199,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := migrate(ctx, db.write, clk.Now()); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	for _, m := range ms {
+		db.migrations = append(db.migrations, m.version)
 	}
 
 	if err := db.write.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM events), (SELECT last FROM channel_takes)`).Scan(
@@ -494,8 +509,8 @@ func (db *DB) inWriteTxFor(ctx context.Context, lane string, f func(tx *writeTx)
 	err = f(tx)
 	if err != nil {
 		t.Rollback()
-	} else {
-		err = t.Commit()
+	} else if err = t.Commit(); err == nil {
+		db.eventsWritten.Add(tx.events)
 	}
 	// Now that the writer's one connection is free, prepare what the
 	// transaction ran unprepared, for the next ones.
@@ -518,6 +533,8 @@ type writeTx struct {
 	*sql.Tx
 	db         *DB
 	unprepared []string
+	// events counts the events appended, for EventsWritten once committed.
+	events int64
 }
 
 // stmt returns the prepared form of query bound to this transaction, or nil

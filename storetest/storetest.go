@@ -111,6 +111,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	tests = append(tests, eventTests...)
 	tests = append(tests, meetingTests...)
 	tests = append(tests, signInTests...)
+	tests = append(tests, healthTests...)
 	for _, tt := range tests {
 		runOne(t, open, tt.name, tt.f, Limits())
 	}

@@ -40,6 +40,11 @@ type Config struct {
 	// AllowOrigins are the origins of browser apps allowed in from other
 	// origins (CORS and the xframe page), in their normalized form.
 	AllowOrigins originsFlag
+	// AdminAddr, when set, is where the operator endpoints (/healthz,
+	// /readyz, /metrics) are served instead of the main listener.
+	AdminAddr string
+	// PProf also serves net/http/pprof on the admin listener.
+	PProf bool
 
 	File FileConfig
 }
@@ -323,6 +328,8 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "IP address or CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable; in UCWAD_TRUSTED_PROXY separate several with commas) (default: none, the peer is the client)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", "", "address, HOST:PORT, of a separate plain-HTTP listener for /healthz, /readyz and /metrics (and --pprof), which then leave the main listener; keep it off the public network (default: they are served on --addr)")
+	fs.BoolVar(&c.PProf, "pprof", false, "also serve Go's profiler (net/http/pprof) at /debug/pprof/ on the --admin-addr listener; needs --admin-addr, never served on the main listener")
 	fs.Var(&c.AllowOrigins, "allow-origin", "origin (scheme://host[:port]) of a browser app on another origin allowed in through CORS and the xframe page; repeat it, or separate origins with commas (UCWAD_ALLOW_ORIGIN) (default: none)")
 }
 
@@ -419,6 +426,17 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--public-url %q must be an absolute http(s) URL with no path, e.g. https://lyncweb.contoso.com", c.PublicURL)
 		}
 	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			return fmt.Errorf("--admin-addr %q is not HOST:PORT: %v", c.AdminAddr, err)
+		}
+		if _, port, _ := net.SplitHostPort(c.AdminAddr); c.AdminAddr == c.Addr && port != "0" {
+			return fmt.Errorf("--admin-addr %q must differ from --addr: it is a second listener", c.AdminAddr)
+		}
+	}
+	if c.PProf && c.AdminAddr == "" {
+		return errors.New("--pprof needs --admin-addr: the profiler is served only on the separate admin listener, never on the main one that clients reach")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -482,8 +500,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. A setting that
 // holds a secret is masked here: the database URL's password.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q",
-		redactDSN(c.DB), c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String())
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q admin-addr=%q pprof=%t",
+		redactDSN(c.DB), c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String(), c.AdminAddr, c.PProf)
 }
 
 func (c *Config) tlsMode() string {

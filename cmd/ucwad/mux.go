@@ -13,6 +13,9 @@ import (
 type mux struct {
 	mounts []mount
 	api    http.Handler
+	// label, when set, wraps each mounted handler so that the metrics
+	// count its requests under its prefix (httpapi.Server.Route).
+	label func(prefix string, h http.Handler) http.Handler
 }
 
 type mount struct {
@@ -26,6 +29,9 @@ func newMux(api http.Handler) *mux { return &mux{api: api} }
 // handle mounts h at prefix: a prefix ending in "/" takes every path under
 // it, any other prefix only that exact path. Paths match case-sensitively.
 func (m *mux) handle(prefix string, h http.Handler) {
+	if m.label != nil {
+		h = m.label(prefix, h)
+	}
 	m.mounts = append(m.mounts, mount{prefix, h})
 }
 

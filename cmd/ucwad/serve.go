@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
@@ -34,6 +36,13 @@ type Main struct {
 	stop   context.CancelFunc // ends the background sweeps
 	// URL is the base URL the server listens at, set by Run.
 	URL string
+
+	// Registry holds the server's metrics, served at /metrics.
+	Registry *prometheus.Registry
+	// Admin is the admin listener's server (--admin-addr), nil without
+	// one; AdminURL is its base URL.
+	Admin    *http.Server
+	AdminURL string
 }
 
 // NewMain returns a Main with the real clock and default hash parameters.
@@ -94,6 +103,7 @@ func (m *Main) Run(ctx context.Context) error {
 	log.Info("starting", "config", c.String())
 
 	hub := httpapi.NewHub()
+	m.Registry = newRegistry()
 	// One value of limits, for the store and the transport alike.
 	limits := c.File.ServerLimits()
 	db, err := openStore(ctx, c.DB, storeOptions{
@@ -129,7 +139,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxConcurrentWritesPerUser:  c.File.Limits.MaxConcurrentWritesPerUser,
 		AllowedOrigins:              c.AllowOrigins,
 		MaxOutstandingBatchRequests: c.File.Limits.MaxOutstandingBatchRequests,
-	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub})
+	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub, Metrics: m.Registry})
 	m.API = api
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stop = stop
@@ -155,8 +165,14 @@ func (m *Main) Run(ctx context.Context) error {
 		scheme = "https"
 	}
 	m.URL = scheme + "://" + ln.Addr().String()
+	if c.AdminAddr != "" {
+		if err := m.serveAdmin(log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	m.Server = &http.Server{
-		Handler: api.Layers(m.routes(api)),
+		Handler: api.Layers(m.routes(api, log)),
 		// Slow or idle clients must not hold connections forever. There is
 		// no server-wide write timeout: it would cut held event requests.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -174,18 +190,32 @@ func (m *Main) Run(ctx context.Context) error {
 		base = strings.TrimRight(c.PublicURL, "/")
 	}
 	fmt.Fprintf(m.Env.Stdout, "ucwad is listening on %s\nAutodiscover: %s/Autodiscover/AutodiscoverService.svc/root\n", m.URL, base)
+	if m.Admin != nil {
+		pprofNote := ""
+		if c.PProf {
+			pprofNote = ", profiler at /debug/pprof/"
+		}
+		fmt.Fprintf(m.Env.Stdout, "Operator endpoints (/healthz, /readyz, /metrics%s) on %s\n", pprofNote, m.AdminURL)
+	}
 	return nil
 }
 
 // routes is the server's URL space: the UCWA API, and beside it the pages
 // and operator endpoints that are not UCWA resources: the xframe page when
-// an origin is allowed (the join page and health checks are mounted here
-// too).
-func (m *Main) routes(api *httpapi.Server) http.Handler {
+// an origin is allowed, and /healthz, /readyz and /metrics unless
+// --admin-addr moves them to their own listener (the join page is mounted
+// here too). Each mount is counted in the metrics under its path.
+func (m *Main) routes(api *httpapi.Server, log *slog.Logger) http.Handler {
 	mx := newMux(api.API())
+	mx.label = api.Route
 	if h := api.XFrame(); h != nil {
 		for _, p := range httpapi.XFramePaths {
 			mx.handle(p, h)
+		}
+	}
+	if m.Config.AdminAddr == "" {
+		for _, e := range m.operatorEndpoints(log) {
+			mx.handle(e.path, e.h)
 		}
 	}
 	return mx
@@ -207,6 +237,16 @@ func (m *Main) Close() error {
 		if err := m.Server.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 			m.Server.Close()
+		}
+	}
+	// The admin listener goes last, so that probes and scrapes are
+	// answered while the main listener drains.
+	if m.Admin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := m.Admin.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+			m.Admin.Close()
 		}
 	}
 	if m.Store != nil {
