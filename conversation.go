@@ -34,7 +34,9 @@ type ConversationStore interface {
 	// application is in the meeting's conversation already; EConflict
 	// (SubTooManyConversations) when it is in MaxConversationsPerApplication
 	// conversations. A joiner waiting in the lobby waits LobbyTimeout at
-	// most (see SweepConversations).
+	// most (see SweepConversations). An anonymous joiner (r.Anonymous, a
+	// guest of GuestStore) takes r.Name as its user's name, which its me
+	// shows.
 	JoinMeeting(ctx context.Context, r *JoinRequest) (*Invitation, error)
 	// StartMeeting creates an ad hoc meeting (MeetingRelAdHoc) of r.UserID
 	// with settings s and joins it as its organizer, as JoinMeeting does

@@ -73,6 +73,14 @@ type Limits struct {
 	// sweep removes it and its join fails with SubTimeout. It bounds how
 	// long one join holds a place in a lobby.
 	LobbyTimeout time.Duration
+	// MaxGuestApplicationsPerMeeting bounds the applications the anonymous
+	// guests of one meeting hold together, and
+	// MaxGuestApplicationsPerAddress those of the guests granted from one
+	// client address (an IPv4 address or an IPv6 /64): the meeting key is
+	// public, so what strangers can make the server hold is bounded per
+	// meeting and per source. One more is EGone, subcode
+	// TooManyApplications.
+	MaxGuestApplicationsPerMeeting, MaxGuestApplicationsPerAddress int
 
 	// Messaging in meetings (docs/meetings.md, "Messages").
 
@@ -116,6 +124,10 @@ func DefaultLimits() Limits {
 		// conversations on its channels.
 		MaxConversationsPerApplication: 16,
 		LobbyTimeout:                   15 * time.Minute,
+		// A lobby's worth of guests per meeting; a household or small
+		// office behind one address.
+		MaxGuestApplicationsPerMeeting: 100,
+		MaxGuestApplicationsPerAddress: 10,
 
 		MaxMessageChars:   8000,
 		MessagesPerMinute: 60,
@@ -154,6 +166,8 @@ func (l Limits) WithDefaults() Limits {
 	if l.LobbyTimeout <= 0 {
 		l.LobbyTimeout = d.LobbyTimeout
 	}
+	setInt(&l.MaxGuestApplicationsPerMeeting, d.MaxGuestApplicationsPerMeeting)
+	setInt(&l.MaxGuestApplicationsPerAddress, d.MaxGuestApplicationsPerAddress)
 	setInt(&l.MaxMessageChars, d.MaxMessageChars)
 	setInt(&l.MessagesPerMinute, d.MessagesPerMinute)
 	setInt(&l.MessageBurst, d.MessageBurst)
@@ -184,6 +198,8 @@ func (l Limits) Validate() error {
 		{"MaxLobbyParticipants", int64(l.MaxLobbyParticipants)},
 		{"MaxConversationsPerApplication", int64(l.MaxConversationsPerApplication)},
 		{"LobbyTimeout", int64(l.LobbyTimeout)},
+		{"MaxGuestApplicationsPerMeeting", int64(l.MaxGuestApplicationsPerMeeting)},
+		{"MaxGuestApplicationsPerAddress", int64(l.MaxGuestApplicationsPerAddress)},
 		{"MaxMessageChars", int64(l.MaxMessageChars)},
 		{"MessagesPerMinute", int64(l.MessagesPerMinute)},
 		{"MessageBurst", int64(l.MessageBurst)},

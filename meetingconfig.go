@@ -26,6 +26,11 @@ type MeetingConfig struct {
 	// AssignedMeeting is "Enabled" when every user has an assigned meeting
 	// (myAssignedOnlineMeeting), created on first use, or "Disabled".
 	AssignedMeeting string
+	// AnonymousJoin is "Enabled" when anonymous guests may join meetings
+	// with the meeting key (the token endpoint's anonmeeting grant, listed
+	// in the MsRtcOAuth challenge), or "Disabled" (the grant is then an
+	// unsupported grant type).
+	AnonymousJoin string
 
 	Defaults   MeetingDefaults
 	Eligible   MeetingEligibleValues
@@ -114,6 +119,7 @@ func DefaultMeetingConfig() MeetingConfig {
 	return MeetingConfig{
 		ExpiryGrace:     14 * 24 * time.Hour,
 		AssignedMeeting: PolicyEnabled,
+		AnonymousJoin:   PolicyEnabled,
 		Defaults: MeetingDefaults{
 			AccessLevel:                  "SameEnterprise",
 			AutomaticLeaderAssignment:    "SameEnterprise",
@@ -163,6 +169,7 @@ func (m MeetingConfig) WithDefaults() MeetingConfig {
 		m.ExpiryGrace = d.ExpiryGrace
 	}
 	setString(&m.AssignedMeeting, d.AssignedMeeting)
+	setString(&m.AnonymousJoin, d.AnonymousJoin)
 	m.JoinBaseURL = strings.TrimRight(m.JoinBaseURL, "/")
 
 	setString(&m.Defaults.AccessLevel, d.Defaults.AccessLevel)
@@ -208,6 +215,9 @@ func (m *MeetingConfig) JoinURL(meeting *OnlineMeeting) string {
 	return base + "/" + url.PathEscape(strings.ToLower(alias)) + "/" + url.PathEscape(meeting.ID)
 }
 
+// AnonymousEnabled reports whether anonymous guests may join meetings.
+func (m *MeetingConfig) AnonymousEnabled() bool { return m.AnonymousJoin == PolicyEnabled }
+
 // AssignedEnabled reports whether users have an assigned meeting.
 func (m *MeetingConfig) AssignedEnabled() bool { return m.AssignedMeeting == PolicyEnabled }
 
@@ -249,6 +259,9 @@ func (m MeetingConfig) Validate() error {
 	}
 	if m.AssignedMeeting != PolicyEnabled && m.AssignedMeeting != PolicyDisabled {
 		return fmt.Errorf("assignedMeeting %q: want Enabled or Disabled", m.AssignedMeeting)
+	}
+	if m.AnonymousJoin != PolicyEnabled && m.AnonymousJoin != PolicyDisabled {
+		return fmt.Errorf("anonymousJoin %q: want Enabled or Disabled", m.AnonymousJoin)
 	}
 	lists := []struct {
 		name           string

@@ -31,6 +31,7 @@ type Store interface {
 	ConversationStore
 	MessagingStore
 	SignInStore
+	GuestStore
 	// Close releases the store's connections.
 	Close() error
 }
@@ -42,14 +43,17 @@ type UserStore interface {
 	// EBadRequest if the SIP address is empty and EConflict (subcode
 	// AlreadyExists) if it is taken, in any casing.
 	CreateUser(ctx context.Context, u *User) error
-	// FindUserByID returns ENotFound if there is no such user.
+	// FindUserByID returns ENotFound if there is no such user. It finds
+	// anonymous guests too (see GuestStore).
 	FindUserByID(ctx context.Context, id int64) (*User, error)
 	// FindUserBySIP looks a user up by SIP address, case-insensitively and with
 	// or without the "sip:" prefix. Returns ENotFound if there is none.
+	// Anonymous guests are not found: nobody signs in as one.
 	FindUserBySIP(ctx context.Context, sip string) (*User, error)
-	// ListUsers returns every user ordered by SIP address, case-insensitively.
+	// ListUsers returns every user ordered by SIP address, case-insensitively,
+	// anonymous guests left out.
 	ListUsers(ctx context.Context) ([]*User, error)
-	// CountUsers returns how many users exist.
+	// CountUsers returns how many users exist, anonymous guests left out.
 	CountUsers(ctx context.Context) (int, error)
 	// SetUserPassword replaces the password hash of the user and revokes all
 	// of the user's tokens in the same transaction. Returns ENotFound if there
@@ -69,7 +73,8 @@ type TokenStore interface {
 	// AlreadyExists) if the hash is stored already.
 	CreateToken(ctx context.Context, t *Token) error
 	// FindToken returns the unexpired token with that hash together with its
-	// user; a token is expired from its ExpiresAt on. Returns ENotFound if it
+	// user (with its Guest for an anonymous guest); a token is expired from
+	// its ExpiresAt on. Returns ENotFound if it
 	// does not exist, was revoked or expired.
 	FindToken(ctx context.Context, hash []byte) (*Token, *User, error)
 	// RevokeToken deletes the token with that hash. Revoking an unknown token
@@ -92,7 +97,11 @@ type ApplicationStore interface {
 	// default channel (""); the returned application's Channel is the one
 	// for instanceID, created if new.
 	// Returns EGone (subcode TooManyApplications) when the user already holds
-	// Limits.MaxApplicationsPerUser applications, and EConflict (subcode
+	// Limits.MaxApplicationsPerUser applications, or, for an anonymous
+	// guest, when the guests of its meeting hold
+	// Limits.MaxGuestApplicationsPerMeeting applications or the guests
+	// granted from its address Limits.MaxGuestApplicationsPerAddress (the
+	// message naming the limit); and EConflict (subcode
 	// LimitExceeded, the message naming the limit) when a channel it needs
 	// would exceed Limits.MaxChannelsPerApplication or
 	// Limits.MaxChannelsPerUser; registering on channels that exist always
@@ -149,6 +158,9 @@ type User struct {
 	// password itself.
 	PasswordHash string
 	CreatedAt    time.Time
+	// Guest is set for an anonymous meeting guest (see GuestStore), nil
+	// for a user who signs in.
+	Guest *Guest
 }
 
 // URI is the user's SIP URI, e.g. "sip:alice@contoso.com".

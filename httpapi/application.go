@@ -15,6 +15,12 @@ import (
 // application with 200, so clients that re-run their bootstrap do not pile
 // up applications; an instanceId adds an event channel (multi-tab).
 func (s *Server) handleApplicationCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.createApplication(w, r, c, true)
+}
+
+// createApplication registers the caller's application; endpointId is
+// required at applications, optional at anonApplications.
+func (s *Server) createApplication(w http.ResponseWriter, r *http.Request, c *call, needEndpoint bool) error {
 	in, err := s.readInput(w, r)
 	if err != nil {
 		return err
@@ -26,7 +32,7 @@ func (s *Server) handleApplicationCreate(w http.ResponseWriter, r *http.Request,
 		required bool
 	}{
 		{"userAgent", &a.UserAgent, true},
-		{"endpointId", &a.EndpointID, true},
+		{"endpointId", &a.EndpointID, needEndpoint},
 		{"culture", &a.Culture, true},
 		{"instanceId", &c.instanceID, false},
 	}
@@ -93,9 +99,12 @@ func (c *call) instanceQuery(sep string) string {
 // The online-meetings dashboard links the assigned meeting, so building it
 // may create that meeting (on the user's first use).
 func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resource, error) {
-	assigned, err := s.assignedMeeting(ctx, c)
-	if err != nil {
-		return nil, err
+	var assigned *ucwad.OnlineMeeting
+	if !c.user.Anonymous() {
+		var err error
+		if assigned, err = s.assignedMeeting(ctx, c); err != nil {
+			return nil, err
+		}
 	}
 	a := c.app
 	res := ucwa.New("application", c.appHref()+c.instanceQuery("?"))
@@ -111,6 +120,12 @@ func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resour
 	res.Link("batch", c.appHref()+"/batch")
 	res.Link("events", c.eventsPath(max(c.app.Channel.NextAck, 1)))
 	res.Embed("me", s.meResource(c))
+	if c.user.Anonymous() {
+		// A guest has neither contacts nor meetings of its own: it has
+		// its meeting, through communication.
+		res.Embed("communication", s.communicationResource(c))
+		return res, nil
+	}
 	res.Embed("people", peopleResource(c))
 	res.Embed("onlineMeetings", s.onlineMeetingsResource(c, assigned))
 	res.Embed("communication", s.communicationResource(c))
@@ -129,6 +144,9 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, c *call)
 // offered: makeMeAvailable until it succeeded, reportMyActivity after (a
 // Front End offers neither presence nor activity to a lurker).
 func (s *Server) meResource(c *call) *ucwa.Resource {
+	if c.user.Anonymous() {
+		return guestMe(c)
+	}
 	u := c.user
 	res := ucwa.New("me", c.appHref()+"/me")
 	res.Set("name", ucwa.String(u.DisplayName()))

@@ -70,7 +70,10 @@ func (s *Server) conversationRoutes(app string) []*route {
 func communicationLinks(c *call, res *ucwa.Resource) {
 	res.Link(relConversations, c.conversationsHref())
 	res.Link("joinOnlineMeeting", c.communicationHref()+"/joinOnlineMeeting")
-	res.Link("startOnlineMeeting", c.communicationHref()+"/startOnlineMeeting")
+	if !c.user.Anonymous() {
+		// A guest joins its meeting and starts none.
+		res.Link("startOnlineMeeting", c.communicationHref()+"/startOnlineMeeting")
+	}
 }
 
 // writeCreated answers an operation that started: 201, no body, the
@@ -111,7 +114,18 @@ func (s *Server) joinRequest(in *ucwa.Input, r *http.Request, c *call) (*ucwad.J
 		*f.dst = strings.TrimSpace(v)
 	}
 	// Signed-in users are named by the directory; anonymousDisplayName is
-	// for anonymous guests only.
+	// for anonymous guests only, who must give it.
+	if c.user.Anonymous() {
+		name, _, err := stringMember(in, "anonymousDisplayName")
+		if err != nil {
+			return nil, "", err
+		}
+		req.AnonymousDisplayName = strings.TrimSpace(name)
+		if req.AnonymousDisplayName == "" {
+			return nil, "", ucwad.InvalidParameter("anonymousDisplayName", "anonymousDisplayName is required of anonymous meeting guests.")
+		}
+		req.Joiner = ucwad.Joiner{UserID: c.user.ID, URI: c.user.URI(), Name: req.AnonymousDisplayName, Anonymous: true}
+	}
 	req.OnlineMeetingURI = uri
 	if err := req.Check(); err != nil {
 		return nil, "", err
@@ -132,10 +146,20 @@ func (s *Server) handleJoinMeeting(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	if uri == "" || strings.EqualFold(uri, "adhoc") {
+		if c.user.Anonymous() {
+			return forbidGuest()
+		}
 		return s.startMeeting(w, r, c, req)
 	}
 	if err := req.SetMeeting(uri); err != nil {
 		return err
+	}
+	if g := c.user.Guest; g != nil {
+		// A guest's token opens its one meeting, named in any case.
+		if ucwad.CanonicalMeetingID(req.MeetingID) != g.MeetingID {
+			return ucwad.Errorf(ucwad.EForbidden, "", "This anonymous token was issued for another meeting.")
+		}
+		req.MeetingID = g.MeetingID
 	}
 	inv, err := s.store.conversations.JoinMeeting(r.Context(), req)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
@@ -75,7 +76,8 @@ type oauthError struct {
 func (e *oauthError) Error() string { return e.code + ": " + e.diag }
 
 // handleToken is the WebTicket token endpoint: a form-encoded POST whose
-// password grant answers with a bearer token. Its errors are OAuth JSON, not
+// password grant (and, for anonymous meeting guests, anonmeeting grant)
+// answers with a bearer token. Its errors are OAuth JSON, not
 // UCWA error bodies, as OAuth clients expect.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	if s.hooks.done != nil {
@@ -147,7 +149,9 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 		return &oauthError{http.StatusBadRequest, "invalid_request", "The token request body is not valid form encoding."}
 	}
 	switch form.Get("grant_type") {
-	case "password":
+	case grantPassword:
+	case grantAnonMeeting:
+		return s.issueGuestToken(w, r, form)
 	case "":
 		return &oauthError{http.StatusBadRequest, "invalid_request", "grant_type is required."}
 	default:
@@ -171,11 +175,16 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.tokens.CreateToken(r.Context(), t); err != nil {
 		return err
 	}
+	return s.writeToken(w, value, s.cfg.TokenLifetime)
+}
+
+// writeToken answers a grant with the token value, valid for lifetime.
+func (s *Server) writeToken(w http.ResponseWriter, value string, lifetime time.Duration) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	ans := tokenAnswer{AccessToken: value, ExpiresIn: int64(s.cfg.TokenLifetime.Seconds()), IdentityScope: "local", TokenType: "Bearer"}
+	ans := tokenAnswer{AccessToken: value, ExpiresIn: int64(lifetime.Seconds()), IdentityScope: "local", TokenType: "Bearer"}
 	b, err := json.Marshal(ans)
 	if err != nil {
 		return err

@@ -30,10 +30,6 @@ var statusOf = map[ucwad.Code]int{
 	ucwad.ETimeout:              http.StatusGatewayTimeout,
 }
 
-// grantTypes lists the token grants this server accepts, as advertised in
-// the MsRtcOAuth challenge.
-const grantTypes = "password"
-
 // renderError is the one place that turns an error into a response: status
 // from the table, a UCWA error body in the negotiated format, an
 // X-Ms-Diagnostics header, and for EUnauthorized the MsRtcOAuth challenge.
@@ -60,7 +56,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, c *call, er
 		// MsRtcOAuth first and quoted, with no space after the comma: the
 		// only form every known client's parser accepts. The Bearer line
 		// carries no href, so clients that join the headers still find ours.
-		h.Add("WWW-Authenticate", `MsRtcOAuth href="`+c.base+tokenPath+`",grant_type="`+grantTypes+`"`)
+		h.Add("WWW-Authenticate", `MsRtcOAuth href="`+c.base+tokenPath+`",grant_type="`+s.grantTypes()+`"`)
 		h.Add("WWW-Authenticate", `Bearer trusted_issuers="", client_id="00000004-0000-0ff1-ce00-000000000000"`)
 	}
 	diag := status

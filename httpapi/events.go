@@ -312,8 +312,8 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 // for them all), and held requests whose application went away (deleted
 // through another process) are woken to answer 404; applications idle for
 // longer than the configured lifetime (and holding no P-GET here) are
-// deleted (leaving the meetings they are in), expired tokens and sign-in
-// schedules past their window are purged, meetings past their grace are
+// deleted (leaving the meetings they are in), expired tokens, anonymous
+// guests and sign-in schedules past their window are purged, meetings past their grace are
 // deleted, and participants whose lobby wait is over or whose application
 // is gone are removed.
 func (s *Server) Sweep(ctx context.Context) error {
@@ -334,6 +334,11 @@ func (s *Server) Sweep(ctx context.Context) error {
 	}
 	if _, err := s.store.tokens.DeleteExpiredTokens(ctx); err != nil {
 		return err
+	}
+	if n, err := s.store.guests.DeleteExpiredGuests(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		s.log.Info("removed expired anonymous guests", "count", n)
 	}
 	if _, err := s.store.signIns.DeleteExpiredSignIns(ctx, s.cfg.SignIn.Window); err != nil {
 		return err

@@ -43,6 +43,9 @@ type route struct {
 	// ownActivity routes record activity on the application in their own
 	// store call (events: ReadBatch), so loading the application does not.
 	ownActivity bool
+	// guests routes serve anonymous meeting guests too; any other answers
+	// a guest's token 403 AnonymousNotAllowed.
+	guests bool
 	// metrics are the route's series (nil without metrics).
 	metrics *routeMetrics
 }
@@ -109,6 +112,12 @@ func (s *Server) routeTable() []*route {
 		newRoute(app+"/onlineMeetings/customInvitation", inApp, false).on("GET", s.handleCustomInvitation),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation", inApp, false).on("GET", s.handleDialIn),
 		newRoute(app+"/onlineMeetings/phoneDialInInformation/{region}", inApp, false).on("GET", s.handleDialInRegion),
+
+		// Anonymous guests register here too (the reference's
+		// registration point, in our spelling and in the reference's);
+		// which routes serve guests is openToGuests' list.
+		newRoute(anonApplicationsPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions),
+		newRoute(anonApplicationsRefPath, signedIn, false).on("POST", s.handleAnonApplicationCreate).on("OPTIONS", s.handleAnonApplicationsOptions),
 	}, append(s.conversationRoutes(app), s.messagingRoutes(app)...)...)
 }
 
@@ -238,6 +247,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	if rt.auth >= signedIn {
 		if err := s.authenticate(r, c); err != nil {
 			return err
+		}
+		if c.user.Anonymous() && !rt.guests {
+			return forbidGuest()
 		}
 	}
 	// The reference pages write "Get" and "Post"; clients copying them

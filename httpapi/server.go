@@ -83,6 +83,11 @@ type Config struct {
 	// batches that are not answered yet, across all of them (default 100,
 	// as in UCWA); a batch that would pass it is refused whole with 429.
 	MaxOutstandingBatchRequests int
+	// AnonymousGrantsPerMinute bounds the anonymous meeting grants (new
+	// guests and renewals, right or wrong) from one client address (one
+	// IPv6 /64) per minute, in this process (default 10); beyond it the
+	// token endpoint answers 429.
+	AnonymousGrantsPerMinute int
 }
 
 func (c Config) withDefaults() Config {
@@ -134,6 +139,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxConcurrentWritesPerUser <= 0 {
 		c.MaxConcurrentWritesPerUser = 1
 	}
+	if c.AnonymousGrantsPerMinute <= 0 {
+		c.AnonymousGrantsPerMinute = DefaultAnonymousGrantsPerMinute
+	}
 	return c
 }
 
@@ -148,6 +156,12 @@ const DefaultMaxSignInsPerAddress = 2
 // a burst from one office behind one address to be served rather than
 // refused, short enough that a client is not left hanging.
 const DefaultMaxSignInWait = 5 * time.Second
+
+// DefaultAnonymousGrantsPerMinute is Config.AnonymousGrantsPerMinute's
+// default: a family or a small office joining together, and a renewal
+// every few minutes, are far below it; minting identities or guessing
+// meeting keys from one address goes no faster.
+const DefaultAnonymousGrantsPerMinute = 10
 
 // DefaultNetBIOSName is the NetBIOS name Windows gives a domain by default:
 // its first label, upper-cased, at most 15 characters ("CONTOSO" for
@@ -175,6 +189,8 @@ type Server struct {
 	batches *outstanding
 	signIns *addressGate
 	hooks   signInHooks
+	// guestGrants throttles the anonymous meeting grant per address.
+	guestGrants *grantRate
 	// meetings are the rules every request about a meeting is held to.
 	meetings *ucwad.MeetingRules
 	// typing ends meeting participants' typing on time.
@@ -197,12 +213,14 @@ type stores struct {
 	signIns  ucwad.SignInStore
 	// conversations serves joining meetings.
 	conversations ucwad.ConversationStore
+	// guests serves the anonymous meeting grant.
+	guests ucwad.GuestStore
 	// messaging serves instant messages in meetings.
 	messaging ucwad.MessagingStore
 }
 
 func newStores(st ucwad.Store) stores {
-	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st, messaging: st}
+	return stores{users: st, tokens: st, apps: st, events: st, meetings: st, signIns: st, conversations: st, guests: st, messaging: st}
 }
 
 // Deps are the collaborators a Server uses.
@@ -244,9 +262,11 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.meetings = ucwad.NewMeetingRules(s.cfg.Meetings, s.cfg.Limits)
 	s.signIns = newAddressGate(s.cfg.MaxSignInsPerAddress, s.cfg.MaxSignInWait, s.clock)
+	s.guestGrants = newGrantRate(s.cfg.AnonymousGrantsPerMinute, time.Minute, s.clock)
 	s.origins = newOriginList(s.cfg.AllowedOrigins)
 	s.batches = newOutstanding(s.cfg.MaxOutstandingBatchRequests)
 	s.routes = s.routeTable()
+	openToGuests(s.routes)
 	if d.Metrics != nil {
 		s.metrics = newMetrics(d.Metrics, s.hub, d.Store)
 		for _, rt := range s.routes {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,37 @@ func TestTokenLifetime(t *testing.T) {
 	s.do(req{method: "GET", url: s.app.Href}).wantError(t, 401, ucwad.EUnauthorized, "")
 }
 
+// TestGuestTokenLifetime: an anonymous guest's token lasts an hour; then
+// the sweep removes the guest, which leaves its meeting as an expired
+// application does.
+func TestGuestTokenLifetime(t *testing.T) {
+	e := newEnv(t)
+	alice := e.member("alice", "application/json")
+	m := alice.schedule(t, `{"subject":"Open day","accessLevel":"Everyone"}`)
+	alice.skip(t)
+	uri := str(t, m, "onlineMeetingUri")
+	alice.join(t, `{"onlineMeetingUri":"`+uri+`"}`)
+	alice.skip(t)
+	g := e.guest(e.wantGrant(uri, str(t, m, "onlineMeetingId"), "", ""), "application/json", false)
+	g.join(t, `{"onlineMeetingUri":"`+uri+`","anonymousDisplayName":"Visitor"}`)
+	wantList(t, "alice sees the guest come in", alice.events(t),
+		"conversation: added participant Visitor",
+		"conversation: added participant Visitor in attendees",
+	)
+	e.clock.Advance(time.Hour - time.Second)
+	g.do(req{method: "GET", url: g.app.Href}).wantStatus(t, 200)
+	alice.do(req{method: "GET", url: alice.app.Href}).wantStatus(t, 200) // alice's application stays active
+	e.clock.Advance(time.Second)
+	g.do(req{method: "GET", url: g.app.Href}).wantError(t, 401, ucwad.EUnauthorized, "")
+	if err := e.api.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantList(t, "alice sees the expired guest go", alice.events(t),
+		"conversation: deleted participant Visitor in attendees",
+		"conversation: deleted participant Visitor",
+	)
+}
+
 func TestPasswordChangeRevokesTokens(t *testing.T) {
 	e := newEnv(t)
 	s := e.signIn("alice", "pw")
@@ -44,28 +76,40 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 	e.token("alice@contoso.com", "changed")
 }
 
-// FuzzTokenRequest feeds arbitrary forms to the token endpoint: it always
-// answers JSON, with a token or an OAuth error, and never a 500.
+// FuzzTokenRequest feeds arbitrary forms to the token endpoint, the
+// password grant's and the anonymous meeting grant's: it always answers
+// JSON, with a token or an OAuth error, and never a 500.
 func FuzzTokenRequest(f *testing.F) {
-	f.Add("application/x-www-form-urlencoded", "grant_type=password&username=alice@contoso.com&password=secret-alice")
-	f.Add("application/x-www-form-urlencoded;charset='utf-8'", "grant_type=password&username=a&password=b&resource=x")
-	f.Add("application/x-www-form-urlencoded", "grant_type=%zz&&&=")
-	f.Add("text/plain", "grant_type=password")
-	f.Add("", "")
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), sqlite.Options{})
+	clk := clock.NewFake(time.Now())
+	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), sqlite.Options{Clock: clk})
 	if err != nil {
 		f.Fatal(err)
 	}
 	defer db.Close()
 	hasher := auth.NewHasher(auth.TestParams, 2)
 	h, _ := hasher.Hash(ctx, "secret-alice")
-	if err := db.CreateUser(ctx, &ucwad.User{SIP: "alice@contoso.com", PasswordHash: h}); err != nil {
+	alice := &ucwad.User{SIP: "alice@contoso.com", PasswordHash: h}
+	if err := db.CreateUser(ctx, alice); err != nil {
 		f.Fatal(err)
 	}
-	// A throttle that never delays: the fuzzer fails sign-ins by the thousand.
-	clk := clock.NewFake(time.Now())
-	api := httpapi.New(httpapi.Config{MaxBodyBytes: 4096, SignIn: ucwad.SignInPolicy{Free: 1 << 30}},
+	m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: ucwad.MeetingSettings{AccessLevel: "Everyone", ExpirationTime: clk.Now().Add(time.Hour)}}
+	if err := db.CreateMeeting(ctx, m); err != nil {
+		f.Fatal(err)
+	}
+	uri := url.QueryEscape("sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:" + m.ID)
+	f.Add("application/x-www-form-urlencoded", "grant_type=password&username=alice@contoso.com&password=secret-alice")
+	f.Add("application/x-www-form-urlencoded;charset='utf-8'", "grant_type=password&username=a&password=b&resource=x")
+	f.Add("application/x-www-form-urlencoded", "grant_type=%zz&&&=")
+	f.Add("text/plain", "grant_type=password")
+	f.Add("", "")
+	f.Add("application/x-www-form-urlencoded;charset='utf-8'", "grant_type=urn:microsoft.rtc:anonmeeting&ms_rtc_conferenceuri="+uri+"&password="+m.ID)
+	f.Add("application/x-www-form-urlencoded", "grant_type=urn:microsoft.rtc:anonmeeting&ms_rtc_conferenceuri="+uri+"&password="+strings.ToLower(m.ID)+"&ms_rtc_renew=cwt%3DAAEB")
+	f.Add("application/x-www-form-urlencoded", "grant_type=urn:microsoft.rtc:anonmeeting&ms_rtc_conferenceuri=https%3A%2F%2Fmeet.contoso.com%2Falice%2F"+m.ID+"&password="+m.ID)
+	f.Add("application/x-www-form-urlencoded", "grant_type=urn:microsoft.rtc:anonmeeting&ms_rtc_conferenceuri=conf:sip:a@b;gruu;opaque=app:conf:focus:id:X%3Fconversation-id=1&password=X")
+	// Throttles that never delay: the fuzzer fails sign-ins and grants by
+	// the thousand.
+	api := httpapi.New(httpapi.Config{MaxBodyBytes: 4096, SignIn: ucwad.SignInPolicy{Free: 1 << 30}, AnonymousGrantsPerMinute: 1 << 30},
 		httpapi.Deps{Store: db, Hasher: hasher, Clock: clk})
 	handler := api.Handler()
 	f.Fuzz(func(t *testing.T, contentType, body string) {

@@ -63,9 +63,14 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 			                          available, created_at, last_active_at)
 			SELECT ?, ?::bigint, ?::text, ?::text, ?::text, ?::text, false, ?::bigint, ?::bigint
 			WHERE (SELECT COUNT(*) FROM applications WHERE user_id = ?) < ?
+			  AND NOT EXISTS (SELECT 1 FROM users g WHERE g.id = ? AND g.anonymous AND (
+			        (SELECT COUNT(*) FROM users o JOIN applications oa ON oa.user_id = o.id
+			         WHERE o.anonymous AND o.meeting_id = g.meeting_id) >= ?
+			     OR (SELECT COUNT(*) FROM users o JOIN applications oa ON oa.user_id = o.id
+			         WHERE o.anonymous AND o.address = g.address) >= ?))
 			ON CONFLICT (user_id, user_agent, endpoint_id, culture) DO NOTHING`,
 			newID, a.UserID, a.UserAgent, a.EndpointID, a.Culture, typ, now, now,
-			a.UserID, db.maxApps))
+			a.UserID, db.maxApps, a.UserID, db.joining.MaxGuestApplicationsPerMeeting, db.joining.MaxGuestApplicationsPerAddress))
 		if isForeignKey(err) {
 			return errUserNotFound()
 		}
@@ -80,8 +85,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 				WHERE user_id = ? AND user_agent = ? AND endpoint_id = ? AND culture = ?`,
 				a.UserID, a.UserAgent, a.EndpointID, a.Culture).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
-				return ucwad.Errorf(ucwad.EGone, ucwad.SubTooManyApplications,
-					"the user already has the maximum of %d applications", db.maxApps)
+				return db.whichApplicationBound(ctx, tx, a.UserID)
 			}
 			if err != nil {
 				return err
@@ -247,4 +251,38 @@ func (db *DB) DeleteApplication(ctx context.Context, userID int64, id, instanceI
 		db.notify(append([]string{id}, left...))
 	}
 	return err
+}
+
+// whichApplicationBound names the bound that kept a new application of
+// userID out: the user's own, or for an anonymous guest its meeting's or
+// its address's.
+func (db *DB) whichApplicationBound(ctx context.Context, tx *writeTx, userID int64) error {
+	var own, meeting, address int
+	var anonymous bool
+	err := tx.QueryRowContext(ctx, `
+		SELECT (SELECT COUNT(*) FROM applications WHERE user_id = g.id), g.anonymous,
+		       (SELECT COUNT(*) FROM users o JOIN applications oa ON oa.user_id = o.id
+		        WHERE g.anonymous AND o.anonymous AND o.meeting_id = g.meeting_id),
+		       (SELECT COUNT(*) FROM users o JOIN applications oa ON oa.user_id = o.id
+		        WHERE g.anonymous AND o.anonymous AND o.address = g.address)
+		FROM users g WHERE g.id = ?`, userID).Scan(&own, &anonymous, &meeting, &address)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errUserNotFound()
+	case err != nil:
+		return err
+	case own >= db.maxApps:
+		return ucwad.Errorf(ucwad.EGone, ucwad.SubTooManyApplications,
+			"the user already has the maximum of %d applications", db.maxApps)
+	case anonymous && meeting >= db.joining.MaxGuestApplicationsPerMeeting:
+		return ucwad.Errorf(ucwad.EGone, ucwad.SubTooManyApplications,
+			"the anonymous guests of this meeting already have the maximum of %d applications (maxGuestApplicationsPerMeeting)", db.joining.MaxGuestApplicationsPerMeeting)
+	case anonymous && address >= db.joining.MaxGuestApplicationsPerAddress:
+		return ucwad.Errorf(ucwad.EGone, ucwad.SubTooManyApplications,
+			"the anonymous guests from this address already have the maximum of %d applications (maxGuestApplicationsPerAddress)", db.joining.MaxGuestApplicationsPerAddress)
+	}
+	// Neither bound holds any longer: a racing change freed a place. (In
+	// one SERIALIZABLE transaction with the insert that failed, this read
+	// sees what the insert saw; it is kept as the SQLite store has it.)
+	return ucwad.Errorf(ucwad.EGone, ucwad.SubTooManyApplications, "too many applications; try again")
 }

@@ -492,7 +492,11 @@ func (db *DB) JoinMeeting(ctx context.Context, r *ucwad.JoinRequest) (*ucwad.Inv
 		if r.OrganizerSIP != "" && !ucwad.SameOrganizer(r.OrganizerSIP, ms[0].Organizer.SIP) {
 			return errDestinationNotFound()
 		}
-		inv, notify, err = db.join(ctx, tx, r, ms[0], now)
+		if inv, notify, err = db.join(ctx, tx, r, ms[0], now); err != nil || !r.Anonymous {
+			return err
+		}
+		// A guest is named by what it joins with: its me shows that name.
+		_, err = tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ? AND anonymous`, r.Name, r.UserID)
 		return err
 	})
 	if err != nil {

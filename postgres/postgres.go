@@ -506,6 +506,7 @@ const (
 	sweepTokens
 	sweepSignIns
 	sweepConversations
+	sweepGuests
 )
 
 // sweepLock takes the transaction-scoped advisory lock of a sweep, without

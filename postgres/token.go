@@ -46,13 +46,14 @@ func (db *DB) FindToken(ctx context.Context, hash []byte) (*ucwad.Token, *ucwad.
 	var t ucwad.Token
 	var u ucwad.User
 	var tCreated, tExpires, uCreated int64
+	var anonymous bool
 	err := db.queryRow(ctx, `
 		SELECT t.hash, t.created_at, t.expires_at,
-		       u.id, u.sip, u.name, u.password_hash, u.created_at
+		       u.id, u.sip, u.name, u.password_hash, u.created_at, u.anonymous
 		FROM tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.hash = ? AND t.expires_at > ?`,
 		hash, millis(now)).Scan(&t.Hash, &tCreated, &tExpires,
-		&u.ID, &u.SIP, &u.Name, &u.PasswordHash, &uCreated)
+		&u.ID, &u.SIP, &u.Name, &u.PasswordHash, &uCreated, &anonymous)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ucwad.Errorf(ucwad.ENotFound, "", "token not found")
 	}
@@ -61,6 +62,15 @@ func (db *DB) FindToken(ctx context.Context, hash []byte) (*ucwad.Token, *ucwad.
 	}
 	t.UserID = u.ID
 	t.CreatedAt, t.ExpiresAt, u.CreatedAt = fromMillis(tCreated), fromMillis(tExpires), fromMillis(uCreated)
+	if anonymous {
+		// Only a guest's requests read its guest fields: the lookup every
+		// request makes reads one small column more.
+		g, err := db.FindUserByID(ctx, u.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		u.Guest = g.Guest
+	}
 	return &t, &u, nil
 }
 

@@ -20,17 +20,23 @@ func stripSIP(s string) string {
 	return s
 }
 
-const userColumns = `id, sip, name, password_hash, created_at`
+const userColumns = `id, sip, name, password_hash, created_at, anonymous, meeting_id, address, expires_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanUser(row scanner) (*ucwad.User, error) {
 	var u ucwad.User
-	var created int64
-	if err := row.Scan(&u.ID, &u.SIP, &u.Name, &u.PasswordHash, &created); err != nil {
+	var created, expires int64
+	var anonymous bool
+	var g ucwad.Guest
+	if err := row.Scan(&u.ID, &u.SIP, &u.Name, &u.PasswordHash, &created, &anonymous, &g.MeetingID, &g.Address, &expires); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMillis(created)
+	if anonymous {
+		g.ExpiresAt = fromMillis(expires)
+		u.Guest = &g
+	}
 	return &u, nil
 }
 
@@ -74,7 +80,7 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (*ucwad.User, error) {
 // "Case-insensitively" is SQLite's NOCASE, which the schema follows: ASCII
 // letters only.
 func (db *DB) FindUserBySIP(ctx context.Context, sip string) (*ucwad.User, error) {
-	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(sip COLLATE "C") = lower(? COLLATE "C")`, stripSIP(sip)))
+	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(sip COLLATE "C") = lower(? COLLATE "C") AND NOT anonymous`, stripSIP(sip)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound()
 	}
@@ -86,7 +92,7 @@ func (db *DB) FindUserBySIP(ctx context.Context, sip string) (*ucwad.User, error
 
 // ListUsers returns every user; see ucwad.UserStore.
 func (db *DB) ListUsers(ctx context.Context) ([]*ucwad.User, error) {
-	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users ORDER BY lower(sip COLLATE "C"), id`)
+	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users WHERE NOT anonymous ORDER BY lower(sip COLLATE "C"), id`)
 	if err != nil {
 		return nil, storeErr("list users", err)
 	}
@@ -108,7 +114,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]*ucwad.User, error) {
 // CountUsers counts the users; see ucwad.UserStore.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE NOT anonymous`).Scan(&n); err != nil {
 		return 0, storeErr("count users", err)
 	}
 	return n, nil

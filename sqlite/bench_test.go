@@ -126,3 +126,64 @@ func benchmarkRawInsert(b *testing.B, sync string) {
 		}
 	}
 }
+
+// BenchmarkGuest measures the store's work for anonymous guests, to be read
+// beside CreateApplication/new in the same run: "grant" is the
+// anonmeeting grant's (the meeting read, a user and a token written);
+// "application" is guests registering their applications as their
+// meetings fill to 99 guest applications (the default bound is 100) and
+// their addresses to 9 (of 10): the bounds count 49 and 4 on average.
+func BenchmarkGuest(b *testing.B) {
+	ctx := context.Background()
+	setup := func(b *testing.B, meetings int) (*DB, []*ucwad.OnlineMeeting) {
+		db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{})
+		u := &ucwad.User{SIP: "alice@contoso.com"}
+		if err := db.CreateUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		ms := make([]*ucwad.OnlineMeeting, meetings)
+		for i := range ms {
+			ms[i] = &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: ucwad.MeetingSettings{AccessLevel: "Everyone", ExpirationTime: time.Now().Add(time.Hour)}}
+			if err := db.CreateMeeting(ctx, ms[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return db, ms
+	}
+	guest := func(db *DB, m *ucwad.OnlineMeeting, addr string, i int) *ucwad.User {
+		g := &ucwad.User{Guest: &ucwad.Guest{MeetingID: m.ID, Address: addr}}
+		t := &ucwad.Token{Hash: fmt.Appendf(nil, "%032d", i), ExpiresAt: time.Now().Add(time.Hour)}
+		if err := db.CreateGuest(ctx, g, "", t); err != nil {
+			b.Fatal(err)
+		}
+		return g
+	}
+	b.Run("grant", func(b *testing.B) {
+		db, ms := setup(b, 1)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			guest(db, ms[0], fmt.Sprint("192.0.2.", i%250), i)
+		}
+	})
+	b.Run("application", func(b *testing.B) {
+		const perMeeting, perAddress = 99, 9
+		// The guests that fill the bounds, and one more per iteration.
+		n := b.N + perMeeting
+		db, ms := setup(b, n/perMeeting+1)
+		gs := make([]*ucwad.User, n)
+		for i := range gs {
+			gs[i] = guest(db, ms[i/perMeeting], fmt.Sprint("addr-", i/perAddress), i)
+		}
+		register := func(g *ucwad.User) {
+			a := &ucwad.Application{UserID: g.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}
+			if _, created, err := db.CreateApplication(ctx, a, ""); err != nil || !created {
+				b.Fatal(created, err)
+			}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			register(gs[i])
+		}
+	})
+}

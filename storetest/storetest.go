@@ -115,7 +115,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	for _, tt := range tests {
 		runOne(t, open, tt.name, tt.f, Limits())
 	}
-	for _, tt := range conversationTests {
+	for _, tt := range append(conversationTests, guestTests...) {
 		lim := joinLimits()
 		if tt.limits != nil {
 			tt.limits(&lim)

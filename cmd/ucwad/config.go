@@ -122,6 +122,17 @@ type Meetings struct {
 	// application.
 	MaxConversationsPerApplication int `json:"maxConversationsPerApplication"`
 
+	// AnonymousJoin is "Enabled" (anonymous guests join with the meeting
+	// key) or "Disabled".
+	AnonymousJoin string `json:"anonymousJoin"`
+	// AnonymousGrantsPerMinute bounds the anonymous grants from one client
+	// address per minute.
+	AnonymousGrantsPerMinute int `json:"anonymousGrantsPerMinute"`
+	// MaxGuestApplicationsPerMeeting and MaxGuestApplicationsPerAddress
+	// bound the applications of anonymous guests of one meeting, and
+	// granted from one client address.
+	MaxGuestApplicationsPerMeeting int `json:"maxGuestApplicationsPerMeeting"`
+	MaxGuestApplicationsPerAddress int `json:"maxGuestApplicationsPerAddress"`
 	// MaxMessageChars bounds one instant message, in characters.
 	MaxMessageChars int `json:"maxMessageChars"`
 	// MessagesPerMinute and MessageBurst are each participant's message
@@ -153,10 +164,14 @@ func meetingsFile(c ucwad.MeetingConfig, l ucwad.Limits) Meetings {
 		LobbyTimeout:                   Duration{l.LobbyTimeout},
 		MaxConversationsPerApplication: l.MaxConversationsPerApplication,
 
-		MaxMessageChars:   l.MaxMessageChars,
-		MessagesPerMinute: l.MessagesPerMinute,
-		MessageBurst:      l.MessageBurst,
-		TypingTimeout:     Duration{l.TypingTimeout},
+		AnonymousJoin:                  c.AnonymousJoin,
+		AnonymousGrantsPerMinute:       httpapi.DefaultAnonymousGrantsPerMinute,
+		MaxGuestApplicationsPerMeeting: l.MaxGuestApplicationsPerMeeting,
+		MaxGuestApplicationsPerAddress: l.MaxGuestApplicationsPerAddress,
+		MaxMessageChars:                l.MaxMessageChars,
+		MessagesPerMinute:              l.MessagesPerMinute,
+		MessageBurst:                   l.MessageBurst,
+		TypingTimeout:                  Duration{l.TypingTimeout},
 	}
 }
 
@@ -166,6 +181,7 @@ func (m Meetings) Config() ucwad.MeetingConfig {
 		JoinBaseURL:     m.JoinBaseURL,
 		ExpiryGrace:     m.ExpiryGrace.Duration,
 		AssignedMeeting: m.AssignedMeeting,
+		AnonymousJoin:   m.AnonymousJoin,
 		Defaults:        m.DefaultValues,
 		Eligible:        m.EligibleValues,
 		Policies:        m.Policies,
@@ -183,6 +199,9 @@ func (m Meetings) validateLimits() error {
 	}{{"maxMeetingsPerUser", m.MaxMeetingsPerUser}, {"maxExtensionsPerMeeting", m.MaxExtensionsPerMeeting}, {"maxExtensionBytes", m.MaxExtensionBytes},
 		{"maxParticipants", m.MaxParticipants}, {"maxLobbyParticipants", m.MaxLobbyParticipants},
 		{"maxConversationsPerApplication", m.MaxConversationsPerApplication},
+		{"anonymousGrantsPerMinute", m.AnonymousGrantsPerMinute},
+		{"maxGuestApplicationsPerMeeting", m.MaxGuestApplicationsPerMeeting},
+		{"maxGuestApplicationsPerAddress", m.MaxGuestApplicationsPerAddress},
 		{"maxMessageChars", m.MaxMessageChars}, {"messagesPerMinute", m.MessagesPerMinute}, {"messageBurst", m.MessageBurst}} {
 		if f.v < 0 {
 			return fmt.Errorf("%s must not be negative", f.name)
@@ -225,6 +244,8 @@ func (f *FileConfig) ServerLimits() ucwad.Limits {
 		MaxLobbyParticipants:           f.Meetings.MaxLobbyParticipants,
 		LobbyTimeout:                   f.Meetings.LobbyTimeout.Duration,
 		MaxConversationsPerApplication: f.Meetings.MaxConversationsPerApplication,
+		MaxGuestApplicationsPerMeeting: f.Meetings.MaxGuestApplicationsPerMeeting,
+		MaxGuestApplicationsPerAddress: f.Meetings.MaxGuestApplicationsPerAddress,
 		MaxMessageChars:                f.Meetings.MaxMessageChars,
 		MessagesPerMinute:              f.Meetings.MessagesPerMinute,
 		MessageBurst:                   f.Meetings.MessageBurst,

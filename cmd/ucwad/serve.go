@@ -139,6 +139,8 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxConcurrentWritesPerUser:  c.File.Limits.MaxConcurrentWritesPerUser,
 		AllowedOrigins:              c.AllowOrigins,
 		MaxOutstandingBatchRequests: c.File.Limits.MaxOutstandingBatchRequests,
+
+		AnonymousGrantsPerMinute: c.File.Meetings.AnonymousGrantsPerMinute,
 	}, httpapi.Deps{Store: db, Hasher: hasher, Clock: m.Clock, Log: log, Hub: hub, Metrics: m.Registry})
 	m.API = api
 	sweepCtx, stop := context.WithCancel(context.Background())
