@@ -39,7 +39,7 @@ type ConversationStore interface {
 	// shows.
 	JoinMeeting(ctx context.Context, r *JoinRequest) (*Invitation, error)
 	// StartMeeting creates an ad hoc meeting (MeetingRelAdHoc) of r.UserID
-	// with settings s and joins it as its organizer, as JoinMeeting does
+	// with settings s and JoinBase r.JoinBase and joins it as its organizer, as JoinMeeting does
 	// (r.MeetingID is ignored). The meeting goes with its conversation.
 	StartMeeting(ctx context.Context, r *JoinRequest, s MeetingSettings) (*Invitation, error)
 	// FindInvitation returns an invitation of the application, or
@@ -183,6 +183,9 @@ type JoinRequest struct {
 	Importance           string
 	ThreadID             string
 	AnonymousDisplayName string
+	// JoinBase is the JoinBase of the ad hoc meeting StartMeeting creates;
+	// JoinMeeting ignores it.
+	JoinBase string
 }
 
 // Check validates what the client sent (bounds, text XML can carry, and

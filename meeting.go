@@ -23,7 +23,8 @@ import (
 // The counts it enforces are those of the Limits the store was opened with.
 // It checks no settings: callers pass what MeetingRules returned.
 type MeetingStore interface {
-	// CreateMeeting schedules m for m.UserID with m's settings and sets
+	// CreateMeeting schedules m for m.UserID with m's settings and
+	// m.JoinBase, and sets
 	// m.ID, m.ConferenceID, m.Rel (MeetingRelScheduled), m.Organizer,
 	// m.ETag, m.CreatedAt, m.UpdatedAt and an empty m.Extensions. Returns
 	// EConflict (subcode TooManyOnlineMeetings) when the user already has
@@ -31,15 +32,22 @@ type MeetingStore interface {
 	// does not count), and ENotFound if m.UserID names no user.
 	CreateMeeting(ctx context.Context, m *OnlineMeeting) error
 	// AssignedMeeting returns the user's assigned meeting (MeetingRelAssigned),
-	// creating it with settings s the first time it is asked for. Creating
+	// creating it with settings s and JoinBase joinBase the first time it
+	// is asked for (an existing one keeps its own). Creating
 	// it appends no event: it is new to the store, not to the user, for
 	// whom it has always been there. Returns ENotFound if userID names no
 	// user.
-	AssignedMeeting(ctx context.Context, userID int64, s MeetingSettings) (*OnlineMeeting, error)
+	AssignedMeeting(ctx context.Context, userID int64, s MeetingSettings, joinBase string) (*OnlineMeeting, error)
 	// FindMeeting returns the meeting with the identities of its
 	// extensions (see OnlineMeeting.Extensions); ListExtensions reads them
 	// whole. Returns ENotFound if the user has no meeting with that ID.
 	FindMeeting(ctx context.Context, userID int64, id string) (*OnlineMeeting, error)
+	// JoinableMeeting returns the meeting a join link names, whoever asks:
+	// the meeting with that id (any rel, ad hoc ones included) whose
+	// organizer's alias (see SameOrganizer) is alias, if it is not past its
+	// ExpirationTime, exactly the meetings JoinMeeting lets someone join.
+	// Returns ENotFound (SubDestinationNotFound) otherwise.
+	JoinableMeeting(ctx context.Context, alias, id string) (*OnlineMeeting, error)
 	// ListMeetings yields the user's meetings of rel (MeetingRelScheduled
 	// or MeetingRelAssigned) in the order they were created, each with the
 	// identities of its extensions. It reads them a page at a time and
@@ -109,6 +117,11 @@ type OnlineMeeting struct {
 	Rel string
 	// ConferenceID is the numeric id for dial-in, unique among meetings.
 	ConferenceID string
+	// JoinBase is what the meeting's joinUrl starts with, fixed when the
+	// meeting is created (see MeetingConfig.JoinBase) so that the link in
+	// invitations never changes; "" for meetings stored before bases were
+	// stored, whose joinUrl MeetingConfig.JoinURL makes as it always did.
+	JoinBase string
 	MeetingSettings
 	ETag      string
 	CreatedAt time.Time
@@ -284,6 +297,20 @@ func NewMeetingID() string {
 		b[i] = meetingIDAlphabet[b[i]&31] // 256 is a multiple of 32: uniform
 	}
 	return string(b[:])
+}
+
+// IsMeetingID reports whether s has the form of an onlineMeetingId:
+// MeetingIDLength characters of its alphabet (upper case).
+func IsMeetingID(s string) bool {
+	if len(s) != MeetingIDLength {
+		return false
+	}
+	for i := range len(s) {
+		if strings.IndexByte(meetingIDAlphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // NewConferenceID returns a random 8-digit conference id (no leading zero,

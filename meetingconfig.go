@@ -16,9 +16,10 @@ import (
 // (MeetingRules). Its limits are in Limits, with every other bound. A zero
 // field takes its value from DefaultMeetingConfig.
 type MeetingConfig struct {
-	// JoinBaseURL is the absolute URL every joinUrl starts with, e.g.
-	// "https://meet.contoso.com". Empty: "https://meet.<domain>" with the
-	// organizer's SIP domain, the Front End's usual simple URL.
+	// JoinBaseURL is the absolute URL the joinUrl of every meeting created
+	// from now on starts with, e.g. "https://meet.contoso.com" for a
+	// deployment that maps meet.<domain> to this server. Empty: the
+	// server's own join page, <public URL>/meet (see JoinBase).
 	JoinBaseURL string
 	// ExpiryGrace is how long a meeting stays after its expirationTime
 	// before the sweep deletes it.
@@ -201,14 +202,35 @@ func (m MeetingConfig) WithDefaults() MeetingConfig {
 	return m
 }
 
+// JoinPath is where a meeting's join link leads on the server itself by
+// default: joinUrl is <public URL>/meet/<alias>/<onlineMeetingId>, the
+// page that lets a person join it in a browser.
+const JoinPath = "/meet"
+
+// JoinBase is the base of the joinUrl of a meeting created now, for a
+// client that reached the server at server (its public URL, or the
+// scheme://host the request used): JoinBaseURL when set, otherwise
+// server + JoinPath. The meeting keeps it (OnlineMeeting.JoinBase), so its
+// link never changes with the Host a later request uses.
+func (m *MeetingConfig) JoinBase(server string) string {
+	if base := strings.TrimRight(m.JoinBaseURL, "/"); base != "" {
+		return base
+	}
+	return strings.TrimRight(server, "/") + JoinPath
+}
+
 // JoinURL is the meeting's joinUrl, <base>/<alias>/<onlineMeetingId>: the
 // alias is the lower-cased part of the organizer's address before "@", the
-// base JoinBaseURL or, when it is empty, the organizer's simple URL
-// https://meet.<domain>. It depends on the meeting alone, never on who
-// asks.
+// base the meeting's own JoinBase. A meeting stored before bases were
+// stored (JoinBase "") keeps the link it always had: JoinBaseURL or, when
+// that is empty, the organizer's simple URL https://meet.<domain>. It
+// depends on the meeting alone, never on who asks.
 func (m *MeetingConfig) JoinURL(meeting *OnlineMeeting) string {
 	alias, domain, _ := strings.Cut(meeting.Organizer.SIP, "@")
-	base := strings.TrimRight(m.JoinBaseURL, "/")
+	base := meeting.JoinBase
+	if base == "" {
+		base = strings.TrimRight(m.JoinBaseURL, "/")
+	}
 	if base == "" {
 		base = "https://meet." + strings.ToLower(domain)
 	}

@@ -226,17 +226,33 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// TestJoinURL: a meeting's joinUrl and URI come from its organizer and
-// the configured base.
+// TestJoinURL: a meeting's joinUrl is its own stored base, its organizer's
+// alias and its id; a meeting stored before bases were stored keeps the
+// link it always had, from the configured base or the organizer's domain.
 func TestJoinURL(t *testing.T) {
 	m := &ucwad.OnlineMeeting{ID: "AB12CD34EF", Organizer: ucwad.Person{SIP: "Alice.Smith@Contoso.COM"}}
-	for _, tc := range []struct{ base, want string }{
-		{"", "https://meet.contoso.com/alice.smith/AB12CD34EF"},
-		{"https://lync.contoso.com/meet/", "https://lync.contoso.com/meet/alice.smith/AB12CD34EF"},
+	for _, tc := range []struct{ stored, configured, want string }{
+		{"", "", "https://meet.contoso.com/alice.smith/AB12CD34EF"},
+		{"", "https://lync.contoso.com/meet/", "https://lync.contoso.com/meet/alice.smith/AB12CD34EF"},
+		{"https://ucwad.contoso.com/meet", "", "https://ucwad.contoso.com/meet/alice.smith/AB12CD34EF"},
+		{"https://ucwad.contoso.com/meet", "https://lync.contoso.com", "https://ucwad.contoso.com/meet/alice.smith/AB12CD34EF"},
 	} {
-		c := ucwad.MeetingConfig{JoinBaseURL: tc.base}
+		c := ucwad.MeetingConfig{JoinBaseURL: tc.configured}
+		m.JoinBase = tc.stored
 		if got := c.JoinURL(m); got != tc.want {
-			t.Errorf("JoinURL with base %q: %q, want %q", tc.base, got, tc.want)
+			t.Errorf("JoinURL with stored base %q, configured %q: %q, want %q", tc.stored, tc.configured, got, tc.want)
+		}
+	}
+	// The base a new meeting gets: the configured one, else the server's
+	// join page.
+	for _, tc := range []struct{ configured, server, want string }{
+		{"", "https://lyncweb.contoso.com", "https://lyncweb.contoso.com/meet"},
+		{"", "http://127.0.0.1:8080/", "http://127.0.0.1:8080/meet"},
+		{"https://meet.contoso.com/", "https://lyncweb.contoso.com", "https://meet.contoso.com"},
+	} {
+		c := ucwad.MeetingConfig{JoinBaseURL: tc.configured}
+		if got := c.JoinBase(tc.server); got != tc.want {
+			t.Errorf("JoinBase(%q) with %q configured: %q, want %q", tc.server, tc.configured, got, tc.want)
 		}
 	}
 	if got, want := m.URI(), "sip:Alice.Smith@Contoso.COM;gruu;opaque=app:conf:focus:id:AB12CD34EF"; got != want {

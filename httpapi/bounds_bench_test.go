@@ -432,7 +432,7 @@ func BenchmarkLargestList(b *testing.B) {
 	s.LobbyBypassForPhoneUsers, s.PhoneUserAdmission = "Disabled", "Disabled"
 	s.ExpirationTime = time.Now().AddDate(1, 0, 0)
 	a.must(http.StatusNoContent, "DELETE", app.Href, tok, "")
-	if _, err := a.db.AssignedMeeting(ctx, alice.ID, s); err != nil {
+	if _, err := a.db.AssignedMeeting(ctx, alice.ID, s, ""); err != nil {
 		b.Fatal(err)
 	}
 	var ids []string
@@ -443,7 +443,7 @@ func BenchmarkLargestList(b *testing.B) {
 		}
 		ids = append(ids, m.ID)
 	}
-	assigned, err := a.db.AssignedMeeting(ctx, alice.ID, s)
+	assigned, err := a.db.AssignedMeeting(ctx, alice.ID, s, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -186,6 +186,7 @@ func (s *Server) handleStartMeeting(w http.ResponseWriter, r *http.Request, c *c
 // request's subject and the default expiry.
 func (s *Server) startMeeting(w http.ResponseWriter, r *http.Request, c *call, req *ucwad.JoinRequest) error {
 	st := s.meetings.AdHocSettings(req.Subject, s.clock.Now())
+	req.JoinBase = s.cfg.Meetings.JoinBase(c.base)
 	inv, err := s.store.conversations.StartMeeting(r.Context(), req, st)
 	if err != nil {
 		return err

@@ -540,6 +540,8 @@ func TestConversationRepresentations(t *testing.T) {
 		id(participantHref(t, roster, "Bob Example")), "BOB-PARTICIPANT",
 		id(participantHref(t, roster, "Carol Example")), "CAROL-PARTICIPANT",
 	}
+	// The server's address, which the joinUrl starts with.
+	names = append(names, e.base, "BASE")
 	normalize := strings.NewReplacer(names...)
 	guid := regexp.MustCompile(`conversation-id=[0-9a-f-]{36}`)
 

@@ -32,6 +32,8 @@ func TestMeetingRepresentations(t *testing.T) {
 			names = append(names, str(t, r.res, "onlineMeetingId"), r.name+"-ID", str(t, r.res, "conferenceId"), r.name+"-CONFERENCE")
 		}
 	}
+	// The server's address, which the joinUrl starts with.
+	names = append(names, e.base, "BASE")
 	normalize := strings.NewReplacer(names...)
 	conversationID := regexp.MustCompile(`conversation-id=[0-9a-f-]{36}`)
 

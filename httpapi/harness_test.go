@@ -191,6 +191,9 @@ func (e *env) do(r req) *resp {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
+	if h := r.header["Host"]; h != "" {
+		hr.Host = h // Go sends the Host field, never a Host header
+	}
 	res, err := e.srv.Client().Do(hr)
 	if err != nil {
 		e.t.Fatal(err)

@@ -175,7 +175,7 @@ func (s *Server) assignedMeeting(ctx context.Context, c *call) (*ucwad.OnlineMee
 	if !s.cfg.Meetings.AssignedEnabled() {
 		return nil, nil
 	}
-	return s.store.meetings.AssignedMeeting(ctx, c.user.ID, s.meetings.AssignedSettings(s.clock.Now()))
+	return s.store.meetings.AssignedMeeting(ctx, c.user.ID, s.meetings.AssignedSettings(s.clock.Now()), s.cfg.Meetings.JoinBase(c.base))
 }
 
 // handleMyMeetings lists the caller's meetings, embedded as the
@@ -216,7 +216,9 @@ func (s *Server) handleMeetingCreate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	m := &ucwad.OnlineMeeting{UserID: c.user.ID, MeetingSettings: st}
+	// The link is fixed now, from the address this request reached the
+	// server at (or the configured base), and stored with the meeting.
+	m := &ucwad.OnlineMeeting{UserID: c.user.ID, MeetingSettings: st, JoinBase: s.cfg.Meetings.JoinBase(c.base)}
 	if err := s.store.meetings.CreateMeeting(r.Context(), m); err != nil {
 		return err
 	}

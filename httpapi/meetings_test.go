@@ -186,7 +186,7 @@ func TestScheduleMeeting(t *testing.T) {
 				"onlineMeetingUri":          ucwa.String(uri),
 				"organizerUri":              ucwa.String("sip:alice@contoso.com"),
 				"onlineMeetingRel":          ucwa.String("myOnlineMeetings"),
-				"joinUrl":                   ucwa.String("https://meet.contoso.com/alice/" + id),
+				"joinUrl":                   ucwa.String(e.base + "/meet/alice/" + id),
 				"etag":                      ucwa.String(etag),
 			} {
 				wantProp(t, m, name, want)
@@ -946,11 +946,29 @@ func TestMeetingSettingsResources(t *testing.T) {
 	s.do(req{method: "GET", url: dialIn.Href + "/Atlantis"}).wantError(t, 404, ucwad.ENotFound, ucwad.SubResourceNotFound)
 }
 
-// TestMeetingJoinURL checks the configurable join base.
+// TestMeetingJoinURL: by default a meeting's joinUrl leads to the
+// server's own join page, at the address the organizer reached it at when
+// scheduling; it is fixed then, whatever Host later requests use. The
+// configured base overrides it, for meetings created from then on.
 func TestMeetingJoinURL(t *testing.T) {
-	e := newEnv(t, func(c *httpapi.Config) { c.Meetings.JoinBaseURL = "https://lync.contoso.com/meet/" })
+	e := newEnv(t)
 	s := e.signIn("alice", "join")
 	m := s.schedule(t, "{}")
+	id := str(t, m, "onlineMeetingId")
+	want := ucwa.String(e.base + "/meet/alice/" + id)
+	wantProp(t, m, "joinUrl", want)
+	for _, host := range []string{"elsewhere.contoso.com", "lyncweb.contoso.com:4443"} {
+		r := s.do(req{method: "GET", url: m.Href, header: map[string]string{"Host": host}}).wantStatus(t, http.StatusOK)
+		wantProp(t, r.resource(t), "joinUrl", want)
+	}
+	// The assigned meeting's link is fixed when it is first asked for.
+	d := s.dashboard(t)
+	assigned := s.get(t, link(t, d, "myAssignedOnlineMeeting"))
+	wantProp(t, assigned, "joinUrl", ucwa.String(e.base+"/meet/alice/"+str(t, assigned, "onlineMeetingId")))
+
+	e = newEnv(t, func(c *httpapi.Config) { c.Meetings.JoinBaseURL = "https://lync.contoso.com/meet/" })
+	s = e.signIn("alice", "join")
+	m = s.schedule(t, "{}")
 	wantProp(t, m, "joinUrl", ucwa.String("https://lync.contoso.com/meet/alice/"+str(t, m, "onlineMeetingId")))
 }
 

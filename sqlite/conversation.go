@@ -501,7 +501,7 @@ func (db *DB) StartMeeting(ctx context.Context, r *ucwad.JoinRequest, s ucwad.Me
 	var inv *ucwad.Invitation
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(r.UserID), func(tx *writeTx) error {
-		m, err := insertMeeting(ctx, tx, r.UserID, ucwad.MeetingRelAdHoc, &s, 0, etag, millis(now))
+		m, err := insertMeeting(ctx, tx, r.UserID, ucwad.MeetingRelAdHoc, &s, r.JoinBase, 0, etag, millis(now))
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -31,7 +32,7 @@ func errStale(what string) error {
 const meetingColumns = `
 	m.id, m.user_id, u.sip, u.name, m.rel, m.conference_id, m.subject, m.description, m.access_level,
 	m.automatic_leader_assignment, m.entry_exit_announcement, m.lobby_bypass_for_phone_users,
-	m.phone_user_admission, m.attendees, m.leaders, m.expiration_time, m.etag, m.created_at, m.updated_at, m.rowid`
+	m.phone_user_admission, m.attendees, m.leaders, m.expiration_time, m.join_base, m.etag, m.created_at, m.updated_at, m.rowid`
 
 // meetingsFrom joins each meeting to its organizer, so that a meeting read
 // is a meeting whole, whoever reads it (ucwad.OnlineMeeting.Organizer).
@@ -65,7 +66,7 @@ func scanMeeting(row scanner) (*ucwad.OnlineMeeting, meetingKey, error) {
 	var k meetingKey
 	if err := row.Scan(&m.ID, &m.UserID, &m.Organizer.SIP, &m.Organizer.Name, &m.Rel, &m.ConferenceID, &m.Subject, &m.Description, &m.AccessLevel,
 		&m.AutomaticLeaderAssignment, &m.EntryExitAnnouncement, &m.LobbyBypassForPhoneUsers,
-		&m.PhoneUserAdmission, &attendees, &leaders, &expires, &m.ETag, &k.created, &updated, &k.row); err != nil {
+		&m.PhoneUserAdmission, &attendees, &leaders, &expires, &m.JoinBase, &m.ETag, &k.created, &updated, &k.row); err != nil {
 		return nil, k, err
 	}
 	if err := unmarshalList(attendees, &m.Attendees); err != nil {
@@ -192,8 +193,8 @@ const maxIDDraws = 10
 // assigned meeting prevented the insert, and EConflict
 // (TooManyOnlineMeetings) when the user has max meetings of rel already
 // (max <= 0: no limit, for the assigned meeting).
-func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s *ucwad.MeetingSettings, max int, etag string, now int64) (*ucwad.OnlineMeeting, error) {
-	m := &ucwad.OnlineMeeting{UserID: userID, Rel: rel, MeetingSettings: *s, ETag: etag,
+func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s *ucwad.MeetingSettings, joinBase string, max int, etag string, now int64) (*ucwad.OnlineMeeting, error) {
+	m := &ucwad.OnlineMeeting{UserID: userID, Rel: rel, MeetingSettings: *s, JoinBase: joinBase, ETag: etag,
 		CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now), Extensions: []*ucwad.Extension{}}
 	m.ExpirationTime = fromMillis(millis(s.ExpirationTime))
 	if m.Attendees == nil {
@@ -210,14 +211,14 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO meetings (id, user_id, rel, conference_id, subject, description, access_level,
 			                      automatic_leader_assignment, entry_exit_announcement, lobby_bypass_for_phone_users,
-			                      phone_user_admission, attendees, leaders, expiration_time, etag, created_at, updated_at)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			                      phone_user_admission, attendees, leaders, expiration_time, join_base, etag, created_at, updated_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 			WHERE ? <= 0 OR (SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = `+relSQL(rel)+`) < ?
 			ON CONFLICT DO NOTHING
 			RETURNING `+organizerReturning,
 			m.ID, userID, rel, m.ConferenceID, s.Subject, s.Description, s.AccessLevel,
 			s.AutomaticLeaderAssignment, s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers,
-			s.PhoneUserAdmission, attendees, leaders, millis(s.ExpirationTime), etag, now, now,
+			s.PhoneUserAdmission, attendees, leaders, millis(s.ExpirationTime), joinBase, etag, now, now,
 			max, userID, max).Scan(&m.Organizer.SIP, &m.Organizer.Name)
 		if isForeignKey(err) {
 			return nil, errUserNotFound()
@@ -261,7 +262,7 @@ func (db *DB) CreateMeeting(ctx context.Context, m *ucwad.OnlineMeeting) error {
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(m.UserID), func(tx *writeTx) error {
 		var err error
-		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, db.maxMeetings, etag, now)
+		created, err = insertMeeting(ctx, tx, m.UserID, ucwad.MeetingRelScheduled, &m.MeetingSettings, m.JoinBase, db.maxMeetings, etag, now)
 		if err != nil {
 			return err
 		}
@@ -293,7 +294,7 @@ func (db *DB) readMeeting(ctx context.Context, cond string, args ...any) (*ucwad
 
 // AssignedMeeting returns the user's assigned meeting, creating it with
 // settings s the first time; see ucwad.MeetingStore.
-func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.MeetingSettings) (*ucwad.OnlineMeeting, error) {
+func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.MeetingSettings, joinBase string) (*ucwad.OnlineMeeting, error) {
 	m, err := db.readMeeting(ctx, `m.user_id = ? AND m.rel = `+relSQL(ucwad.MeetingRelAssigned), userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: assigned meeting: %w", err)
@@ -305,7 +306,7 @@ func (db *DB) AssignedMeeting(ctx context.Context, userID int64, s ucwad.Meeting
 	etag := ucwad.NewETag()
 	err = db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
 		var err error
-		if m, err = insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, 0, etag, now); err != nil || m != nil {
+		if m, err = insertMeeting(ctx, tx, userID, ucwad.MeetingRelAssigned, &s, joinBase, 0, etag, now); err != nil || m != nil {
 			return err
 		}
 		// Another request created it since we looked.
@@ -335,6 +336,21 @@ func (db *DB) FindMeeting(ctx context.Context, userID int64, id string) (*ucwad.
 	}
 	if m == nil {
 		return nil, errMeetingNotFound()
+	}
+	return m, nil
+}
+
+// JoinableMeeting returns the meeting a join link names, whoever asks;
+// see ucwad.MeetingStore. It selects as JoinMeeting does.
+func (db *DB) JoinableMeeting(ctx context.Context, alias, id string) (*ucwad.OnlineMeeting, error) {
+	m, err := db.readMeeting(ctx, `m.id = ? AND m.expiration_time >= ?`, id, millis(db.now()))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: joinable meeting: %w", err)
+	}
+	// An alias is the part of an address before "@": a whole address is
+	// not one (SameOrganizer would compare it whole).
+	if m == nil || strings.Contains(alias, "@") || !ucwad.SameOrganizer(alias, m.Organizer.SIP) {
+		return nil, errDestinationNotFound()
 	}
 	return m, nil
 }
@@ -444,12 +460,12 @@ func setMeeting(ctx context.Context, tx *writeTx, userID int64, id string, s *uc
 		       expiration_time = CASE WHEN ? THEN expiration_time ELSE ? END,
 		       etag = ?, updated_at = ?
 		WHERE id = ? AND user_id = ? AND (? = '' OR etag = ?)
-		RETURNING rel, conference_id, expiration_time, created_at, `+organizerReturning,
+		RETURNING rel, conference_id, join_base, expiration_time, created_at, `+organizerReturning,
 		s.Subject, s.Description, s.AccessLevel, s.AutomaticLeaderAssignment,
 		s.EntryExitAnnouncement, s.LobbyBypassForPhoneUsers, s.PhoneUserAdmission,
 		marshalList(s.Attendees), marshalList(s.Leaders),
 		s.ExpirationTime.IsZero(), millis(s.ExpirationTime),
-		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &expires, &created, &m.Organizer.SIP, &m.Organizer.Name)
+		etag, now, id, userID, ifMatch, ifMatch).Scan(&m.Rel, &m.ConferenceID, &m.JoinBase, &expires, &created, &m.Organizer.SIP, &m.Organizer.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -36,7 +36,12 @@ var meetingTests = []struct {
 	{"ExtensionLimit", testExtensionLimit},
 	{"UpdateExtensionConcurrent", testUpdateExtensionConcurrent},
 	{"MeetingEvents", testMeetingEvents},
+	{"JoinBase", testJoinBase},
+	{"JoinableMeeting", testJoinableMeeting},
 }
+
+// joinBase is the JoinBase meetings of the suite are created with.
+const joinBase = "https://lyncweb.contoso.com/meet"
 
 // settings returns meeting settings expiring d after now, with every
 // field set.
@@ -57,7 +62,7 @@ func (e *env) settings(d time.Duration) ucwad.MeetingSettings {
 
 func (e *env) createMeeting(t *testing.T, u *ucwad.User, s ucwad.MeetingSettings) *ucwad.OnlineMeeting {
 	t.Helper()
-	m := &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: s}
+	m := &ucwad.OnlineMeeting{UserID: u.ID, MeetingSettings: s, JoinBase: joinBase}
 	if err := e.s.CreateMeeting(e.ctx, m); err != nil {
 		t.Fatalf("CreateMeeting: %v", err)
 	}
@@ -175,7 +180,7 @@ func testCreateMeeting(t *testing.T, e *env) {
 		t.Error("empty ETag")
 	}
 	want := &ucwad.OnlineMeeting{ID: m.ID, UserID: alice.ID, Organizer: alice.Person(), Rel: ucwad.MeetingRelScheduled, ConferenceID: m.ConferenceID,
-		MeetingSettings: s, ETag: m.ETag, CreatedAt: now, UpdatedAt: now, Extensions: []*ucwad.Extension{}}
+		MeetingSettings: s, JoinBase: joinBase, ETag: m.ETag, CreatedAt: now, UpdatedAt: now, Extensions: []*ucwad.Extension{}}
 	checkMeeting(t, "CreateMeeting", m, want)
 	checkMeeting(t, "FindMeeting", e.findMeeting(t, alice.ID, m.ID), want)
 
@@ -197,7 +202,7 @@ func testCreateMeeting(t *testing.T, e *env) {
 func testCreateMeetingUnknownUser(t *testing.T, e *env) {
 	err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: 12345, MeetingSettings: e.settings(time.Hour)})
 	wantErr(t, "CreateMeeting(unknown user)", err, ucwad.ENotFound, "")
-	_, err = e.s.AssignedMeeting(e.ctx, 12345, e.settings(time.Hour))
+	_, err = e.s.AssignedMeeting(e.ctx, 12345, e.settings(time.Hour), joinBase)
 	wantErr(t, "AssignedMeeting(unknown user)", err, ucwad.ENotFound, "")
 }
 
@@ -208,7 +213,7 @@ func testMaxMeetingsPerUser(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	bob := e.createUser(t, "bob@contoso.com")
 	const max = MaxMeetingsPerUser
-	if _, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour)); err != nil {
+	if _, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour), joinBase); err != nil {
 		t.Fatal(err)
 	}
 	var first *ucwad.OnlineMeeting
@@ -270,12 +275,12 @@ func testMeetingOrganizer(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 		check("UpdateMeeting", updated)
-		a, err := e.s.AssignedMeeting(e.ctx, u.ID, e.settings(time.Hour))
+		a, err := e.s.AssignedMeeting(e.ctx, u.ID, e.settings(time.Hour), joinBase)
 		if err != nil {
 			t.Fatal(err)
 		}
 		check("AssignedMeeting (created)", a)
-		if a, err = e.s.AssignedMeeting(e.ctx, u.ID, e.settings(time.Hour)); err != nil {
+		if a, err = e.s.AssignedMeeting(e.ctx, u.ID, e.settings(time.Hour), joinBase); err != nil {
 			t.Fatal(err)
 		}
 		check("AssignedMeeting (found)", a)
@@ -314,7 +319,7 @@ func testListMeetings(t *testing.T, e *env) {
 	if ms := e.listMeetings(t, alice.ID, ucwad.MeetingRelScheduled); len(ms) != 0 {
 		t.Fatalf("ListMeetings of nobody's meetings: %#v; want an empty list", ms)
 	}
-	assigned, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour))
+	assigned, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour), joinBase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +410,7 @@ func testUpdateMeeting(t *testing.T, e *env) {
 	}
 	s.Leaders = []string{} // full replacement: what was not sent is empty
 	want := &ucwad.OnlineMeeting{ID: m.ID, UserID: alice.ID, Organizer: alice.Person(), Rel: m.Rel, ConferenceID: m.ConferenceID, MeetingSettings: s,
-		ETag: got.ETag, CreatedAt: m.CreatedAt, UpdatedAt: e.clk.Now(), Extensions: []*ucwad.Extension{x}}
+		JoinBase: joinBase, ETag: got.ETag, CreatedAt: m.CreatedAt, UpdatedAt: e.clk.Now(), Extensions: []*ucwad.Extension{x}}
 	checkMeeting(t, "UpdateMeeting", got, want)
 	checkMeeting(t, "FindMeeting after update", e.findMeeting(t, alice.ID, m.ID), want)
 
@@ -510,18 +515,19 @@ func testDeleteMeetingCascade(t *testing.T, e *env) {
 func testAssignedMeeting(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	defaults := e.settings(10 * 365 * 24 * time.Hour)
-	a, err := e.s.AssignedMeeting(e.ctx, alice.ID, defaults)
+	a, err := e.s.AssignedMeeting(e.ctx, alice.ID, defaults, joinBase)
 	if err != nil {
 		t.Fatalf("AssignedMeeting: %v", err)
 	}
 	now := e.clk.Now()
 	want := &ucwad.OnlineMeeting{ID: a.ID, UserID: alice.ID, Organizer: alice.Person(), Rel: ucwad.MeetingRelAssigned, ConferenceID: a.ConferenceID,
-		MeetingSettings: defaults, ETag: a.ETag, CreatedAt: now, UpdatedAt: now, Extensions: []*ucwad.Extension{}}
+		MeetingSettings: defaults, JoinBase: joinBase, ETag: a.ETag, CreatedAt: now, UpdatedAt: now, Extensions: []*ucwad.Extension{}}
 	checkMeeting(t, "AssignedMeeting", a, want)
 
-	// Asked again, with other settings, it is the same meeting.
+	// Asked again, with other settings and another base, it is the same
+	// meeting, with its own link.
 	e.clk.Advance(time.Minute)
-	again, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour))
+	again, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour), "https://other.contoso.com/meet")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +561,7 @@ func testAssignedMeetingConcurrent(t *testing.T, e *env) {
 	alice := e.createUser(t, "alice@contoso.com")
 	ids := make([]string, 8)
 	errs := race(len(ids), func(i int) error {
-		m, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour))
+		m, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour), joinBase)
 		if err == nil {
 			ids[i] = m.ID
 		}
@@ -582,7 +588,7 @@ func testExpireMeetings(t *testing.T, e *env) {
 	later := e.createMeeting(t, bob, e.settings(2*time.Hour))
 	never := e.createMeeting(t, alice, e.settings(24*time.Hour))
 	past := e.createMeeting(t, alice, e.settings(-time.Hour)) // expired when created, as the window allows
-	assigned, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Minute))
+	assigned, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Minute), joinBase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -854,7 +860,7 @@ func testMeetingEvents(t *testing.T, e *env) {
 	}
 
 	// The assigned meeting appearing on first use is no change for anyone.
-	if _, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour)); err != nil {
+	if _, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour), joinBase); err != nil {
 		t.Fatal(err)
 	}
 	m := e.createMeeting(t, alice, e.settings(time.Hour))
@@ -898,4 +904,93 @@ func testMeetingEvents(t *testing.T, e *env) {
 		{ucwad.EventAdded, ucwad.SubjectMeeting, expired.ID, "", expired.ETag},
 		{ucwad.EventDeleted, ucwad.SubjectMeeting, expired.ID, "", ""},
 	})
+}
+
+// testJoinBase: a meeting keeps the base of its joinUrl as it was given at
+// creation, through updates, in its events and (for the assigned meeting)
+// through a reset; an empty base is kept empty (a meeting from before
+// bases were stored).
+func testJoinBase(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	m := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour), JoinBase: "https://meet.contoso.com"}
+	if err := e.s.CreateMeeting(e.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if m.JoinBase != "https://meet.contoso.com" {
+		t.Errorf("CreateMeeting set JoinBase %q", m.JoinBase)
+	}
+	changed := e.settings(2 * time.Hour)
+	changed.Subject = "changed"
+	u, err := e.s.UpdateMeeting(e.ctx, alice.ID, m.ID, changed, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.JoinBase != m.JoinBase {
+		t.Errorf("UpdateMeeting answered JoinBase %q, want %q", u.JoinBase, m.JoinBase)
+	}
+	if got := e.findMeeting(t, alice.ID, m.ID).JoinBase; got != m.JoinBase {
+		t.Errorf("FindMeeting after update: JoinBase %q, want %q", got, m.JoinBase)
+	}
+	for got, err := range e.s.ListMeetings(e.ctx, alice.ID, ucwad.MeetingRelScheduled) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.JoinBase != m.JoinBase {
+			t.Errorf("ListMeetings: JoinBase %q, want %q", got.JoinBase, m.JoinBase)
+		}
+	}
+	old := &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}
+	if err := e.s.CreateMeeting(e.ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.findMeeting(t, alice.ID, old.ID).JoinBase; got != "" {
+		t.Errorf("a meeting created without a base reads back JoinBase %q", got)
+	}
+
+	a, err := e.s.AssignedMeeting(e.ctx, alice.ID, e.settings(time.Hour), "https://first.contoso.com/meet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.DeleteMeeting(e.ctx, alice.ID, a.ID, e.settings(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.findMeeting(t, alice.ID, a.ID).JoinBase; got != "https://first.contoso.com/meet" {
+		t.Errorf("the assigned meeting after a reset: JoinBase %q", got)
+	}
+}
+
+// testJoinableMeeting: a join link's alias and id find the meeting
+// whoever asks, the alias in any case, until the meeting expires; any other
+// alias, an unknown or deleted meeting, one past its expiration time are
+// DestinationNotFound.
+func testJoinableMeeting(t *testing.T, e *env) {
+	alice := e.createUser(t, "Alice.Smith@contoso.com")
+	e.createUser(t, "bob@contoso.com")
+	m := e.createMeeting(t, alice, e.settings(time.Hour))
+	for _, alias := range []string{"alice.smith", "Alice.Smith", "ALICE.SMITH"} {
+		got, err := e.s.JoinableMeeting(e.ctx, alias, m.ID)
+		if err != nil {
+			t.Fatalf("JoinableMeeting(%q, %q): %v", alias, m.ID, err)
+		}
+		checkMeeting(t, "JoinableMeeting", got, e.findMeeting(t, alice.ID, m.ID))
+	}
+	gone := e.createMeeting(t, alice, e.settings(time.Hour))
+	if err := e.s.DeleteMeeting(e.ctx, alice.ID, gone.ID, ucwad.MeetingSettings{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ alias, id string }{
+		{"bob", m.ID}, {"alice", m.ID}, {"alice.smith@contoso.com", m.ID}, {"", m.ID},
+		{"alice.smith", "NOSUCHMEET"}, {"alice.smith", ""}, {"alice.smith", gone.ID},
+	} {
+		_, err := e.s.JoinableMeeting(e.ctx, tc.alias, tc.id)
+		wantErr(t, fmt.Sprintf("JoinableMeeting(%q, %q)", tc.alias, tc.id), err, ucwad.ENotFound, ucwad.SubDestinationNotFound)
+	}
+	// Joinable up to its expiration time, as JoinMeeting.
+	e.clk.Advance(time.Hour)
+	if _, err := e.s.JoinableMeeting(e.ctx, "alice.smith", m.ID); err != nil {
+		t.Errorf("JoinableMeeting at the expiration time: %v", err)
+	}
+	e.clk.Advance(time.Millisecond)
+	_, err := e.s.JoinableMeeting(e.ctx, "alice.smith", m.ID)
+	wantErr(t, "JoinableMeeting after the expiration time", err, ucwad.ENotFound, ucwad.SubDestinationNotFound)
 }

@@ -19,7 +19,8 @@ type mux struct {
 }
 
 type mount struct {
-	prefix string // "/meet/": everything under it; "/xframe": that path alone
+	prefix string                 // "/meet/": everything under it; "/xframe": that path alone
+	match  func(path string) bool // instead of prefix: the paths it accepts
 	h      http.Handler
 }
 
@@ -32,13 +33,24 @@ func (m *mux) handle(prefix string, h http.Handler) {
 	if m.label != nil {
 		h = m.label(prefix, h)
 	}
-	m.mounts = append(m.mounts, mount{prefix, h})
+	m.mounts = append(m.mounts, mount{prefix: prefix, h: h})
+}
+
+// handleMatch mounts h at the paths match accepts, such as the join links
+// of meetings.joinBaseUrl at the root, which no prefix describes; the
+// metrics count them under label.
+func (m *mux) handleMatch(label string, match func(path string) bool, h http.Handler) {
+	if m.label != nil {
+		h = m.label(label, h)
+	}
+	m.mounts = append(m.mounts, mount{match: match, h: h})
 }
 
 func (m *mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	for _, mt := range m.mounts {
-		if p == mt.prefix || (strings.HasSuffix(mt.prefix, "/") && strings.HasPrefix(p, mt.prefix)) {
+		if mt.match != nil && mt.match(p) ||
+			mt.match == nil && (p == mt.prefix || (strings.HasSuffix(mt.prefix, "/") && strings.HasPrefix(p, mt.prefix))) {
 			mt.h.ServeHTTP(w, r)
 			return
 		}

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/ucwad/ucwad/auth"
 	"github.com/ucwad/ucwad/clock"
 	"github.com/ucwad/ucwad/httpapi"
+	"github.com/ucwad/ucwad/joinpage"
 )
 
 // Main is a running server: its configuration, store and HTTP server.
@@ -204,9 +207,9 @@ func (m *Main) Run(ctx context.Context) error {
 
 // routes is the server's URL space: the UCWA API, and beside it the pages
 // and operator endpoints that are not UCWA resources: the xframe page when
-// an origin is allowed, and /healthz, /readyz and /metrics unless
-// --admin-addr moves them to their own listener (the join page is mounted
-// here too). Each mount is counted in the metrics under its path.
+// an origin is allowed, the join page, and /healthz, /readyz and /metrics
+// unless --admin-addr moves them to their own listener. Each mount is
+// counted in the metrics under its path.
 func (m *Main) routes(api *httpapi.Server, log *slog.Logger) http.Handler {
 	mx := newMux(api.API())
 	mx.label = api.Route
@@ -215,12 +218,57 @@ func (m *Main) routes(api *httpapi.Server, log *slog.Logger) http.Handler {
 			mx.handle(p, h)
 		}
 	}
+	m.mountJoinPage(mx, log)
 	if m.Config.AdminAddr == "" {
 		for _, e := range m.operatorEndpoints(log) {
 			mx.handle(e.path, e.h)
 		}
 	}
 	return mx
+}
+
+// mountJoinPage mounts the page meetings' join links open: always at
+// /meet/, and, when meetings.joinBaseUrl names another base for links,
+// at that base's path as well (only at exact join links, so that a base
+// at the root shadows no UCWA path).
+func (m *Main) mountJoinPage(mx *mux, log *slog.Logger) {
+	c := &m.Config
+	cfg := joinpage.Config{Meetings: m.Store, Log: log}
+	if c.PublicURL != "" {
+		// The page may be served on the joinBaseUrl's host while the API's
+		// links lead to the public URL.
+		if o, err := httpapi.ParseOrigin(c.PublicURL); err == nil {
+			cfg.ConnectOrigins = append(cfg.ConnectOrigins, o)
+		}
+	}
+	page := joinpage.New(cfg)
+	mx.handle(joinpage.Prefix, page)
+	base := c.File.Meetings.JoinBaseURL
+	if base == "" {
+		return
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return // Validate refused it already
+	}
+	// The page on the base's host reaches the API at the public URL: a
+	// request to another origin, which the browser makes only if that
+	// origin is allowed.
+	if c.PublicURL != "" {
+		own, _ := httpapi.ParseOrigin(c.PublicURL)
+		page, _ := httpapi.ParseOrigin(u.Scheme + "://" + u.Host)
+		if page != own && !slices.Contains(c.AllowOrigins, page) {
+			log.Warn("the join page on meetings.joinBaseUrl's host cannot reach the API at --public-url: add --allow-origin "+page, "joinBaseUrl", base, "publicUrl", c.PublicURL)
+		}
+	}
+	path := strings.TrimRight(u.Path, "/")
+	if path == ucwad.JoinPath {
+		return
+	}
+	mx.handleMatch(path+"/{alias}/{onlineMeetingId}", func(p string) bool {
+		_, _, ok := joinpage.Link(p, path)
+		return ok
+	}, page.At(path))
 }
 
 // Close stops serving, waiting a few seconds for requests in flight, and
