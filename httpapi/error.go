@@ -43,6 +43,10 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, c *call, er
 	} else if e.Code == ucwad.EServiceUnavailable {
 		s.storeFailed() // the database is unreachable
 	}
+	if e.Code == ucwad.EServiceUnavailable && err != error(e) {
+		// The store's cause (the database is away) is for the operator.
+		s.log.Warn("service unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError

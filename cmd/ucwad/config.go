@@ -337,7 +337,7 @@ func DefaultFileConfig() FileConfig {
 
 // serveFlags declares the serve flags on fs, bound to c.
 func serveFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.DB, "db", "ucwad.db", "SQLite database file (created if missing)")
+	fs.StringVar(&c.DB, "db", "ucwad.db", "the database: an SQLite file (created if missing), or a postgres:// URL shared by several nodes")
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	fs.StringVar(&c.Domain, "domain", "example.com", "SIP domain of the users (the demo user is demo@DOMAIN)")
 	fs.StringVar(&c.NetBIOSName, "netbios-name", "", "NetBIOS domain name of down-level logon names: NAME\\user signs in as user@DOMAIN (default: the first label of --domain, e.g. CONTOSO)")
@@ -518,11 +518,11 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// String prints the configuration for the start-up log. Nothing in it is
-// secret today; a setting that holds one must be masked here.
+// String prints the configuration for the start-up log. A setting that
+// holds a secret is masked here: the database URL's password.
 func (c *Config) String() string {
 	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q admin-addr=%q pprof=%t",
-		c.DB, c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String(), c.AdminAddr, c.PProf)
+		redactDSN(c.DB), c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String(), c.AdminAddr, c.PProf)
 }
 
 func (c *Config) tlsMode() string {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/ucwad/ucwad"
 	"github.com/ucwad/ucwad/auth"
-	"github.com/ucwad/ucwad/sqlite"
 )
 
 // TestHelperServer is not a test: it is the server process that
@@ -120,7 +119,7 @@ func TestSIGTERMReleasesHeldPGet(t *testing.T) {
 
 // serverProcess is a ucwad server in a child process (the test binary
 // running TestHelperServer) with user alice@contoso.com, password "pw".
-// Several may share one database file.
+// Several may share one database: an SQLite file, or a PostgreSQL one.
 type serverProcess struct {
 	cmd  *exec.Cmd
 	base string
@@ -129,7 +128,7 @@ type serverProcess struct {
 
 func startServerProcess(t *testing.T, db string) *serverProcess {
 	t.Helper()
-	store, err := sqlite.Open(t.Context(), db, sqlite.Options{})
+	store, err := openStore(t.Context(), db, storeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,12 @@ import (
 // a second by default); the newer one stays held and gets the next events,
 // whichever process the change went through.
 func TestPGetReplacedAcrossServerProcesses(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "ucwad.db")
+	pgetReplacedAcross(t, filepath.Join(t.TempDir(), "ucwad.db"))
+}
+
+// pgetReplacedAcross is TestPGetReplacedAcrossServerProcesses on the
+// database db.
+func pgetReplacedAcross(t *testing.T, db string) {
 	first := startServerProcess(t, db)
 	second := startServerProcess(t, db)
 	tok := first.token(t)

@@ -63,7 +63,10 @@ Usage:
   ucwad user list [--db PATH]
   ucwad user remove --sip ADDRESS [--db PATH]
   ucwad user passwd --sip ADDRESS [--password SECRET] [--db PATH]
+  ucwad migrate [--db PATH|URL]     apply pending database migrations and exit
 
+--db is an SQLite file path or a postgres:// URL (several nodes sharing
+one PostgreSQL database); every command applies pending migrations.
 Run "ucwad serve --help" or "ucwad user add --help" for details.
 Every flag can also be set in the environment: --public-url is UCWAD_PUBLIC_URL.
 `
@@ -78,6 +81,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return runServe(ctx, args[1:], env)
 	case "user":
 		return runUser(ctx, args[1:], env)
+	case "migrate":
+		return runMigrate(ctx, args[1:], env)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return nil

@@ -162,7 +162,11 @@ func TestServeSelfSigned(t *testing.T) {
 }
 
 func TestUserCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "u.db")
+	userCommands(t, filepath.Join(t.TempDir(), "u.db"))
+}
+
+// userCommands is TestUserCommands on the database db.
+func userCommands(t *testing.T, db string) {
 	run := func(stdin string, args ...string) (string, error) {
 		t.Helper()
 		env, out, errb := testEnv(stdin, nil)

@@ -43,7 +43,7 @@ func runUser(ctx context.Context, args []string, env Env) error {
 	var f userFlags
 	fs := flag.NewFlagSet("ucwad user "+sub, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.StringVar(&f.db, "db", "ucwad.db", "the database: an SQLite file path")
+	fs.StringVar(&f.db, "db", "ucwad.db", "the database: an SQLite file path or a postgres:// URL")
 	needSIP := sub == "add" || sub == "remove" || sub == "passwd"
 	if needSIP {
 		fs.StringVar(&f.sip, "sip", "", "the user's SIP address, e.g. alice@contoso.com")

@@ -64,6 +64,7 @@ type config struct {
 	timeout  time.Duration
 	signIn   bool
 	si       signInConfig
+	nodes    nodesConfig
 }
 
 func run() error {
@@ -79,6 +80,10 @@ func run() error {
 	fs.IntVar(&c.si.flooders, "flooders", 1000, "with --signin: connections signing in without pause from one address")
 	fs.DurationVar(&c.si.duration, "duration", 30*time.Second, "with --signin: how long the guessing, then the flood, lasts")
 	fs.StringVar(&c.si.serverFlags, "server-flags", "--trusted-proxy 127.0.0.1", "with --signin: extra flags for the server (client addresses are sent as X-Forwarded-For)")
+	fs.StringVar(&c.nodes.dsn, "postgres", "", "a PostgreSQL URL: compare one node on SQLite with one and two nodes on PostgreSQL (scheduling and GET throughput, event latency) instead of the event channel test")
+	fs.IntVar(&c.nodes.clients, "clients", 32, "with --postgres: concurrent clients (one user and application each)")
+	fs.DurationVar(&c.nodes.duration, "phase", 10*time.Second, "with --postgres: how long each throughput test lasts")
+	fs.IntVar(&c.nodes.samples, "samples", 200, "with --postgres: event latency samples per setup")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ucwadload --server PATH [flags]\n\nMeasures event delivery latency and memory per held P-GET of a ucwad server it starts on loopback.\n\n")
 		fs.PrintDefaults()
@@ -95,6 +100,12 @@ func run() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
+	if c.nodes.dsn != "" {
+		if c.nodes.clients < 1 || c.nodes.clients > 1000 || c.nodes.samples < 1 || c.nodes.duration <= 0 {
+			return errors.New("--clients must be 1..1000, --samples at least 1 and --phase positive")
+		}
+		return runNodes(ctx, c.server, c.nodes)
+	}
 	if c.signIn {
 		if c.si.guessers < 1 || c.si.flooders < 1 || c.si.guessers > 5000 || c.si.flooders > 5000 {
 			return errors.New("--guessers and --flooders must be 1..5000")
