@@ -86,6 +86,21 @@ func loadMessagingSession(ctx context.Context, q txQuerier, appID, conversationI
 	return withModes(ctx, q, s)
 }
 
+// loadConnectedMessaging is loadMessagingSession for an action that needs
+// the caller's messaging connected: it also returns the caller's modality,
+// or the error ucwad.CheckMessaging gives.
+func loadConnectedMessaging(ctx context.Context, q txQuerier, appID, conversationID string) (*messagingSession, *ucwad.Messaging, error) {
+	s, err := loadMessagingSession(ctx, q, appID, conversationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := s.mode(s.self)
+	if err := ucwad.CheckMessaging(s.self, m); err != nil {
+		return nil, nil, err
+	}
+	return s, m, nil
+}
+
 func withModes(ctx context.Context, q txQuerier, s *session) (*messagingSession, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+messagingColumns+` FROM messaging WHERE conversation_id = ?`, s.conv.ID)
 	if err != nil {
@@ -171,12 +186,8 @@ func (db *DB) StopMessaging(ctx context.Context, appID, conversationID string) e
 	now := db.now()
 	var notify []string
 	err := db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
-		s, err := loadMessagingSession(ctx, tx, appID, conversationID)
+		s, m, err := loadConnectedMessaging(ctx, tx, appID, conversationID)
 		if err != nil {
-			return err
-		}
-		m := s.mode(s.self)
-		if err := ucwad.CheckMessaging(s.self, m); err != nil {
 			return err
 		}
 		typing := typingNow(m, now)
@@ -201,12 +212,8 @@ func (db *DB) SendMessage(ctx context.Context, appID, conversationID, operationI
 	var msg *ucwad.Message
 	var notify []string
 	err := db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
-		s, err := loadMessagingSession(ctx, tx, appID, conversationID)
+		s, m, err := loadConnectedMessaging(ctx, tx, appID, conversationID)
 		if err != nil {
-			return err
-		}
-		m := s.mode(s.self)
-		if err := ucwad.CheckMessaging(s.self, m); err != nil {
 			return err
 		}
 		next, wait, ok := db.joining.AllowMessage(m.NextSend, now)
@@ -239,12 +246,8 @@ func (db *DB) SetTyping(ctx context.Context, appID, conversationID string) (time
 	var until time.Time
 	var notify []string
 	err := db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
-		s, err := loadMessagingSession(ctx, tx, appID, conversationID)
+		s, m, err := loadConnectedMessaging(ctx, tx, appID, conversationID)
 		if err != nil {
-			return err
-		}
-		m := s.mode(s.self)
-		if err := ucwad.CheckMessaging(s.self, m); err != nil {
 			return err
 		}
 		if typingNow(m, now) {
@@ -351,12 +354,8 @@ func (db *DB) TypingParticipants(ctx context.Context, appID, conversationID stri
 	var v *ucwad.MessagingView
 	var typing []*ucwad.Participant
 	err := db.inReadTx(ctx, func(tx *readTx) error {
-		s, err := loadMessagingSession(ctx, tx, appID, conversationID)
+		s, m, err := loadConnectedMessaging(ctx, tx, appID, conversationID)
 		if err != nil {
-			return err
-		}
-		m := s.mode(s.self)
-		if err := ucwad.CheckMessaging(s.self, m); err != nil {
 			return err
 		}
 		v = &ucwad.MessagingView{Self: s.self, Messaging: *m}
