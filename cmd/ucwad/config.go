@@ -389,6 +389,25 @@ func envName(flagName string) string {
 	return "UCWAD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// parseCommand parses a command's flags, refuses positional arguments and
+// then fills the flags not given from the environment. It returns
+// flag.ErrHelp for --help and a usageError for anything else wrong.
+func parseCommand(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s takes no arguments, got %q", fs.Name(), fs.Args())}
+	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
 // applyEnv sets every flag not given on the command line from its
 // environment variable, so that flags win over the environment.
 func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {

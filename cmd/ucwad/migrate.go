@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 )
@@ -21,17 +20,8 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 		fmt.Fprint(fs.Output(), "Usage: ucwad migrate [--db PATH|URL]\n\nApplies the pending database migrations and exits.\n\nFlags (each also from the environment, e.g. --db as UCWAD_DB):\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected arguments %q", fs.Args())}
-	}
-	if err := applyEnv(fs, env.Getenv); err != nil {
-		return usageError{err.Error()}
+	if err := parseCommand(fs, args, env.Getenv); err != nil {
+		return err
 	}
 	s, err := openStore(ctx, db, storeOptions{})
 	if err != nil {

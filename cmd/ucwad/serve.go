@@ -62,17 +62,8 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprint(fs.Output(), "Usage: ucwad serve [flags]\n\nRuns the UCWA server. With no flags it serves http://127.0.0.1:8080 on ucwad.db.\n\nFlags (each also from the environment, e.g. --db as UCWAD_DB):\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
-	}
-	if err := applyEnv(fs, m.Env.Getenv); err != nil {
-		return usageError{err.Error()}
+	if err := parseCommand(fs, args, m.Env.Getenv); err != nil {
+		return err
 	}
 	fc, err := loadFile(m.Config.ConfigFile)
 	if err != nil {

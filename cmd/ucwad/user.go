@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -64,17 +63,8 @@ func runUser(ctx context.Context, args []string, env Env) error {
 		fmt.Fprint(env.Stderr, userUsage)
 		return usageError{fmt.Sprintf("unknown user subcommand %q", sub)}
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected arguments %q", fs.Args())}
-	}
-	if err := applyEnv(fs, env.Getenv); err != nil {
-		return usageError{err.Error()}
+	if err := parseCommand(fs, args[1:], env.Getenv); err != nil {
+		return err
 	}
 	f.sip = strings.TrimPrefix(strings.TrimSpace(f.sip), "sip:")
 	if needSIP && (f.sip == "" || !strings.Contains(f.sip, "@")) {
