@@ -51,8 +51,11 @@ func (db *DB) ClaimSignIn(ctx context.Context, a ucwad.SignInAccount, p ucwad.Si
 	p = p.WithDefaults()
 	now := fromMillis(millis(db.clock.Now()))
 	row := signInRowOf(a)
-	c := ucwad.SignInClaim{Account: a}
+	var c ucwad.SignInClaim
 	err := db.inWriteTx(ctx, func(tx *writeTx) error {
+		// A retried transaction starts again from nothing: an attempt
+		// whose commit failed must not leave its grant behind.
+		c = ucwad.SignInClaim{Account: a}
 		var prev ucwad.SignInState
 		var next, last int64
 		err := tx.QueryRowContext(ctx, `SELECT failures, next_at, last_at FROM `+row.table+` WHERE `+row.keyColumn+` = ?`,
