@@ -237,6 +237,19 @@ func SanitizeHTML(s string) (safe, text string) {
 	return out.String(), strings.TrimRight(plain.String(), "\n")
 }
 
+// asciiLower lower-cases the ASCII letters of s and nothing else, so that
+// an offset in the result is the same offset in s (strings.ToLower may
+// change the length: invalid UTF-8 becomes U+FFFD).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // markupEnd is the length of the markup starting rest whose body starts at
@@ -330,7 +343,7 @@ func parseTag(s string) (_ htmlTag, n int, closed bool) {
 // element) the element's content and end tag take: up to and including
 // "</name ...>", or all of s.
 func droppedEnd(s, name string) int {
-	lower := strings.ToLower(s)
+	lower := asciiLower(s)
 	from := 0
 	for {
 		k := strings.Index(lower[from:], "</"+name)
