@@ -185,6 +185,7 @@ func (db *DB) TouchApplication(ctx context.Context, id string) error {
 func (db *DB) MakeApplicationAvailable(ctx context.Context, userID int64, id string) error {
 	var notify []string
 	err := db.inWriteTxFor(ctx, userLane(userID), func(tx *writeTx) error {
+		notify = nil // a retried transaction starts over
 		var available bool
 		err := tx.QueryRowContext(ctx, `SELECT available FROM applications WHERE id = ? AND user_id = ?`, id, userID).Scan(&available)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -246,6 +246,7 @@ func (db *DB) SetTyping(ctx context.Context, appID, conversationID string) (time
 	var until time.Time
 	var notify []string
 	err := db.inWriteTxFor(ctx, appLane(appID), func(tx *writeTx) error {
+		until, notify = time.Time{}, nil // a retried transaction starts over
 		s, m, err := loadConnectedMessaging(ctx, tx, appID, conversationID)
 		if err != nil {
 			return err
