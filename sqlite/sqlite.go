@@ -117,13 +117,13 @@ type DB struct {
 	// MaxLobbyParticipants, MaxConversationsPerApplication, LobbyTimeout).
 	joining ucwad.Limits
 
-	queue        writeQueue
-	writeTxs     atomic.Int64 // see WriteTransactions
-	commits      atomic.Int64 // see WriteCommits
+	queue    writeQueue
+	writeTxs atomic.Int64 // see WriteTransactions
+	commits  atomic.Int64 // see WriteCommits
 	// noGroupCommit runs every write request in a transaction of its own
 	// (Options.NoGroupCommit).
 	noGroupCommit bool
-	checkpointed func()
+	checkpointed  func()
 	// checkpoint is signalled after writes (nil for ":memory:", which has
 	// no WAL); see checkpointLoop.
 	checkpoint chan struct{}
