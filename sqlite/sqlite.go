@@ -529,9 +529,11 @@ const maxGroup = 64
 // work durable, and its effects after the commit (counting its events,
 // preparing its statements; the caller's notifications) are its own. A
 // request whose context ends before its f starts leaves without running;
-// once f runs, the request waits for the commit. The shared transaction
-// runs on a context of its own, so that no one request's context can abort
-// it: f's statements ignore the context they are given (see writeTx).
+// once f runs, the request waits for the commit. Transactions run on a
+// context of their own, so that no one request's context can abort a
+// shared one: f's statements ignore the context they are given (see
+// writeTx), and a request's deadline no longer cuts its work short once
+// it has started.
 //
 // If the transaction itself fails (a failed COMMIT, or a statement error
 // that made SQLite roll the whole transaction back: I/O error, disk full),
@@ -625,12 +627,12 @@ func (db *DB) runBatch(batch []*writeReq) {
 // requests left when a transaction is lost.
 func (db *DB) runGroup(batch []*writeReq) {
 	alone := len(batch) == 1
-	// A lone request's transaction may end with its context, as it always
-	// did; a shared one must not.
+	// No request's context reaches the transaction, shared or not: its
+	// ending would interrupt a statement, which rolls back the whole
+	// transaction (see writeTx); and a context that cannot end spares
+	// database/sql a goroutine per transaction and per query watching it.
+	// A request's context is checked before its work starts (start).
 	ctx := context.Background()
-	if alone {
-		ctx = batch[0].ctx
-	}
 	if alone {
 		if err := batch[0].start(); err != nil {
 			batch[0].err = err
