@@ -96,6 +96,8 @@ type readCache struct {
 	pollMu sync.Mutex
 	cursor string
 	lastOK time.Time
+	// polled, when set (tests), is called after each successful read.
+	polled func()
 
 	mu sync.RWMutex
 	// gen changes whenever entries are dropped: a value read from the
@@ -273,6 +275,9 @@ func (c *readCache) pollLocked(ctx context.Context) error {
 	c.cursor, c.lastOK = next, start
 	c.freshUntil.Store(startNs + int64(c.cfg.StaleAfter))
 	c.done.Store(n)
+	if c.polled != nil {
+		c.polled()
+	}
 	return nil
 }
 
@@ -548,8 +553,13 @@ func (c *readCache) putBody(gen uint64, userID int64, id string, k bodyKey, b ca
 	if gen != c.gen {
 		return
 	}
-	// Room first: making it may evict the very entry the body joins.
-	if !c.room(userID, 1, size) {
+	// Room first: making it may evict the very entry the body joins,
+	// which is looked up after.
+	need := 0
+	if k.route != bodyApplication && c.meetings[id] == nil {
+		need = 1
+	}
+	if !c.room(userID, need, size) {
 		return
 	}
 	if k.route == bodyApplication {
@@ -572,6 +582,9 @@ func (c *readCache) putBody(gen uint64, userID int64, id string, k bodyKey, b ca
 		return
 	}
 	e := c.meetings[id]
+	if e == nil && need == 0 {
+		return // evicted to make room
+	}
 	if e == nil {
 		e = &meetingEntry{userID: userID, bodies: map[bodyKey]cachedBody{}}
 		c.meetings[id] = e

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Hub knows every event request (P-GET) this process holds and wakes them
@@ -15,6 +16,9 @@ type Hub struct {
 	held    map[chanKey]*waiter
 	closing chan struct{}
 	closed  bool
+	// cacheWake is the read cache's wake-up (CacheChanged), once a
+	// server with one uses the hub.
+	cacheWake atomic.Pointer[chan struct{}]
 }
 
 // chanKey names one event channel.

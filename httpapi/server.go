@@ -285,6 +285,7 @@ func New(cfg Config, d Deps) *Server {
 	if feed, ok := d.Store.(ucwad.CacheFeed); ok && !s.cfg.ReadCache.Disabled {
 		s.cache = newReadCache(feed, s.cfg.ReadCache)
 		s.cacheWake = make(chan struct{}, 1)
+		s.hub.cacheWake.Store(&s.cacheWake)
 	}
 	return s
 }
@@ -333,13 +334,14 @@ func (s *Server) Run(ctx context.Context) {
 	s.sweepLoop(ctx, s.cfg.SweepInterval)
 }
 
-// CacheChanged tells the server that the store's change feed has news
-// (a notification from another node), so that the read cache reads it now
-// rather than at its next poll. It never blocks.
-func (s *Server) CacheChanged() {
-	if s.cacheWake != nil {
+// CacheChanged tells the server using the hub that the store's change
+// feed has news (a notification from another node), so that its read
+// cache reads the feed now rather than at its next poll. It never blocks.
+// The poll alone keeps the cache's bound; this only makes it shorter.
+func (h *Hub) CacheChanged() {
+	if w := h.cacheWake.Load(); w != nil {
 		select {
-		case s.cacheWake <- struct{}{}:
+		case *w <- struct{}{}:
 		default:
 		}
 	}

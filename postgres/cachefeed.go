@@ -63,3 +63,14 @@ func (db *DB) PruneCacheChanges(ctx context.Context) (int, error) {
 	})
 	return int(n), wrap("prune cache changes", err)
 }
+
+// cacheChannel is what the feed's trigger notifies (migration 0005).
+const cacheChannel = "ucwad_cache"
+
+// cacheChanged passes a notification of the feed on to the notifier, when
+// it reads the feed (httpapi's Hub does, for its server's read cache).
+func (db *DB) cacheChanged() {
+	if n, ok := db.notifier.(interface{ CacheChanged() }); ok {
+		n.CacheChanged()
+	}
+}
