@@ -328,7 +328,9 @@ func (s *Server) Run(ctx context.Context) {
 		defer func() { <-done }()
 		go func() {
 			defer close(done)
-			s.cache.run(ctx, s.cacheWake, func(err error) { s.log.Warn("read cache: reading the change feed failed; reads go to the store", "err", err) })
+			s.cache.run(ctx, s.cacheWake, func(err error) {
+				s.log.Warn("read cache: reading the change feed failed; reads go to the store", "err", err)
+			})
 		}()
 	}
 	s.sweepLoop(ctx, s.cfg.SweepInterval)
