@@ -37,19 +37,48 @@ func (c *call) eventsPath(ack int64) string {
 // goroutine's stack that grew while reading the store is then mostly
 // unused, and the runtime shrinks it at its next collection.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) error {
-	p, err := s.startEvents(w, r, c)
-	if err != nil {
+	var p *pget
+	var done bool
+	var err error
+	offStack(func() {
+		if p, err = s.startEvents(w, r, c); err == nil {
+			done, err = p.read()
+		}
+	})
+	if p == nil {
 		return err
 	}
 	defer p.end()
-	for {
-		if done, err := p.read(); done {
-			return err
-		}
+	for !done {
 		<-p.wt.wake
-		if done, err := p.woken(); done {
-			return err
-		}
+		offStack(func() {
+			if done, err = p.woken(); !done {
+				done, err = p.read()
+			}
+		})
+	}
+	return err
+}
+
+// offStack runs f on a goroutine of its own and returns when it is done,
+// passing a panic on. What f calls (the store's driver goes deep) grows
+// that goroutine's stack, which goes when it ends, instead of the stack
+// of the held request, which would keep the grown size while it waits.
+func offStack(f func()) {
+	done := make(chan any, 1)
+	go func() {
+		panicked := true
+		defer func() {
+			if panicked {
+				done <- recover()
+			}
+		}()
+		f()
+		panicked = false
+		done <- nil
+	}()
+	if v := <-done; v != nil {
+		panic(v)
 	}
 }
 
