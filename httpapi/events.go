@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -60,13 +61,33 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	return err
 }
 
-// offStack runs f on a goroutine of its own and returns when it is done,
+// offStack runs f on another goroutine and returns when it is done,
 // passing a panic on. What f calls (the store's driver goes deep) grows
-// that goroutine's stack, which goes when it ends, instead of the stack
-// of the held request, which would keep the grown size while it waits.
-func offStack(f func()) {
+// that goroutine's stack instead of the stack of the held request, which
+// would keep the grown size while it waits. The goroutines are kept for
+// the next call (a few of them idle, see stackPool), so that their stacks
+// grow once rather than at every call.
+func offStack(f func()) { workers.run(f) }
+
+// workers runs offStack's calls.
+var workers = &stackPool{work: make(chan func())}
+
+// maxIdleWorkers bounds the goroutines kept waiting for the next call,
+// each with a stack grown for the store's driver (tens of KiB): a burst of
+// calls leaves at most this many behind.
+const maxIdleWorkers = 16
+
+// stackPool runs functions on goroutines that wait for the next one when
+// they are done, up to maxIdleWorkers of them; a call that finds none
+// waiting starts a new one.
+type stackPool struct {
+	work chan func() // unbuffered: a send succeeds only to a waiting goroutine
+	idle atomic.Int32
+}
+
+func (p *stackPool) run(f func()) {
 	done := make(chan any, 1)
-	go func() {
+	call := func() {
 		panicked := true
 		defer func() {
 			if panicked {
@@ -76,9 +97,26 @@ func offStack(f func()) {
 		f()
 		panicked = false
 		done <- nil
-	}()
+	}
+	select {
+	case p.work <- call:
+	default:
+		go p.worker(call)
+	}
 	if v := <-done; v != nil {
 		panic(v)
+	}
+}
+
+func (p *stackPool) worker(call func()) {
+	for {
+		call()
+		if p.idle.Add(1) > maxIdleWorkers {
+			p.idle.Add(-1)
+			return
+		}
+		call = <-p.work
+		p.idle.Add(-1)
 	}
 }
 

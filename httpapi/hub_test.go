@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"sync"
 	"testing"
 )
 
@@ -95,6 +96,22 @@ func TestOffStack(t *testing.T) {
 	offStack(func() { ran = true })
 	if !ran {
 		t.Fatal("f did not run")
+	}
+	// A burst of calls at once, each on a goroutine of its own, leaves at
+	// most maxIdleWorkers of them waiting for more.
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	started := make(chan struct{}, 3*maxIdleWorkers)
+	for range 3 * maxIdleWorkers {
+		wg.Go(func() { offStack(func() { started <- struct{}{}; <-release }) })
+	}
+	for range 3 * maxIdleWorkers {
+		<-started // all running at once: none could wait for another
+	}
+	close(release)
+	wg.Wait()
+	if n := workers.idle.Load(); n > maxIdleWorkers {
+		t.Errorf("%d idle workers after the burst, want at most %d", n, maxIdleWorkers)
 	}
 	boom := errors.New("boom")
 	defer func() {
