@@ -32,11 +32,10 @@ func (c *call) eventsPath(ack int64) string {
 // went away (404) or the server shuts down (empty batch).
 //
 // Thousands of these wait at once, each on its connection's goroutine, so
-// the waiting is kept shallow: the request's state lives in a pget, the
-// store is read and the answer written in functions that have returned
-// by the time the request parks, and it parks on one channel receive. A
-// goroutine's stack that grew while reading the store is then mostly
-// unused, and the runtime shrinks it at its next collection.
+// that goroutine is kept small: the request's state lives in a pget, the
+// store is read and the answer written on other goroutines (offStack), and
+// it parks on one channel receive, a few KiB deep, so that its stack stays
+// at the smallest size the layers above it need.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) error {
 	var p *pget
 	var done bool
