@@ -110,9 +110,10 @@ type client struct {
 	u    *user
 	base string
 	src  string
-	tr   *http.Transport
-	hc   *http.Client // requests, with the request timeout
-	long *http.Client // the P-GET, without one
+	tr   *http.Transport // the P-GET's
+	opTr *http.Transport // the operations'
+	hc   *http.Client    // requests, with the request timeout
+	long *http.Client    // the P-GET, without one
 	rng  *rand.Rand
 
 	app, events, myMeetings, join, makeAvailable string
@@ -352,21 +353,14 @@ func (c *client) register(ctx context.Context, appsHref string, available bool) 
 func (c *client) pgetLoop(ctx context.Context, timeout time.Duration, held chan<- error) {
 	defer c.alive.Store(false)
 	href := c.events + "&timeout=" + strconv.Itoa(int(timeout/time.Second))
-	first := true
-	signal := func(err error) {
-		if first {
-			first = false
-			held <- err
-		}
-	}
+	// The trace's callback runs on the transport's goroutine.
+	var once sync.Once
+	signal := func(err error) { once.Do(func() { held <- err }) }
 	for failures := 0; ctx.Err() == nil; {
 		trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
 			if info.Err == nil {
 				c.alive.Store(true)
-				if first {
-					first = false
-					held <- nil
-				}
+				signal(nil)
 			}
 		}}
 		sent := time.Now()

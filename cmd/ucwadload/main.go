@@ -119,6 +119,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&rc.pgetTimeout, "pget-timeout", 180*time.Second, "the P-GETs' timeout parameter (the server clamps it to 180s..30m)")
 	fs.DurationVar(&rc.requestTimeout, "request-timeout", 60*time.Second, "a request without an answer after this long is an error")
 	fs.BoolVar(&rc.available, "available", false, "also POST makeMeAvailable for each application after registering it")
+	fs.BoolVar(&rc.keepAlive, "keepalive", true, "keep each client's connection for its operations open between them, as a browser does (false: a new connection per operation, so the server holds one per client, its P-GET's)")
 	fs.IntVar(&rc.setupParallel, "setup-parallel", 8, "sign-ins and registrations in flight at once per worker while setting up")
 	fs.DurationVar(&rc.ceiling, "ceiling", 3*time.Second, "how long the ceiling measurement reads, against the server then a bare handler (0: skip it)")
 	fs.IntVar(&rc.ceilingConns, "ceiling-conns", 16, "connections of the ceiling measurement")

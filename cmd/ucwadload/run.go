@@ -49,7 +49,7 @@ type runConfig struct {
 	requests                    int64
 	rate                        float64
 	pgetTimeout, requestTimeout time.Duration
-	available                   bool
+	available, keepAlive        bool
 	setupParallel               int
 
 	ceiling      time.Duration
@@ -65,9 +65,9 @@ type runConfig struct {
 const roleEnv = "UCWADLOAD_ROLE"
 
 // connsPerClient is the connections a client holds: its P-GET's, and one
-// for its operations when it has any.
-func connsPerClient(mix []weight) int {
-	if len(mix) == 0 {
+// for its operations when it has any and keeps it.
+func connsPerClient(mix []weight, keepAlive bool) int {
+	if len(mix) == 0 || !keepAlive {
 		return 1
 	}
 	return 2
@@ -257,10 +257,10 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 
 	// Workers: enough that none needs more descriptors than the hard
 	// limit allows, each a contiguous range of whole users.
-	perClient := connsPerClient(mix)
+	perClient := connsPerClient(mix, rc.keepAlive)
 	workers := rc.workers
 	if workers <= 0 {
-		budget := max(int(fileLimit())-512, 256)
+		budget := max(int(fileLimit())*4/5, 256)
 		workers = max(1, (rc.clients*perClient+budget-1)/budget)
 	}
 	workers = min(workers, rep.Users)
@@ -280,7 +280,7 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		}
 		s := workerSpec{Index: w, Bases: bases, FirstUser: firstUser, Users: users, ClientsPerUser: rc.clientsPerUser,
 			LastClients: rc.clientsPerUser, UserPattern: rc.userPattern, Password: rc.password, Mix: mix, Think: rc.think,
-			Duration: rc.duration, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available,
+			Duration: rc.duration, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available, KeepAlive: rc.keepAlive,
 			SetupParallel: rc.setupParallel, Seed: uint64(time.Now().UnixNano()) + uint64(w)}
 		if firstUser+users == rep.Users {
 			s.LastClients = rc.clients - (rep.Users-1)*rc.clientsPerUser
@@ -497,6 +497,16 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 	}
 	for _, p := range procs {
 		p.stdin.Write([]byte("stop\n"))
+	}
+	// Each worker leaves the server as it found it and exits; one that
+	// fails (or that the race detector caught) fails the run.
+	for w, p := range procs {
+		p.stdin.Close()
+		err := p.cmd.Wait()
+		procs[w] = nil
+		if err != nil {
+			return nil, fmt.Errorf("worker %d: %v", w, err)
+		}
 	}
 
 	var total opStats

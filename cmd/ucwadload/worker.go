@@ -47,6 +47,7 @@ type workerSpec struct {
 	PGetTimeout    time.Duration `json:"pget_timeout"`
 	RequestTimeout time.Duration `json:"request_timeout"`
 	Available      bool          `json:"available"`
+	KeepAlive      bool          `json:"keepalive"`
 	SetupParallel  int           `json:"setup_parallel"`
 	Seed           uint64        `json:"seed"`
 }
@@ -336,7 +337,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 		defer outMu.Unlock()
 		enc.Encode(m)
 	}
-	if _, err := raiseFileLimit(uint64(spec.clients())*uint64(connsPerClient(spec.Mix)) + 256); err != nil {
+	if _, err := raiseFileLimit(uint64(spec.clients())*uint64(connsPerClient(spec.Mix, spec.KeepAlive)) + 256); err != nil {
 		send(workerMsg{Kind: "fatal", Error: err.Error()})
 		return err
 	}
@@ -439,11 +440,15 @@ func newWorker(spec workerSpec) *worker {
 				c.src = spec.SourceIPs[i%len(spec.SourceIPs)]
 				dialer.LocalAddr = &net.TCPAddr{IP: net.ParseIP(c.src)}
 			}
-			c.tr = &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 2, IdleConnTimeout: 5 * time.Minute,
-				ResponseHeaderTimeout: 0, ForceAttemptHTTP2: false}
-			c.hc = &http.Client{Transport: c.tr, Timeout: spec.RequestTimeout,
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			c.long = &http.Client{Transport: c.tr, CheckRedirect: c.hc.CheckRedirect}
+			// One connection for the P-GET, held; another for the
+			// operations, kept between them as a browser keeps it, or
+			// closed after each (--keepalive=false).
+			c.tr = &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Hour}
+			c.opTr = &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: 5 * time.Minute,
+				DisableKeepAlives: !spec.KeepAlive}
+			noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			c.hc = &http.Client{Transport: c.opTr, Timeout: spec.RequestTimeout, CheckRedirect: noRedirect}
+			c.long = &http.Client{Transport: c.tr, CheckRedirect: noRedirect}
 			us.clients = append(us.clients, c)
 			w.clients = append(w.clients, c)
 		}
@@ -582,7 +587,7 @@ func (w *worker) setup(ctx context.Context) (int, *readSample, error) {
 	// Setup's connections go; each client opens one for its operations
 	// when it first needs it, beside the one its P-GET holds.
 	for _, c := range w.clients {
-		c.tr.CloseIdleConnections()
+		c.opTr.CloseIdleConnections()
 	}
 	return held, sample, nil
 }
