@@ -356,6 +356,7 @@ func (c *client) pgetLoop(ctx context.Context, timeout time.Duration, held chan<
 	// The trace's callback runs on the transport's goroutine.
 	var once sync.Once
 	signal := func(err error) { once.Do(func() { held <- err }) }
+	answers := 0
 	for failures := 0; ctx.Err() == nil; {
 		trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
 			if info.Err == nil {
@@ -368,6 +369,10 @@ func (c *client) pgetLoop(ctx context.Context, timeout time.Duration, held chan<
 		at := time.Now()
 		if err == nil {
 			err = c.w.deliver(c, a, at, &href)
+			if err == errResync && answers == 0 {
+				err = nil
+			}
+			answers++
 		}
 		if ctx.Err() != nil {
 			signal(ctx.Err())

@@ -29,7 +29,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -149,7 +151,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	rc.progress = !*quiet
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	// Interrupted, the run still stops its workers and servers.
+	sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(sctx, deadline)
 	defer cancel()
 
 	switch {

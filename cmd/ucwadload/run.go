@@ -389,8 +389,24 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 
 	// Setup: every worker signs in, registers and holds.
 	var sample *readSample
+	setupStart := time.Now()
+	lastSetup := time.Now()
 	for ready := 0; ready < workers; {
 		m, err := next()
+		if err == nil && m.msg.Kind == "setup" {
+			procs[m.w].last = m.msg
+			if time.Since(lastSetup) >= time.Second {
+				lastSetup = time.Now()
+				var reg int64
+				held := 0
+				for _, p := range procs {
+					reg += p.last.Registered
+					held += p.last.Held
+				}
+				rc.logf("%5.0fs  setting up: %d of %d applications registered, %d P-GETs held", time.Since(setupStart).Seconds(), reg, rc.clients, held)
+			}
+			continue
+		}
 		if err != nil {
 			if m.msg.Kind == "fatal" && m.msg.Held > 0 {
 				return nil, fmt.Errorf("could not hold every P-GET asked for: %v", err)

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,13 +63,15 @@ func (s workerSpec) clients() int {
 
 // workerMsg is one line a worker writes on stdout.
 type workerMsg struct {
-	Kind   string              `json:"kind"` // ready, progress, result, fatal
-	Held   int                 `json:"held"`
-	Error  string              `json:"error,omitempty"`
-	Sample *readSample         `json:"sample,omitempty"`
-	Ops    map[string]uint64   `json:"ops,omitempty"` // progress: successes so far
-	Errs   uint64              `json:"errs,omitempty"`
-	Stats  map[string]*opStats `json:"stats,omitempty"`
+	Kind   string            `json:"kind"` // ready, progress, result, fatal
+	Held   int               `json:"held"`
+	Error  string            `json:"error,omitempty"`
+	Sample *readSample       `json:"sample,omitempty"`
+	Ops    map[string]uint64 `json:"ops,omitempty"` // progress: successes so far
+	Errs   uint64            `json:"errs,omitempty"`
+	// Registered is the applications registered so far (setup).
+	Registered int64               `json:"registered,omitempty"`
+	Stats      map[string]*opStats `json:"stats,omitempty"`
 }
 
 // readSample is one read of the mix as the server answered it: the
@@ -94,6 +98,8 @@ type worker struct {
 
 	tmu     sync.Mutex
 	pending map[string]*change
+
+	registered atomic.Int64 // applications registered so far
 }
 
 // change is a change whose events the tracker waits for: when its 2xx
@@ -271,7 +277,7 @@ func (w *worker) deliver(c *client, a *answer, at time.Time, href *string) error
 	case batch.Resync != "":
 		// The documented signal to re-read everything: the log overflowed.
 		*href = batch.Resync
-		return failf("resync")
+		return errResync
 	default:
 		return failf("body: an event batch without next or resync")
 	}
@@ -293,6 +299,12 @@ func (w *worker) deliver(c *client, a *answer, at time.Time, href *string) error
 	}
 	return nil
 }
+
+// errResync is a resync answer: the documented signal that events were
+// lost (the log overflowed), an error but on a channel's first P-GET,
+// where it only says that an application registered again (a run after
+// another) starts where the server knows it.
+var errResync = &opError{"resync"}
 
 // messageToken reads the run's token from a completed message: the
 // sender's carries it as its operationId, a receiver's in its text.
@@ -326,6 +338,9 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	if !in.Scan() {
 		return errors.New("worker: no spec on stdin")
 	}
+	// Ctrl-C reaches the whole process group: the coordinator decides
+	// when a worker stops (it closes stdin), so that it can clean up.
+	signal.Ignore(os.Interrupt)
 	var spec workerSpec
 	if err := json.Unmarshal(in.Bytes(), &spec); err != nil {
 		return fmt.Errorf("worker: spec: %w", err)
@@ -363,8 +378,26 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		<-stopc
+		cancel()
+	}()
 	w := newWorker(spec)
+	setupDone := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-setupDone:
+				return
+			case <-t.C:
+				send(workerMsg{Kind: "setup", Registered: w.registered.Load(), Held: w.held()})
+			}
+		}
+	}()
 	held, sample, err := w.setup(ctx)
+	close(setupDone)
 	if err != nil {
 		send(workerMsg{Kind: "fatal", Held: held, Error: err.Error()})
 		return err
@@ -414,7 +447,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	<-stopc
 	// Leave the server as the run found it, within bounds: conversations
 	// left, meetings deleted.
-	cctx, stop := context.WithTimeout(ctx, 20*time.Second)
+	cctx, stop := context.WithTimeout(context.Background(), 20*time.Second)
 	defer stop()
 	parallel(len(w.clients), spec.SetupParallel, func(i int) error { w.clients[i].cleanup(cctx); return nil })
 	parallel(len(w.users), spec.SetupParallel, func(i int) error { w.users[i].cleanup(cctx); return nil })
@@ -508,12 +541,13 @@ func parallel(n, p int, f func(int) error) error {
 }
 
 // setup signs the users in (once each, on their first client), registers
-// every client's application, starts every P-GET, waits until each is
-// written, and schedules one meeting with one extension per user, so that
-// every operation of the mix has something to work on from the start. It
-// returns how many P-GETs are held and a sample read.
+// every client's application, schedules one meeting with one extension
+// per user (so that every operation of the mix has something to work on
+// from the start), then starts every P-GET and waits until each is
+// written. It returns how many P-GETs are held and a sample read.
 func (w *worker) setup(ctx context.Context) (int, *readSample, error) {
 	spec := w.spec
+	var sample *readSample
 	err := parallel(len(w.users), spec.SetupParallel, func(i int) error {
 		u := w.users[i]
 		c := u.clients[0]
@@ -523,12 +557,32 @@ func (w *worker) setup(ctx context.Context) (int, *readSample, error) {
 		if err != nil {
 			return fmt.Errorf("signing in %s: %v", u.name, errKind(err))
 		}
-		for _, c := range u.clients {
+		register := func(c *client) error {
 			start := time.Now()
 			err := c.register(ctx, apps, spec.Available)
 			w.record(opRegister, time.Since(start), err)
 			if err != nil {
 				return fmt.Errorf("registering an application of %s: %v", u.name, errKind(err))
+			}
+			w.registered.Add(1)
+			// Until the mix starts a client holds only its P-GET's
+			// connection: the server's descriptors are one per client.
+			c.opTr.CloseIdleConnections()
+			return nil
+		}
+		if err := register(c); err != nil {
+			return err
+		}
+		// The seed is made before the user's other applications exist,
+		// so that its events wait only on the first one's channel.
+		if len(spec.Mix) > 0 || i == 0 {
+			if err := w.seed(ctx, c, i == 0, &sample); err != nil {
+				return err
+			}
+		}
+		for _, c := range u.clients[1:] {
+			if err := register(c); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -554,42 +608,37 @@ func (w *worker) setup(ctx context.Context) (int, *readSample, error) {
 	if firstErr != nil {
 		return held, nil, fmt.Errorf("%d of %d P-GETs could not be sent: %v", failed, len(w.clients), errKind(firstErr))
 	}
-	var sample *readSample
-	if err := parallel(len(w.users), spec.SetupParallel, func(i int) error {
-		u := w.users[i]
-		c := u.clients[0]
-		if err := c.schedule(ctx, false); err != nil {
-			return fmt.Errorf("scheduling %s's first meeting: %v", u.name, errKind(err))
-		}
-		if err := c.extAdd(ctx, false); err != nil {
-			return fmt.Errorf("adding an extension to %s's first meeting: %v", u.name, errKind(err))
-		}
-		if i == 0 {
-			// The sample's meeting stays for the ceiling measurement:
-			// marked in use, it is never deleted.
-			m := u.meetings[0]
-			u.mu.Lock()
-			m.inUse++
-			u.mu.Unlock()
-			a, err := c.send(ctx, c.hc, "GET", c.meetingHref(m), "", nil)
-			if err != nil {
-				return err
-			}
-			if _, err := wantResource(a, 200, "myOnlineMeeting"); err != nil {
-				return err
-			}
-			sample = &readSample{URL: c.resolve(c.meetingHref(m)), Token: u.token, SourceIP: c.src, ContentType: a.header.Get("Content-Type"), Body: a.body}
-		}
-		return nil
-	}); err != nil {
-		return held, nil, err
-	}
-	// Setup's connections go; each client opens one for its operations
-	// when it first needs it, beside the one its P-GET holds.
-	for _, c := range w.clients {
-		c.opTr.CloseIdleConnections()
-	}
 	return held, sample, nil
+}
+
+// seed schedules c's user's first meeting with one extension; with
+// withSample it also reads it into *sample (the ceiling's read), and
+// keeps it from ever being deleted.
+func (w *worker) seed(ctx context.Context, c *client, withSample bool, sample **readSample) error {
+	u := c.u
+	defer c.opTr.CloseIdleConnections()
+	if err := c.schedule(ctx, false); err != nil {
+		return fmt.Errorf("scheduling %s's first meeting: %v", u.name, errKind(err))
+	}
+	if err := c.extAdd(ctx, false); err != nil {
+		return fmt.Errorf("adding an extension to %s's first meeting: %v", u.name, errKind(err))
+	}
+	if !withSample {
+		return nil
+	}
+	m := u.meetings[0]
+	u.mu.Lock()
+	m.inUse++
+	u.mu.Unlock()
+	a, err := c.send(ctx, c.hc, "GET", c.meetingHref(m), "", nil)
+	if err != nil {
+		return err
+	}
+	if _, err := wantResource(a, 200, "myOnlineMeeting"); err != nil {
+		return err
+	}
+	*sample = &readSample{URL: c.resolve(c.meetingHref(m)), Token: u.token, SourceIP: c.src, ContentType: a.header.Get("Content-Type"), Body: a.body}
+	return nil
 }
 
 // runMix runs every client's loop until the duration, the request count
