@@ -275,3 +275,33 @@ func TestMessageToken(t *testing.T) {
 		}
 	}
 }
+
+// TestSizingRunPostgres: the same on two nodes sharing a PostgreSQL
+// database (UCWAD_TEST_POSTGRES), the users spread over both: every
+// client holds its P-GET and nothing fails; the memory of both servers
+// is read.
+func TestSizingRunPostgres(t *testing.T) {
+	dsn := os.Getenv("UCWAD_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("UCWAD_REQUIRE_POSTGRES") != "" {
+			t.Fatal("UCWAD_TEST_POSTGRES is not set, and UCWAD_REQUIRE_POSTGRES says the PostgreSQL tests must run")
+		}
+		t.Skip("UCWAD_TEST_POSTGRES is not set (a postgres:// URL of a database the test may create schemas in)")
+	}
+	bin := ucwadBinary(t)
+	const clients = 40
+	r := runJSON(t, "--server", bin, "--postgres", dsn, "--nodes", "2", "--clients", strconv.Itoa(clients), "--clients-per-user", "2",
+		"--think", "500ms", "--duration", "4s", "--ceiling", "200ms", "--ceiling-conns", "2")
+	if r.Held != clients || !strings.Contains(r.Target, "PostgreSQL, 2 node(s)") {
+		t.Errorf("held %d of %d clients on %s", r.Held, clients, r.Target)
+	}
+	if r.Total.Requests == 0 {
+		t.Error("no operation was made")
+	}
+	for _, o := range append(append(r.Ops, r.Total, r.Events), r.Setup...) {
+		wantNoErrors(t, o)
+	}
+	if s := r.ServerRSS; s == nil || len(s.PIDs) != 2 || s.HeldMiB <= 0 {
+		t.Errorf("server RSS: %+v", s)
+	}
+}
