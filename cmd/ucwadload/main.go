@@ -87,6 +87,20 @@ without a conversation, is drawn again):
   delete      DELETE a meeting nobody is in
 "hold" (or an empty mix) only holds the P-GETs for --duration.
 
+The report (--json: the same as JSON): per operation the successes per second, latency
+p50/p95/p99/max, errors by kind (a wrong status, content type or body, or a failed exchange:
+never counted as throughput) and the delivery latency of the events its changes cause, from the
+change's 2xx to the event on each affected client's P-GET (the organizer's clients for meetings
+and extensions; the listeners and the sender for messages). Then the P-GET answers, the setup,
+the ceiling (the mix's read, closed loop, against the server and against a bare net/http
+handler writing the same bytes in a child process: the machine's limit in the same run) and
+the server's resident memory (with --server, or --url and --server-pid).
+
+Clients spread over --workers processes (this binary again) and --source-addrs loopback
+addresses; each process raises its descriptor limit to the hard limit and says so when that is
+not enough. A client holds two connections (its P-GET's and its operations'), one with
+--keepalive=false or "hold".
+
 Flags:
 `
 
