@@ -121,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&rc.serverFlags, "server-flags", "", "with --server: extra flags for ucwad serve (with --signin the default is --trusted-proxy 127.0.0.1)")
 	fs.StringVar(&rc.serverPIDs, "server-pid", "", "with --url: the server's process id (comma-separated for several), to report its resident memory")
 	fs.IntVar(&rc.clients, "clients", 100, "simulated clients, each an application holding a P-GET")
-	fs.IntVar(&rc.clientsPerUser, "clients-per-user", 10, "clients per user (1..100): they share its sign-in and see each other's meeting events")
+	fs.IntVar(&rc.clientsPerUser, "clients-per-user", 2, "clients per user (1..100): they share its sign-in and see each other's meeting events (a change to a meeting reaches every one of them)")
 	fs.StringVar(&rc.userPattern, "user-pattern", "load%d@load.test", "the users' SIP addresses, a pattern with one %d (0, 1, …)")
 	fs.StringVar(&rc.password, "password", "load", "the users' password")
 	fs.StringVar(&rc.hash, "hash", "cheap", "with --server: how the created users' passwords are hashed: cheap (sign-in is not what the run measures) or default (the server's argon2id)")

@@ -443,9 +443,22 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 	stats := map[string]*opStats{}
 	var lastOps uint64
 	lastAt := start
+	fresh := make([]bool, workers)
 	for results := 0; results < workers; {
+		// A line once every worker has reported since the last one (they
+		// report every second), so that no line counts two seconds of a
+		// worker and the next none.
+		all := true
+		for _, f := range fresh {
+			all = all && f
+		}
+		var due <-chan time.Time
+		if all {
+			due = tick.C
+		}
 		select {
-		case <-tick.C:
+		case <-due:
+			clear(fresh)
 			if rss != nil {
 				if b, err := rssOf(pids); err == nil {
 					rss.MaxMiB = max(rss.MaxMiB, mib(b))
@@ -474,6 +487,7 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 			switch m.msg.Kind {
 			case "progress":
 				procs[m.w].last = m.msg
+				fresh[m.w] = true
 			case "result":
 				results++
 				for op, s := range m.msg.Stats {
