@@ -854,7 +854,9 @@ func printReport(w io.Writer, r *report) {
 		}
 	}
 	fmt.Fprintln(w, "(events: P-GET answers, their latency how long each was held; delivery: from the change's 2xx to its event on each affected client's P-GET)")
-	if c := r.Ceiling; c != nil {
+	if c := r.Ceiling; c != nil && c.Read.Requests == 0 && c.Read.ErrorCount == 0 {
+		fmt.Fprintf(w, "ceiling: no read of the server finished within %.0f s: it was still working off the run (a bare net/http handler: %.0f/s)\n", c.DurationS, c.Bare.PerSecond)
+	} else if c != nil {
 		fmt.Fprintf(w, "ceiling: the read closed loop on %d connections for %.0f s: the server %.0f/s, a bare net/http handler writing the same bytes %.0f/s (%.0f %%)\n",
 			c.Conns, c.DurationS, c.Read.PerSecond, c.Bare.PerSecond, 100*c.Ratio)
 	}
