@@ -46,7 +46,7 @@ func main() {
 		err = run(os.Args[1:], os.Stdout, os.Stderr)
 	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && err != errReported {
 			fmt.Fprintln(os.Stderr, "ucwadload:", err)
 		}
 		os.Exit(1)

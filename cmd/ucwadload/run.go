@@ -258,6 +258,14 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 	// Workers: enough that none needs more descriptors than the hard
 	// limit allows, each a contiguous range of whole users.
 	perClient := connsPerClient(mix, rc.keepAlive)
+	// The server needs a descriptor per connection too: say so before
+	// the run when it cannot have them.
+	for _, pid := range pids {
+		if lim, err := openFilesLimit(pid); err == nil && uint64(rc.clients*perClient/len(pids)+64) > lim {
+			logf("warning: server process %d may open at most %d files, and %d clients hold %d connection(s) each: it will refuse some (use --keepalive=false, or raise its limit)",
+				pid, lim, rc.clients, perClient)
+		}
+	}
 	workers := rc.workers
 	if workers <= 0 {
 		budget := max(int(fileLimit())*4/5, 256)
@@ -591,6 +599,22 @@ func sourceIPs(bases []string, n int) ([]string, error) {
 		ips[i] = fmt.Sprintf("127.0.%d.%d", k/256, k%256)
 	}
 	return ips, nil
+}
+
+// openFilesLimit reads a process's soft limit of open files.
+func openFilesLimit(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max open files"); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				return strconv.ParseUint(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, errors.New("no open files limit")
 }
 
 // rssOf sums the resident memory of the processes.

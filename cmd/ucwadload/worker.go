@@ -331,6 +331,10 @@ func messageToken(m *ucwa.Resource) string {
 	return token
 }
 
+// errReported is a worker's failure already told to the coordinator,
+// which says it.
+var errReported = errors.New("reported to the coordinator")
+
 // runWorker is the worker process's main.
 func runWorker(stdin io.Reader, stdout io.Writer) error {
 	in := bufio.NewScanner(stdin)
@@ -354,7 +358,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	}
 	if _, err := raiseFileLimit(uint64(spec.clients())*uint64(connsPerClient(spec.Mix, spec.KeepAlive)) + 256); err != nil {
 		send(workerMsg{Kind: "fatal", Error: err.Error()})
-		return err
+		return errReported
 	}
 	// Lines from the coordinator: "start", then "stop"; the end of stdin
 	// is a stop too.
@@ -400,7 +404,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	close(setupDone)
 	if err != nil {
 		send(workerMsg{Kind: "fatal", Held: held, Error: err.Error()})
-		return err
+		return errReported
 	}
 	send(workerMsg{Kind: "ready", Held: held, Sample: sample})
 	select {
