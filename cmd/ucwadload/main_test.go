@@ -98,6 +98,7 @@ func wantNoErrors(t *testing.T, r opRow) {
 // its P-GET, the changes' events reach the P-GETs, and the ceiling and
 // the server's memory are measured.
 func TestSizingRun(t *testing.T) {
+	t.Parallel() // mostly waiting: think times, the server's answers
 	bin := ucwadBinary(t)
 	const clients = 200
 	// Weights that make every operation happen often enough in seconds,
@@ -153,6 +154,7 @@ func TestSizingRun(t *testing.T) {
 // a run against its URL that only holds P-GETs, its memory read through
 // --server-pid; a run asking for users that do not exist fails saying so.
 func TestAgainstURL(t *testing.T) {
+	t.Parallel() // mostly waiting: think times, the server's answers
 	bin := ucwadBinary(t)
 	db := filepath.Join(t.TempDir(), "ucwad.db")
 	var out, errb bytes.Buffer
@@ -281,6 +283,7 @@ func TestMessageToken(t *testing.T) {
 // client holds its P-GET and nothing fails; the memory of both servers
 // is read.
 func TestSizingRunPostgres(t *testing.T) {
+	t.Parallel() // mostly waiting: think times, the server's answers
 	dsn := os.Getenv("UCWAD_TEST_POSTGRES")
 	if dsn == "" {
 		if os.Getenv("UCWAD_REQUIRE_POSTGRES") != "" {
