@@ -131,6 +131,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&rc.think, "think", time.Second, "each client's mean think time between operations (uniform over 0..2×)")
 	fs.DurationVar(&rc.duration, "duration", 30*time.Second, "how long the mix (or holding) runs")
 	fs.Int64Var(&rc.requests, "requests", 0, "stop after this many operations instead of --duration (0: use --duration)")
+	fs.IntVar(&rc.minEach, "min-each", 0, "go on past --duration until every operation of the mix has succeeded this often in each worker process (a smoke test of every operation; bounded by --deadline)")
 	fs.Float64Var(&rc.rate, "rate", 0, "at most this many operations per second over all clients, spaced evenly (0: only --think paces them)")
 	fs.DurationVar(&rc.pgetTimeout, "pget-timeout", 180*time.Second, "the P-GETs' timeout parameter (the server clamps it to 180s..30m)")
 	fs.DurationVar(&rc.requestTimeout, "request-timeout", 60*time.Second, "a request without an answer after this long is an error")
@@ -213,6 +214,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return errors.New("--user-pattern must hold exactly one %d")
 	case rc.workers < 0 || rc.workers > 256 || rc.sourceAddrs < 0 || rc.setupParallel < 1:
 		return errors.New("--workers must be 0..256, --source-addrs at least 0 and --setup-parallel at least 1")
+	case rc.minEach < 0 || (rc.minEach > 0 && rc.requests > 0):
+		return errors.New("--min-each must not be negative, and goes with --duration, not --requests")
 	case rc.think < 0 || rc.duration <= 0 || rc.requests < 0 || rc.rate < 0 || rc.requestTimeout <= 0 || rc.pgetTimeout <= 0:
 		return errors.New("--think, --requests and --rate must not be negative; --duration, --request-timeout and --pget-timeout must be positive")
 	case rc.ceiling < 0 || rc.ceilingConns < 1 || rc.ceilingConns > 1000:

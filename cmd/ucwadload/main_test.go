@@ -101,10 +101,11 @@ func TestSizingRun(t *testing.T) {
 	t.Parallel() // mostly waiting: think times, the server's answers
 	bin := ucwadBinary(t)
 	const clients = 200
-	// Weights that make every operation happen often enough in seconds,
-	// with clients that think a second as people do.
+	// Weights that make every operation happen often in seconds; past
+	// the duration, the run goes on until each happened thrice per
+	// worker, however slow the machine is today.
 	r := runJSON(t, "--server", bin, "--clients", strconv.Itoa(clients), "--clients-per-user", "4", "--workers", "2",
-		"--source-addrs", "8", "--think", "500ms", "--duration", "8s", "--ceiling", "300ms", "--ceiling-conns", "4",
+		"--source-addrs", "8", "--think", "300ms", "--duration", "3s", "--min-each", "3", "--deadline", "3m", "--ceiling", "300ms", "--ceiling-conns", "4",
 		"--mix", "schedule=2,read=3,ext-add=2,ext-read=2,ext-update=2,join=4,message=4,leave=2,delete=2")
 	if r.Held != clients || r.Clients != clients || r.Users != clients/4 || r.Workers != 2 || r.SourceAddrs != 8 {
 		t.Errorf("held %d of %d clients, %d users, %d workers, %d source addresses", r.Held, r.Clients, r.Users, r.Workers, r.SourceAddrs)

@@ -47,6 +47,7 @@ type runConfig struct {
 	mix                         string
 	think, duration             time.Duration
 	requests                    int64
+	minEach                     int
 	rate                        float64
 	pgetTimeout, requestTimeout time.Duration
 	available, keepAlive        bool
@@ -288,7 +289,7 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		}
 		s := workerSpec{Index: w, Bases: bases, FirstUser: firstUser, Users: users, ClientsPerUser: rc.clientsPerUser,
 			LastClients: rc.clientsPerUser, UserPattern: rc.userPattern, Password: rc.password, Mix: mix, Think: rc.think,
-			Duration: rc.duration, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available, KeepAlive: rc.keepAlive,
+			Duration: rc.duration, MinEach: rc.minEach, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available, KeepAlive: rc.keepAlive,
 			SetupParallel: rc.setupParallel, Seed: uint64(time.Now().UnixNano()) + uint64(w)}
 		if firstUser+users == rep.Users {
 			s.LastClients = rc.clients - (rep.Users-1)*rc.clientsPerUser

@@ -46,6 +46,7 @@ type workerSpec struct {
 	Rate           float64       `json:"rate"`     // operations per second of this worker, 0: no pacing
 	Requests       int64         `json:"requests"` // operations of this worker, 0: until Duration
 	Duration       time.Duration `json:"duration"`
+	MinEach        int           `json:"min_each"` // go on past Duration until each operation succeeded this often
 	PGetTimeout    time.Duration `json:"pget_timeout"`
 	RequestTimeout time.Duration `json:"request_timeout"`
 	Available      bool          `json:"available"`
@@ -444,10 +445,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	}
 	w.expire(time.Now(), true)
 	close(done)
-	w.mu.Lock()
-	stats := w.stats
-	w.mu.Unlock()
-	send(workerMsg{Kind: "result", Held: w.held(), Stats: stats})
+	send(workerMsg{Kind: "result", Held: w.held(), Stats: w.snapshot()})
 	<-stopc
 	// Leave the server as the run found it, within bounds: conversations
 	// left, meetings deleted.
@@ -492,6 +490,20 @@ func newWorker(spec workerSpec) *worker {
 		w.users = append(w.users, us)
 	}
 	return w
+}
+
+// snapshot copies the statistics: the P-GETs go on recording into them
+// while the copy is encoded.
+func (w *worker) snapshot() map[string]*opStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]*opStats, len(w.stats))
+	for op, st := range w.stats {
+		c := &opStats{}
+		c.merge(st)
+		out[op] = c
+	}
+	return out
 }
 
 func (w *worker) held() int {
@@ -660,9 +672,16 @@ func (w *worker) runMix(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if spec.Requests == 0 {
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeout(ctx, spec.Duration)
-		defer stop()
+		// The duration, and with MinEach past it until every operation
+		// has succeeded that often.
+		go func() {
+			if !sleepCtx(ctx, spec.Duration) {
+				return
+			}
+			for !w.covered(spec.MinEach) && sleepCtx(ctx, 100*time.Millisecond) {
+			}
+			cancel()
+		}()
 	}
 	var budget atomic.Int64
 	budget.Store(spec.Requests)
@@ -716,6 +735,19 @@ func (w *worker) runMix(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// covered reports whether every operation of the mix has succeeded n
+// times in this worker.
+func (w *worker) covered(n int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, m := range w.spec.Mix {
+		if w.ops[m.Op] < uint64(n) {
+			return false
+		}
+	}
+	return true
 }
 
 // draw picks an operation by weight among those whose precondition holds
