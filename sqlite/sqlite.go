@@ -47,6 +47,14 @@ type Options struct {
 	// disables the poll (a single process needs none).
 	PollInterval time.Duration
 
+	// NoGroupCommit runs every write in a transaction of its own. By
+	// default, the writes waiting for the writer when it comes free run
+	// together in one transaction, each in a savepoint of its own, and
+	// share one COMMIT: one fsync for all of them with Sync "full". Each
+	// is still answered only once its work is committed, and one's failure
+	// rolls back only its own work. Turning it off is for comparing.
+	NoGroupCommit bool
+
 	// Logger receives what the store's background work (the poll for other
 	// processes' changes, checkpoints) cannot return to a caller; nil
 	// discards it.
@@ -109,9 +117,13 @@ type DB struct {
 	// MaxLobbyParticipants, MaxConversationsPerApplication, LobbyTimeout).
 	joining ucwad.Limits
 
-	queue        writeQueue
-	writeTxs     atomic.Int64 // see WriteTransactions
-	checkpointed func()
+	queue    writeQueue
+	writeTxs atomic.Int64 // see WriteTransactions
+	commits  atomic.Int64 // see WriteCommits
+	// noGroupCommit runs every write request in a transaction of its own
+	// (Options.NoGroupCommit).
+	noGroupCommit bool
+	checkpointed  func()
 	// checkpoint is signalled after writes (nil for ":memory:", which has
 	// no WAL); see checkpointLoop.
 	checkpoint chan struct{}
@@ -173,6 +185,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		maxUnknownNames:   lim.MaxUnknownSignInNames,
 		joining:           lim,
 		checkpointed:      opts.checkpointed,
+		noGroupCommit:     opts.NoGroupCommit,
 		watcher:           &watcher{stop: make(chan struct{})},
 		origin:            newOrigin(),
 		log:               opts.Logger}
@@ -373,8 +386,16 @@ func (db *DB) wrote() {
 
 // WriteTransactions returns how many write transactions the DB has begun
 // since it was opened, committed or not: what tests and operators count to
-// see that a path writes only when it must.
+// see that a path writes only when it must. Each request's work counts as
+// one, whether or not group commit ran it in a transaction shared with
+// others (see WriteCommits).
 func (db *DB) WriteTransactions() int64 { return db.writeTxs.Load() }
+
+// WriteCommits returns how many write transactions the DB has committed
+// since it was opened: with group commit, one COMMIT (and, with Sync
+// "full", one fsync) serves all the requests that arrived together, so
+// this grows more slowly than WriteTransactions under concurrent writes.
+func (db *DB) WriteCommits() int64 { return db.commits.Load() }
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
@@ -493,44 +514,240 @@ func (db *DB) inWriteTx(ctx context.Context, f func(tx *writeTx) error) error {
 	return db.inWriteTxFor(ctx, sharedLane, f)
 }
 
+// maxGroup bounds how many requests one group commit takes: a failure or a
+// slow request delays at most this many others, and one transaction's WAL
+// frames stay few.
+const maxGroup = 64
+
 // inWriteTxFor is inWriteTx waiting its turn in lane (see writeQueue).
+//
+// With group commit (the default; Options.NoGroupCommit), the request that
+// gets the writer leads a batch of the requests waiting behind it, taken
+// in turns by lane, and runs each one's f in a SAVEPOINT of one shared
+// transaction: a request whose f fails is rolled back to its savepoint and
+// fails alone. Every request returns only after the COMMIT that made its
+// work durable, and its effects after the commit (counting its events,
+// preparing its statements; the caller's notifications) are its own. A
+// request whose context ends before its f starts leaves without running;
+// once f runs, the request waits for the commit. Transactions run on a
+// context of their own, so that no one request's context can abort a
+// shared one: f's statements ignore the context they are given (see
+// writeTx), and a request's deadline no longer cuts its work short once
+// it has started.
+//
+// If the transaction itself fails (a failed COMMIT, or a statement error
+// that made SQLite roll the whole transaction back: I/O error, disk full),
+// every request whose work was in it fails with that reason, saying so;
+// none is retried (f may have set its caller's variables, and what made
+// the COMMIT fail would fail each one alone as well). The requests not yet
+// run when the transaction was lost run in a new one.
 func (db *DB) inWriteTxFor(ctx context.Context, lane string, f func(tx *writeTx) error) error {
-	if err := db.queue.acquire(ctx, lane); err != nil {
-		return err
+	r := newWriteReq(ctx, lane, f)
+	if !db.queue.enqueue(r) {
+		if err := db.queue.await(r); err != nil {
+			return err
+		}
+		if !r.leader {
+			return db.awaitBatch(r)
+		}
 	}
 	defer db.queue.release()
 	defer db.wrote()
-	db.writeTxs.Add(1)
+	batch := []*writeReq{r}
+	if !db.noGroupCommit {
+		batch = db.queue.fill(batch, maxGroup)
+	}
+	db.runBatch(batch)
+	return r.result()
+}
+
+// awaitBatch waits for the outcome of r, taken into another request's
+// batch, or leaves the batch if r's context ends before its work started.
+func (db *DB) awaitBatch(r *writeReq) error {
+	select {
+	case <-r.done:
+	case <-r.ctx.Done():
+		if r.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+			return r.ctx.Err()
+		}
+		// Its work is in the transaction: answer only once it is durable
+		// (or failed).
+		<-r.done
+	}
+	return r.result()
+}
+
+// result is r's outcome, in the goroutine of its caller: a panic of its f
+// (run by the batch's leader) panics here again.
+func (r *writeReq) result() error {
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
+}
+
+// errPanicked stands for a request whose f panicked, until its own caller
+// panics again (writeReq.result).
+var errPanicked = errors.New("sqlite: write transaction panicked")
+
+// run runs r's f in tx, catching a panic for result.
+func (r *writeReq) run(tx *writeTx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.panicked = v
+			err = errPanicked
+		}
+	}()
+	return r.f(tx)
+}
+
+// start marks r as started, or reports that it must not run: its context
+// ended while it waited.
+func (r *writeReq) start() error {
+	if !r.state.CompareAndSwap(reqWaiting, reqRunning) {
+		return context.Canceled // abandoned: nobody reads the outcome
+	}
+	return r.ctx.Err()
+}
+
+// runBatch runs the requests of batch (the leader first) in one
+// transaction, or, alone, in a transaction of its own, and records each
+// one's outcome; see inWriteTxFor. The requests taken from the queue hear
+// of it (done) when it returns.
+func (db *DB) runBatch(batch []*writeReq) {
+	defer func() {
+		for _, r := range batch[1:] {
+			close(r.done)
+		}
+	}()
+	db.runGroup(batch)
+}
+
+// runGroup is runBatch without the wake-ups; it calls itself for the
+// requests left when a transaction is lost.
+func (db *DB) runGroup(batch []*writeReq) {
+	alone := len(batch) == 1
+	// No request's context reaches the transaction, shared or not: its
+	// ending would interrupt a statement, which rolls back the whole
+	// transaction (see writeTx); and a context that cannot end spares
+	// database/sql a goroutine per transaction and per query watching it.
+	// A request's context is checked before its work starts (start).
+	ctx := context.Background()
+	if alone {
+		if err := batch[0].start(); err != nil {
+			batch[0].err = err
+			return
+		}
+	}
 	t, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		for _, r := range batch {
+			r.err = err
+		}
+		return
 	}
-	tx := &writeTx{Tx: t, db: db}
-	err = f(tx)
-	if err != nil {
+	var ran []*writeReq // the requests whose work is in t
+	var unprepared []string
+	defer func() {
+		// Now that the writer's one connection is free, prepare what the
+		// transactions ran unprepared, for the next ones.
+		for _, q := range unprepared {
+			db.prepareWrite(q)
+		}
+	}()
+	// lost ends t after a failure that took the whole transaction with it,
+	// failing the requests whose work it held.
+	lost := func(cause error) {
 		t.Rollback()
-	} else if err = t.Commit(); err == nil {
-		db.eventsWritten.Add(tx.events)
+		for _, r := range ran {
+			r.err = fmt.Errorf("sqlite: the transaction shared by %d requests failed after this one's work was done: %w", len(batch), cause)
+		}
 	}
-	// Now that the writer's one connection is free, prepare what the
-	// transaction ran unprepared, for the next ones.
-	for _, q := range tx.unprepared {
-		db.prepareWrite(q)
+	for i, r := range batch {
+		db.writeTxs.Add(1)
+		tx := &writeTx{tx: t, db: db, ctx: ctx}
+		if alone {
+			r.tx = tx
+			r.err = r.run(tx)
+			unprepared = tx.unprepared
+			if r.err != nil {
+				t.Rollback()
+				return
+			}
+			if r.err = t.Commit(); r.err == nil {
+				db.commits.Add(1)
+				db.eventsWritten.Add(tx.events)
+			}
+			return
+		}
+		if r.err = r.start(); r.err != nil {
+			db.writeTxs.Add(-1)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
+			r.err = err
+			lost(err)
+			db.runGroup(batch[i+1:])
+			return
+		}
+		r.tx = tx
+		r.err = r.run(tx)
+		unprepared = append(unprepared, tx.unprepared...)
+		if r.err != nil {
+			// Undo this request's work alone; if SQLite rolled the whole
+			// transaction back on the error, the savepoint is gone too.
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO request`); err != nil {
+				lost(fmt.Errorf("%w (after %w)", err, r.err))
+				db.runGroup(batch[i+1:])
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
+			if r.err == nil {
+				r.err = err
+			}
+			lost(err)
+			db.runGroup(batch[i+1:])
+			return
+		}
+		if r.err == nil {
+			ran = append(ran, r)
+		}
 	}
-	return err
+	if len(ran) == 0 {
+		t.Rollback()
+		return
+	}
+	if err := t.Commit(); err != nil {
+		for _, r := range ran {
+			r.err = fmt.Errorf("sqlite: commit of the transaction shared by %d requests: %w", len(ran), err)
+		}
+		return
+	}
+	db.commits.Add(1)
+	for _, r := range ran {
+		db.eventsWritten.Add(r.tx.events)
+	}
 }
 
 // maxWriteStmts bounds the cache of prepared write statements; the package
 // has a few dozen.
 const maxWriteStmts = 256
 
-// writeTx is a write transaction that runs each statement prepared once per
-// process: parsing SQL was a quarter of the CPU a write costs. A statement
-// cannot be prepared on the writer's single connection while a transaction
-// holds it, so one seen for the first time runs unprepared and is prepared
-// after the transaction ends.
+// writeTx is one request's part of a write transaction (see inWriteTxFor).
+// It runs each statement prepared once per process: parsing SQL was a
+// quarter of the CPU a write costs. A statement cannot be prepared on the
+// writer's single connection while a transaction holds it, so one seen for
+// the first time runs unprepared and is prepared after the transaction
+// ends.
+//
+// Its statements run on the transaction's context (ctx), whatever context
+// they are given: in a shared transaction, a request's context ending
+// would interrupt a statement, and an interrupted write makes SQLite roll
+// back the whole transaction, everyone's work with it.
 type writeTx struct {
-	*sql.Tx
+	tx         *sql.Tx
+	ctx        context.Context
 	db         *DB
 	unprepared []string
 	// events counts the events appended, for EventsWritten once committed.
@@ -539,36 +756,39 @@ type writeTx struct {
 
 // stmt returns the prepared form of query bound to this transaction, or nil
 // when it is not prepared yet.
-func (tx *writeTx) stmt(ctx context.Context, query string) *sql.Stmt {
+func (tx *writeTx) stmt(query string) *sql.Stmt {
 	if s, ok := tx.db.writeStmts.Load(query); ok {
-		return tx.Tx.StmtContext(ctx, s.(*sql.Stmt))
+		return tx.tx.StmtContext(tx.ctx, s.(*sql.Stmt))
 	}
 	tx.unprepared = append(tx.unprepared, query)
 	return nil
 }
 
-// ExecContext is sql.Tx.ExecContext with a prepared statement.
-func (tx *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s := tx.stmt(ctx, query); s != nil {
-		return s.ExecContext(ctx, args...)
+// ExecContext is sql.Tx.ExecContext with a prepared statement, on the
+// transaction's context.
+func (tx *writeTx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	if s := tx.stmt(query); s != nil {
+		return s.ExecContext(tx.ctx, args...)
 	}
-	return tx.Tx.ExecContext(ctx, query, args...)
+	return tx.tx.ExecContext(tx.ctx, query, args...)
 }
 
-// QueryContext is sql.Tx.QueryContext with a prepared statement.
-func (tx *writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := tx.stmt(ctx, query); s != nil {
-		return s.QueryContext(ctx, args...)
+// QueryContext is sql.Tx.QueryContext with a prepared statement, on the
+// transaction's context.
+func (tx *writeTx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := tx.stmt(query); s != nil {
+		return s.QueryContext(tx.ctx, args...)
 	}
-	return tx.Tx.QueryContext(ctx, query, args...)
+	return tx.tx.QueryContext(tx.ctx, query, args...)
 }
 
-// QueryRowContext is sql.Tx.QueryRowContext with a prepared statement.
-func (tx *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s := tx.stmt(ctx, query); s != nil {
-		return s.QueryRowContext(ctx, args...)
+// QueryRowContext is sql.Tx.QueryRowContext with a prepared statement, on
+// the transaction's context.
+func (tx *writeTx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	if s := tx.stmt(query); s != nil {
+		return s.QueryRowContext(tx.ctx, args...)
 	}
-	return tx.Tx.QueryRowContext(ctx, query, args...)
+	return tx.tx.QueryRowContext(tx.ctx, query, args...)
 }
 
 // prepareWrite prepares query on the writer for later transactions. A

@@ -33,7 +33,10 @@ type Config struct {
 	TLSKey        string
 	TLSSelfSigned bool
 	Sync          string
-	LogLevel      string
+	// GroupCommit lets SQLite writes that arrive together share one
+	// commit (--group-commit; see sqlite.Options.NoGroupCommit).
+	GroupCommit bool
+	LogLevel    string
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (--trusted-proxy, repeatable).
 	TrustedProxies prefixList
@@ -347,6 +350,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM); needs --tls-cert")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate created once next to the database")
 	fs.StringVar(&c.Sync, "sync", "normal", "durability: normal (survives a crash of the process) or full (also survives power loss; slower writes)")
+	fs.BoolVar(&c.GroupCommit, "group-commit", true, "SQLite: writes that arrive together share one transaction and one commit (one fsync with --sync full), each still answered only once durable; false commits each alone (for comparing)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "IP address or CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable; in UCWAD_TRUSTED_PROXY separate several with commas) (default: none, the peer is the client)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "", "address, HOST:PORT, of a separate plain-HTTP listener for /healthz, /readyz and /metrics (and --pprof), which then leave the main listener; keep it off the public network (default: they are served on --addr)")
@@ -540,8 +544,8 @@ func (c *Config) Validate() error {
 // String prints the configuration for the start-up log. A setting that
 // holds a secret is masked here: the database URL's password.
 func (c *Config) String() string {
-	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s config=%q allow-origin=%q trusted-proxy=%q admin-addr=%q pprof=%t",
-		redactDSN(c.DB), c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String(), c.AdminAddr, c.PProf)
+	return fmt.Sprintf("db=%s addr=%s domain=%s netbios-name=%s public-url=%q tls=%s sync=%s group-commit=%t config=%q allow-origin=%q trusted-proxy=%q admin-addr=%q pprof=%t",
+		redactDSN(c.DB), c.Addr, c.Domain, c.NetBIOSName, c.PublicURL, c.tlsMode(), c.Sync, c.GroupCommit, c.ConfigFile, c.AllowOrigins.String(), c.TrustedProxies.String(), c.AdminAddr, c.PProf)
 }
 
 func (c *Config) tlsMode() string {

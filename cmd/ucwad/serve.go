@@ -106,6 +106,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:   log,
 		Sync:     c.Sync,
 		Limits:   limits,
+		// One setting for SQLite's group commit.
+		NoGroupCommit: !c.GroupCommit,
 	})
 	if err != nil {
 		return err

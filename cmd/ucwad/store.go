@@ -27,6 +27,10 @@ type storeOptions struct {
 	// Sync is SQLite's synchronous mode (see sqlite.Options); PostgreSQL
 	// commits durably always.
 	Sync string
+	// NoGroupCommit turns SQLite's group commit off (see
+	// sqlite.Options.NoGroupCommit); PostgreSQL has its own commit
+	// handling.
+	NoGroupCommit bool
 	// PollInterval is how often the store looks for other processes'
 	// (nodes') changes; 0 means the store's default.
 	PollInterval time.Duration
@@ -50,7 +54,7 @@ func openStore(ctx context.Context, dsn string, opts storeOptions) (ucwad.Store,
 			}
 		}
 		db, err := sqlite.Open(ctx, target, sqlite.Options{Clock: opts.Clock, Notifier: opts.Notifier,
-			Logger: opts.Logger, Limits: opts.Limits, Sync: opts.Sync, PollInterval: opts.PollInterval})
+			Logger: opts.Logger, Limits: opts.Limits, Sync: opts.Sync, NoGroupCommit: opts.NoGroupCommit, PollInterval: opts.PollInterval})
 		if err != nil {
 			return nil, fmt.Errorf("opening database %s: %w", target, err)
 		}
