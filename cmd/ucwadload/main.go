@@ -68,7 +68,7 @@ registers its own application, holds a P-GET on its event channel and runs --mix
 them first, with the same --user-pattern and --password:
 
   ucwadload provision --db /var/lib/ucwad/ucwad.db --users 1900
-  ucwadload --url http://127.0.0.1:8080 --server-pid $(pidof ucwad) --clients 19000
+  ucwadload --url http://127.0.0.1:8080 --server-pid $(pidof ucwad) --clients 19000 --clients-per-user 10
 
 (or "ucwad user add --sip load0@load.test --password load" and so on, slower: the server's
 own password hashing). A user may hold 100 applications: --clients-per-user is at most 100.
