@@ -433,6 +433,7 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 // deleted, and participants whose lobby wait is over or whose application
 // is gone are removed.
 func (s *Server) Sweep(ctx context.Context) error {
+	defer s.cache.sync(ctx) // what it removed is gone from the read cache too
 	now := s.clock.Now()
 	held := s.hub.HeldApplications()
 	gone, err := s.store.apps.KeepApplicationsAlive(ctx, held, now.Add(-s.keepAlive()))

@@ -15,6 +15,9 @@ type Hub struct {
 	byApp  map[string]map[*waiter]struct{}
 	held   map[chanKey]*waiter
 	closed bool
+	// cacheWake is the read cache's wake-up (CacheChanged), once a
+	// server with one uses the hub.
+	cacheWake atomic.Pointer[chan struct{}]
 }
 
 // chanKey names one event channel.
