@@ -67,11 +67,13 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	res, err := s.applicationResource(r.Context(), c)
-	if err != nil {
-		return err
-	}
-	return s.writeTaggedResource(w, c, http.StatusOK, res)
+	return s.cachedAnswer(w, c, bodyApplication, c.app.ID, func(w http.ResponseWriter) error {
+		res, err := s.applicationResource(r.Context(), c)
+		if err != nil {
+			return err
+		}
+		return s.writeTaggedResource(w, c, http.StatusOK, res)
+	})
 }
 
 // handleApplicationDelete signs the application (or, for a multi-tab

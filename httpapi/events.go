@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ucwad/ucwad"
@@ -29,27 +30,136 @@ func (c *call) eventsPath(ack int64) string {
 // channel's timeout passes, or at once when the ack cannot be served
 // (resync), the request was replaced (409 PGetReplaced), the application
 // went away (404) or the server shuts down (empty batch).
+//
+// Thousands of these wait at once, each on its connection's goroutine, so
+// that goroutine is kept small: the request's state lives in a pget, the
+// store is read and the answer written on other goroutines (offStack), and
+// it parks on one channel receive, a few KiB deep, so that its stack stays
+// at the smallest size the layers above it need.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+	var p *pget
+	var done bool
+	var err error
+	offStack(func() {
+		if p, err = s.startEvents(w, r, c); err == nil {
+			done, err = p.read()
+		}
+	})
+	if p == nil {
+		return err
+	}
+	defer p.end()
+	for !done {
+		<-p.wt.wake
+		offStack(func() {
+			if done, err = p.woken(); !done {
+				done, err = p.read()
+			}
+		})
+	}
+	return err
+}
+
+// offStack runs f on another goroutine and returns when it is done,
+// passing a panic on. What f calls (the store's driver goes deep) grows
+// that goroutine's stack instead of the stack of the held request, which
+// would keep the grown size while it waits. The goroutines are kept for
+// the next call (a few of them idle, see stackPool), so that their stacks
+// grow once rather than at every call.
+func offStack(f func()) { workers.run(f) }
+
+// workers runs offStack's calls.
+var workers = &stackPool{work: make(chan func())}
+
+// maxIdleWorkers bounds the goroutines kept waiting for the next call,
+// each with a stack grown for the store's driver (tens of KiB): a burst of
+// calls leaves at most this many behind.
+const maxIdleWorkers = 16
+
+// stackPool runs functions on goroutines that wait for the next one when
+// they are done, up to maxIdleWorkers of them; a call that finds none
+// waiting starts a new one.
+type stackPool struct {
+	work chan func() // unbuffered: a send succeeds only to a waiting goroutine
+	idle atomic.Int32
+}
+
+func (p *stackPool) run(f func()) {
+	done := make(chan any, 1)
+	call := func() {
+		panicked := true
+		defer func() {
+			if panicked {
+				done <- recover()
+			}
+		}()
+		f()
+		panicked = false
+		done <- nil
+	}
+	select {
+	case p.work <- call:
+	default:
+		go p.worker(call)
+	}
+	if v := <-done; v != nil {
+		panic(v)
+	}
+}
+
+func (p *stackPool) worker(call func()) {
+	for {
+		call()
+		if p.idle.Add(1) > maxIdleWorkers {
+			p.idle.Add(-1)
+			return
+		}
+		call = <-p.work
+		p.idle.Add(-1)
+	}
+}
+
+// pget is one held event request between its reads of the store.
+type pget struct {
+	s    *Server
+	w    http.ResponseWriter
+	r    *http.Request
+	c    *call
+	wt   *waiter
+	self string
+	ack  int64
+	// hold is the store's record that this process holds the channel,
+	// from the first read that had to wait; reading again with it tells
+	// whether a P-GET in another process took the channel since.
+	hold    int64
+	release bool // the timeout passed: the next read releases the batch
+	timeout time.Duration
+	// timer and stopGone exist from when the request first parks: the
+	// timeout runs from then, and a pending timer tells that it is parked.
+	timer    clock.Timer
+	stopGone func() bool
+}
+
+// startEvents reads the request's parameters, stores changed channel
+// options and registers the request with the hub.
+func (s *Server) startEvents(w http.ResponseWriter, r *http.Request, c *call) (*pget, error) {
 	rawAck := queryValue(r, "ack")
 	ack, err := strconv.ParseInt(rawAck, 10, 64)
 	if err != nil || ack < 1 {
 		ack = 0 // garbage: ReadBatch answers with resync
 	}
-	// self is the URL that was asked for, garbage included.
-	self := c.appHref() + "/events?ack=" + url.QueryEscape(rawAck) + c.instanceQuery("&")
 	opts, err := s.channelOptions(r, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	priority, _ := strconv.ParseInt(queryValue(r, "priority"), 10, 64)
-	timeout := time.Duration(opts.Timeout) * time.Second
-
-	key := chanKey{c.app.ID, c.instanceID}
-	wt, ok := s.hub.hold(key, priority)
+	wt, ok := s.hub.hold(chanKey{c.app.ID, c.instanceID}, priority)
 	if !ok {
-		return pgetReplaced()
+		return nil, pgetReplaced()
 	}
-	defer s.hub.release(wt)
+	p := &pget{s: s, w: w, r: r, c: c, wt: wt, ack: ack, timeout: time.Duration(opts.Timeout) * time.Second,
+		// self is the URL that was asked for, garbage included.
+		self: c.appHref() + "/events?ack=" + url.QueryEscape(rawAck) + c.instanceQuery("&")}
 
 	// The request may legitimately outlive the ordinary request deadline.
 	// The read deadline goes entirely: while the request is held, the
@@ -57,65 +167,71 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	// that leaves, and a deadline there would cancel the request.
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
-	rc.SetWriteDeadline(time.Now().Add(timeout + time.Minute))
+	rc.SetWriteDeadline(time.Now().Add(p.timeout + time.Minute))
+	return p, nil
+}
 
-	// The timeout runs from when the request parks, and its timer exists
-	// only then: a pending timer tells that the request is parked.
-	var timedOut chan struct{}
-	var timer clock.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+// end forgets the request in the hub and stops what watched its wait.
+func (p *pget) end() {
+	p.s.hub.release(p.wt)
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	if p.stopGone != nil {
+		p.stopGone()
+	}
+}
 
-	// hold is the store's record that this process holds the channel,
-	// from the first read that had to wait; reading again with it tells
-	// whether a P-GET in another process took the channel since.
-	var hold int64
-	release := false
-	for {
-		// A request held for minutes is authenticated again before it
-		// releases anything: its token may have been revoked meanwhile.
-		if hold != 0 {
-			if err := s.stillSignedIn(r.Context(), c); err != nil {
-				return err
-			}
-		}
-		b, err := s.store.events.ReadBatch(r.Context(), c.app.ID, c.instanceID, ack, release, hold)
-		if err != nil {
-			if ucwad.ErrorCode(err) == ucwad.ENotFound {
-				return appNotFound()
-			}
-			return err
-		}
-		if b.Replaced {
-			return pgetReplaced()
-		}
-		if !b.Wait {
-			return s.writeEvents(r.Context(), w, c, self, ack, b)
-		}
-		if hold == 0 {
-			hold = b.Hold
-			timedOut = make(chan struct{})
-			timer = s.clock.AfterFunc(timeout, func() { close(timedOut) })
-			s.log.Debug("event request held", "application", c.app.ID, "ack", ack, "timeout", timeout)
-		}
-		select {
-		case <-wt.wake:
-		case <-timedOut:
-			release = true
-		case <-s.hub.closing:
-			// Answer without a write: thousands of held requests must all
-			// answer within the few seconds a shutdown may take. Nothing
-			// was released, so next asks for the same batch again.
-			return s.writeEvents(r.Context(), w, c, self, ack, &ucwad.Batch{Ack: ack, Wait: true})
-		case <-wt.replaced:
-			return pgetReplaced()
-		case <-r.Context().Done():
-			return nil // the client went away; nothing was released
+// read reads the channel and answers, or prepares to wait (done false).
+func (p *pget) read() (done bool, err error) {
+	s, r, c := p.s, p.r, p.c
+	// A request held for minutes is authenticated again before it
+	// releases anything: its token may have been revoked meanwhile.
+	if p.hold != 0 {
+		if err := s.stillSignedIn(r.Context(), c); err != nil {
+			return true, err
 		}
 	}
+	b, err := s.store.events.ReadBatch(r.Context(), c.app.ID, c.instanceID, p.ack, p.release, p.hold)
+	if err != nil {
+		if ucwad.ErrorCode(err) == ucwad.ENotFound {
+			return true, appNotFound()
+		}
+		return true, err
+	}
+	if b.Replaced {
+		return true, pgetReplaced()
+	}
+	if !b.Wait {
+		return true, s.writeEvents(r.Context(), p.w, c, p.self, p.ack, b)
+	}
+	if p.hold == 0 {
+		p.hold = b.Hold
+		p.timer = s.clock.AfterFunc(p.timeout, p.wt.timedOut)
+		p.stopGone = context.AfterFunc(r.Context(), p.wt.gone)
+		s.log.Debug("event request held", "application", c.app.ID, "ack", p.ack, "timeout", p.timeout)
+	}
+	return false, nil
+}
+
+// woken decides what a wake-up means: an answer now (done), or reading
+// the channel again (news, or the timeout, which releases the batch).
+func (p *pget) woken() (done bool, err error) {
+	why := p.wt.why.Load()
+	switch {
+	case why&wokeGone != 0:
+		return true, nil // the client went away; nothing was released
+	case why&wokeShutdown != 0:
+		// Answer without a write: thousands of held requests must all
+		// answer within the few seconds a shutdown may take. Nothing
+		// was released, so next asks for the same batch again.
+		return true, p.s.writeEvents(p.r.Context(), p.w, p.c, p.self, p.ack, &ucwad.Batch{Ack: p.ack, Wait: true})
+	case why&wokeReplaced != 0:
+		return true, pgetReplaced()
+	case why&wokeTimeout != 0:
+		p.release = true
+	}
+	return false, nil
 }
 
 func pgetReplaced() error {
@@ -317,6 +433,7 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 // deleted, and participants whose lobby wait is over or whose application
 // is gone are removed.
 func (s *Server) Sweep(ctx context.Context) error {
+	defer s.cache.sync(ctx) // what it removed is gone from the read cache too
 	now := s.clock.Now()
 	held := s.hub.HeldApplications()
 	gone, err := s.store.apps.KeepApplicationsAlive(ctx, held, now.Add(-s.keepAlive()))

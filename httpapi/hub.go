@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Hub knows every event request (P-GET) this process holds and wakes them
@@ -10,30 +11,61 @@ import (
 // its channel again. It implements ucwad.Notifier. Memory per held request
 // is one small waiter; nothing else is kept per idle application.
 type Hub struct {
-	mu      sync.Mutex
-	byApp   map[string]map[*waiter]struct{}
-	held    map[chanKey]*waiter
-	closing chan struct{}
-	closed  bool
+	mu     sync.Mutex
+	byApp  map[string]map[*waiter]struct{}
+	held   map[chanKey]*waiter
+	closed bool
+	// cacheWake is the read cache's wake-up (CacheChanged), once a
+	// server with one uses the hub.
+	cacheWake atomic.Pointer[chan struct{}]
 }
 
 // chanKey names one event channel.
 type chanKey struct{ app, instance string }
 
-// waiter is one held P-GET.
+// Why a held request was woken, beyond news of its application: bits of
+// waiter.why, set before the wake-up is sent, never cleared.
+const (
+	wokeReplaced uint32 = 1 << iota // a newer P-GET took the channel over
+	wokeTimeout                     // the channel's timeout passed
+	wokeGone                        // the client went away
+	wokeShutdown                    // the server shuts down
+)
+
+// waiter is one held P-GET. Everything that can end its wait (news, a
+// replacement, its timeout, its client leaving, shutdown) arrives on the
+// one channel wake, with the reason in why: a held request parks on a
+// single receive, which keeps its goroutine's stack small enough for the
+// runtime to shrink it while it waits (thousands of them are held).
 type waiter struct {
 	key      chanKey
 	priority int64
-	wake     chan struct{} // buffered: a notification is never lost while the request is busy
-	replaced chan struct{} // closed when a newer P-GET takes the channel over
+	why      atomic.Uint32
+	wake     chan struct{} // buffered: a wake-up is never lost while the request is busy
 }
+
+// signal wakes the request (if it is not already due to wake), for reason
+// why (0: news of its application).
+func (w *waiter) signal(why uint32) {
+	if why != 0 {
+		w.why.Or(why)
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// timedOut and gone are the waiter's callbacks for its timer and its
+// request's context.
+func (w *waiter) timedOut() { w.signal(wokeTimeout) }
+func (w *waiter) gone()     { w.signal(wokeGone) }
 
 // NewHub returns an empty Hub.
 func NewHub() *Hub {
 	return &Hub{
-		byApp:   map[string]map[*waiter]struct{}{},
-		held:    map[chanKey]*waiter{},
-		closing: make(chan struct{}),
+		byApp: map[string]map[*waiter]struct{}{},
+		held:  map[chanKey]*waiter{},
 	}
 }
 
@@ -43,10 +75,7 @@ func (h *Hub) Notify(appIDs []string) {
 	defer h.mu.Unlock()
 	for _, id := range appIDs {
 		for w := range h.byApp[id] {
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
+			w.signal(0)
 		}
 	}
 }
@@ -54,7 +83,8 @@ func (h *Hub) Notify(appIDs []string) {
 // hold registers a P-GET on a channel. A channel has one holder: a newcomer
 // with the same or a higher priority replaces the current one (which is
 // answered 409 PGetReplaced); one with a lower priority is refused
-// (ok == false) and the current one stays.
+// (ok == false) and the current one stays. After Shutdown a new one is
+// registered already woken for it.
 func (h *Hub) hold(key chanKey, priority int64) (w *waiter, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -62,10 +92,13 @@ func (h *Hub) hold(key chanKey, priority int64) (w *waiter, ok bool) {
 		if priority < cur.priority {
 			return nil, false
 		}
-		close(cur.replaced)
+		cur.signal(wokeReplaced)
 		h.dropLocked(cur)
 	}
-	w = &waiter{key: key, priority: priority, wake: make(chan struct{}, 1), replaced: make(chan struct{})}
+	w = &waiter{key: key, priority: priority, wake: make(chan struct{}, 1)}
+	if h.closed {
+		w.signal(wokeShutdown)
+	}
 	h.held[key] = w
 	ws := h.byApp[key.app]
 	if ws == nil {
@@ -119,8 +152,11 @@ func (h *Hub) Held() int {
 func (h *Hub) Shutdown() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.closed {
-		h.closed = true
-		close(h.closing)
+	if h.closed {
+		return
+	}
+	h.closed = true
+	for _, w := range h.held {
+		w.signal(wokeShutdown)
 	}
 }

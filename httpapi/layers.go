@@ -39,31 +39,38 @@ func requestLog(log *slog.Logger, clk clock.Clock, next http.Handler) http.Handl
 			next.ServeHTTP(w, r)
 			return
 		}
-		start := clk.Now()
-		note := &logNote{}
-		r = r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note))
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		duration := clk.Now().Sub(start)
-		if sw.status == 0 && r.Context().Err() != nil {
-			// Nothing was answered because the client left (a P-GET it gave
-			// up, a connection it closed): not a status, an event of its own.
-			log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "duration", duration)
-			return
-		}
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK // what net/http sends for a handler that wrote nothing
-		}
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status}
-		if status >= 400 && note.code != "" {
-			attrs = append(attrs, "error", note.code)
-			if note.subcode != "" {
-				attrs = append(attrs, "subcode", note.subcode)
-			}
-		}
-		log.Debug("request", append(attrs, "duration", duration)...)
+		// In a function of its own: this frame stays on the stack of
+		// every held event request, and should be small.
+		logRequest(log, clk, next, w, r)
 	})
+}
+
+// logRequest serves r through next and logs it at debug level.
+func logRequest(log *slog.Logger, clk clock.Clock, next http.Handler, w http.ResponseWriter, r *http.Request) {
+	start := clk.Now()
+	note := &logNote{}
+	r = r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note))
+	sw := &statusWriter{ResponseWriter: w}
+	next.ServeHTTP(sw, r)
+	duration := clk.Now().Sub(start)
+	if sw.status == 0 && r.Context().Err() != nil {
+		// Nothing was answered because the client left (a P-GET it gave
+		// up, a connection it closed): not a status, an event of its own.
+		log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "duration", duration)
+		return
+	}
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status}
+	if status >= 400 && note.code != "" {
+		attrs = append(attrs, "error", note.code)
+		if note.subcode != "" {
+			attrs = append(attrs, "subcode", note.subcode)
+		}
+	}
+	log.Debug("request", append(attrs, "duration", duration)...)
 }
 
 // statusWriter remembers the status for the request log and passes Flush on.

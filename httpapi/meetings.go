@@ -229,11 +229,14 @@ func (s *Server) handleMeetingCreate(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) handleMeetingGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	m, err := s.store.meetings.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
-	if err != nil {
-		return err
-	}
-	return s.writeMeeting(w, r, c, http.StatusOK, m)
+	id := c.params["meeting"]
+	return s.cachedAnswer(w, c, bodyMeeting, id, func(w http.ResponseWriter) error {
+		m, err := s.store.meetings.FindMeeting(r.Context(), c.user.ID, id)
+		if err != nil {
+			return err
+		}
+		return s.writeMeeting(w, r, c, http.StatusOK, m)
+	})
 }
 
 // handleMeetingUpdate replaces the meeting's settings (PUT). The meeting is
@@ -288,12 +291,15 @@ func (s *Server) handleMeetingDelete(w http.ResponseWriter, r *http.Request, c *
 // handleExtensions lists a meeting's extensions, whole, read and written a
 // page at a time; an empty array when there are none.
 func (s *Server) handleExtensions(w http.ResponseWriter, r *http.Request, c *call) error {
-	m, err := s.store.meetings.FindMeeting(r.Context(), c.user.ID, c.params["meeting"])
-	if err != nil {
-		return err
-	}
-	res := ucwa.New(relExtensions, c.extensionsHref(m.ID))
-	return s.writeStream(w, r, c, http.StatusOK, res, "", relExtension, s.extensionItems(r.Context(), c, m.ID))
+	id := c.params["meeting"]
+	return s.cachedAnswer(w, c, bodyExtensions, id, func(w http.ResponseWriter) error {
+		m, err := s.store.meetings.FindMeeting(r.Context(), c.user.ID, id)
+		if err != nil {
+			return err
+		}
+		res := ucwa.New(relExtensions, c.extensionsHref(m.ID))
+		return s.writeStream(w, r, c, http.StatusOK, res, "", relExtension, s.extensionItems(r.Context(), c, m.ID))
+	})
 }
 
 // handleExtensionCreate adds an extension: 201, ETag and the extension, as

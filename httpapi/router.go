@@ -60,6 +60,13 @@ type call struct {
 	tokenHash   []byte // the hash of the caller's access token
 	app         *ucwad.Application
 	instanceID  string // the multi-tab instanceId the request named, if any
+	// cached is set for the reads the read cache may answer (GETs other
+	// than P-GETs, while the cache is usable): never for a write, whose
+	// token and application always come from the store.
+	cached bool
+	// gen is the read cache's generation when the request began: what it
+	// reads from the store is kept only if nothing was dropped since.
+	gen uint64
 }
 
 func newCall(r *http.Request) *call {
@@ -244,6 +251,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	if rt.metrics != nil {
 		noteRoute(w, rt.metrics)
 	}
+	method := strings.ToUpper(r.Method)
+	if s.cache != nil && method == http.MethodGet && !rt.ownActivity {
+		c.gen, c.cached = s.cache.begin()
+	}
+	if s.cache != nil && method != http.MethodGet && method != http.MethodHead {
+		// Whatever this request changes is visible to the next read here
+		// before it is answered.
+		w = &syncingWriter{ResponseWriter: w, sync: func() { s.cache.sync(r.Context()) }}
+	}
 	if rt.auth >= signedIn {
 		if err := s.authenticate(r, c); err != nil {
 			return err
@@ -254,7 +270,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	// The reference pages write "Get" and "Post"; clients copying them
 	// must still be served.
-	h, ok := rt.methods[strings.ToUpper(r.Method)]
+	h, ok := rt.methods[method]
 	if !ok {
 		w.Header().Set("Allow", rt.allow())
 		return ucwad.Errorf(ucwad.EMethodNotAllowed, "", "The method %s is not allowed on this resource.", r.Method)
@@ -262,7 +278,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := checkVersion(r); err != nil {
 		return err
 	}
-	if m := strings.ToUpper(r.Method); c.user != nil && !rt.container && m != http.MethodGet && m != http.MethodHead {
+	if m := method; c.user != nil && !rt.container && m != http.MethodGet && m != http.MethodHead {
 		release, err := s.writes.acquire(r.Context(), c.user.ID)
 		if err != nil {
 			return err
@@ -324,12 +340,21 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
 	hash := auth.HashToken(value)
-	_, u, err := s.store.tokens.FindToken(r.Context(), hash)
+	if c.cached {
+		if u, ok := s.cache.token(hash, s.clock.Now()); ok {
+			c.user, c.tokenHash = u, hash
+			return nil
+		}
+	}
+	t, u, err := s.store.tokens.FindToken(r.Context(), hash)
 	if ucwad.ErrorCode(err) == ucwad.ENotFound {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
 	if err != nil {
 		return err
+	}
+	if c.cached {
+		s.cache.putToken(c.gen, hash, t, u)
 	}
 	c.user = u
 	c.tokenHash = hash
@@ -359,7 +384,7 @@ const requestDeadline = time.Minute
 // ucwad.ActivityInterval.
 func (s *Server) loadApplication(r *http.Request, c *call, touch bool) error {
 	c.instanceID = queryValue(r, "instanceId")
-	app, err := s.store.apps.FindApplication(r.Context(), c.user.ID, c.params["app"], c.instanceID)
+	app, err := s.findApplication(r, c)
 	if err != nil {
 		if ucwad.ErrorCode(err) == ucwad.ENotFound {
 			return appNotFound()
@@ -372,9 +397,58 @@ func (s *Server) loadApplication(r *http.Request, c *call, touch bool) error {
 			return err
 		}
 		app.LastActiveAt = now
+		if s.cache != nil {
+			s.cache.touched(app.ID, now)
+		}
 	}
 	return nil
 }
+
+// findApplication is FindApplication through the read cache for the
+// calls that may use it.
+func (s *Server) findApplication(r *http.Request, c *call) (*ucwad.Application, error) {
+	id := c.params["app"]
+	if !c.cached {
+		return s.store.apps.FindApplication(r.Context(), c.user.ID, id, c.instanceID)
+	}
+	if app, ok := s.cache.app(c.user.ID, id, c.instanceID); ok {
+		return app, nil
+	}
+	app, err := s.store.apps.FindApplication(r.Context(), c.user.ID, id, c.instanceID)
+	if err == nil {
+		s.cache.putApp(c.gen, app, c.instanceID)
+	}
+	return app, err
+}
+
+// syncingWriter brings the read cache up to date (readCache.sync) before
+// a write request's answer leaves, so that a client that reads after it
+// was answered, on any connection, reads what it wrote.
+type syncingWriter struct {
+	http.ResponseWriter
+	sync   func()
+	synced bool
+}
+
+func (w *syncingWriter) before() {
+	if !w.synced {
+		w.synced = true
+		w.sync()
+	}
+}
+
+func (w *syncingWriter) WriteHeader(code int) {
+	w.before()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *syncingWriter) Write(b []byte) (int, error) {
+	w.before()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *syncingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // queryValue returns a query parameter matched case-insensitively by name,
 // as clients spell server-defined parameters in various casings.

@@ -88,6 +88,10 @@ type Config struct {
 	// IPv6 /64) per minute, in this process (default 10); beyond it the
 	// token endpoint answers 429.
 	AnonymousGrantsPerMinute int
+	// ReadCache configures the read cache (authenticated GETs answered
+	// from memory), used when the store is a ucwad.CacheFeed and Run
+	// runs.
+	ReadCache ReadCacheConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -197,6 +201,10 @@ type Server struct {
 	typing typingTimer
 	// metrics are nil when the server keeps none (Deps.Metrics).
 	metrics *metrics
+	// cache answers authenticated reads from memory; nil without one.
+	cache *readCache
+	// cacheWake wakes the cache's reader of the change feed.
+	cacheWake chan struct{}
 }
 
 // stores are the parts of the store the handlers use, one field per store
@@ -274,6 +282,11 @@ func New(cfg Config, d Deps) *Server {
 		}
 	}
 	s.writes = newUserGates(s.cfg.MaxConcurrentWritesPerUser)
+	if feed, ok := d.Store.(ucwad.CacheFeed); ok && !s.cfg.ReadCache.Disabled {
+		s.cache = newReadCache(feed, s.cfg.ReadCache)
+		s.cacheWake = make(chan struct{}, 1)
+		s.hub.cacheWake.Store(&s.cacheWake)
+	}
 	return s
 }
 
@@ -306,8 +319,35 @@ func versioned(next http.Handler) http.Handler {
 	})
 }
 
-// Run runs the background sweeps until ctx ends.
-func (s *Server) Run(ctx context.Context) { s.sweepLoop(ctx, s.cfg.SweepInterval) }
+// Run runs the background sweeps, and the reading of the store's change
+// feed that keeps the read cache usable, until ctx ends. Without Run the
+// read cache is never used.
+func (s *Server) Run(ctx context.Context) {
+	if s.cache != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			s.cache.run(ctx, s.cacheWake, func(err error) {
+				s.log.Warn("read cache: reading the change feed failed; reads go to the store", "err", err)
+			})
+		}()
+	}
+	s.sweepLoop(ctx, s.cfg.SweepInterval)
+}
+
+// CacheChanged tells the server using the hub that the store's change
+// feed has news (a notification from another node), so that its read
+// cache reads the feed now rather than at its next poll. It never blocks.
+// The poll alone keeps the cache's bound; this only makes it shorter.
+func (h *Hub) CacheChanged() {
+	if w := h.cacheWake.Load(); w != nil {
+		select {
+		case *w <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // Shutdown answers every held event request at once, and stops ending
 // meeting participants' typing on time (the sweep of another process, or

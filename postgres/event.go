@@ -630,6 +630,9 @@ func (db *DB) listen(cfg *pgx.ConnConfig) {
 			_, err = conn.Exec(ctx, `LISTEN `+notifyChannel)
 		}
 		if err == nil {
+			_, err = conn.Exec(ctx, `LISTEN `+cacheChannel)
+		}
+		if err == nil {
 			delay = 50 * time.Millisecond
 			// What happened while nobody listened.
 			db.pollOnce(ctx)
@@ -638,6 +641,10 @@ func (db *DB) listen(cfg *pgx.ConnConfig) {
 				n, err = conn.WaitForNotification(ctx)
 				if err != nil {
 					break
+				}
+				if n.Channel == cacheChannel {
+					db.cacheChanged()
+					continue
 				}
 				db.received(n.Payload)
 			}

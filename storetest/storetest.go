@@ -112,6 +112,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 	tests = append(tests, meetingTests...)
 	tests = append(tests, signInTests...)
 	tests = append(tests, healthTests...)
+	tests = append(tests, cacheFeedTests...)
 	for _, tt := range tests {
 		runOne(t, open, tt.name, tt.f, Limits())
 	}

@@ -150,13 +150,13 @@ func measureSetup(ctx context.Context, bin string, r setupRun, nc nodesConfig) (
 			return res, err
 		}
 		defer srv.stop()
-		nodes = append(nodes, &load{c: config{apps: users, perUser: 1, parallel: 16}, base: base, client: client})
+		nodes = append(nodes, &load{apps: users, perUser: 1, parallel: 16, base: base, client: client})
 	}
 	// One application per user, registered through the first node.
 	if err := nodes[0].setup(ctx, users); err != nil {
 		return res, err
 	}
-	apps := nodes[0].apps
+	apps := nodes[0].registered
 
 	throughput := func(f func(client int, node *load) error) (float64, error) {
 		var done atomic.Int64
