@@ -147,6 +147,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	maxConns := connectionLimit(descriptorLimit())
+	ln = newLimitListener(ln, maxConns)
+	if maxConns > 0 {
+		log.Info("connections", "max", maxConns, "descriptors-kept-for-the-store", descriptorReserve)
+	}
 	m.ln = ln
 	scheme := "http"
 	if c.TLSSelfSigned || c.TLSCert != "" {
