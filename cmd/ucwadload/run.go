@@ -338,18 +338,8 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 	}()
 	rc.logf("starting %d worker process(es) for %d clients of %d users, from %d source address(es)", workers, rc.clients, rep.Users, len(ips))
 	for w, s := range specs {
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), roleEnv+"=worker")
-		cmd.Stderr = os.Stderr
-		stdin, err := cmd.StdinPipe()
+		cmd, stdin, stdout, err := startRole(self, "worker")
 		if err != nil {
-			return nil, err
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
-		if err := cmd.Start(); err != nil {
 			return nil, err
 		}
 		procs[w] = &workerProc{spec: s, cmd: cmd, stdin: stdin}
@@ -727,18 +717,8 @@ func measureCeiling(ctx context.Context, rc runConfig, s *readSample) (*ceilingR
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), roleEnv+"=bare")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	cmd, stdin, stdout, err := startRole(self, "bare")
 	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -898,4 +878,24 @@ func orHold(mix string) string {
 		return "hold (P-GETs only)"
 	}
 	return mix
+}
+
+// startRole starts this binary again in a hidden role (roleEnv), with pipes
+// to its stdin and from its stdout and its stderr shared with ours.
+func startRole(self, role string) (*exec.Cmd, io.WriteCloser, io.ReadCloser, error) {
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), roleEnv+"="+role)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, stdin, stdout, nil
 }
