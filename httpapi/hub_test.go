@@ -70,6 +70,59 @@ func TestHubWakesWithReason(t *testing.T) {
 	}
 }
 
+// TestHubChannelsOfOneApplication: news of an application wakes the
+// requests held on each of its channels (instances), whichever of them
+// were released before, and the application counts as held until the
+// last one is released.
+func TestHubChannelsOfOneApplication(t *testing.T) {
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}, {1, 2, 0}} {
+		h := NewHub()
+		var ws []*waiter
+		for _, inst := range []string{"", "tab1", "tab2"} {
+			w, ok := h.hold(chanKey{"app1", inst}, 0)
+			if !ok {
+				t.Fatalf("hold %q refused", inst)
+			}
+			ws = append(ws, w)
+		}
+		other, _ := h.hold(chanKey{"app2", ""}, 0)
+		released := map[int]bool{}
+		for _, i := range order {
+			h.Notify([]string{"app1"})
+			for j, w := range ws {
+				if got := woken(w); got == released[j] {
+					t.Fatalf("order %v, after releasing %v: request %d woken %v", order, released, j, got)
+				}
+			}
+			if woken(other) {
+				t.Fatalf("order %v: news of app1 woke app2's request", order)
+			}
+			if apps := h.HeldApplications(); len(apps) != 2 {
+				t.Fatalf("order %v, after releasing %v: held applications %v", order, released, apps)
+			}
+			h.release(ws[i])
+			released[i] = true
+		}
+		if apps := h.HeldApplications(); len(apps) != 1 || apps[0] != "app2" || h.Held() != 1 {
+			t.Fatalf("order %v, all of app1 released: held applications %v, %d held", order, apps, h.Held())
+		}
+		// A replaced request leaves the list; its successor is in it.
+		w, _ := h.hold(chanKey{"app2", ""}, 0)
+		if !woken(other) || other.why.Load()&wokeReplaced == 0 {
+			t.Fatal("replacement did not wake the replaced request")
+		}
+		h.Notify([]string{"app2"})
+		if !woken(w) || woken(other) {
+			t.Fatal("news of app2 after the replacement: want only the newcomer woken")
+		}
+		h.release(other)
+		h.release(w)
+		if h.Held() != 0 || len(h.HeldApplications()) != 0 {
+			t.Fatalf("order %v: %d held at the end", order, h.Held())
+		}
+	}
+}
+
 // TestHubShutdown: shutdown wakes every held request for it, and a request
 // registered afterwards is woken for it from the start.
 func TestHubShutdown(t *testing.T) {
