@@ -68,6 +68,16 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 // grow once rather than at every call.
 func offStack(f func()) { workers.run(f) }
 
+// offStackErr is offStack for a function that returns an error. The
+// routes that park their requests call the store through it before their
+// handler runs (see route.parks); the others call it directly, without
+// the closure this needs.
+func offStackErr(f func() error) error {
+	var err error
+	offStack(func() { err = f() })
+	return err
+}
+
 // workers runs offStack's calls.
 var workers = &stackPool{work: make(chan func())}
 

@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -174,4 +177,49 @@ func TestOffStack(t *testing.T) {
 	}()
 	offStack(func() { panic(boom) })
 	t.Fatal("offStack returned after f panicked")
+}
+
+// TestOffStackErr: the store calls of a parked route before its handler
+// run on another goroutine and their error comes back.
+func TestOffStackErr(t *testing.T) {
+	boom := errors.New("boom")
+	var g1, g2 uint64
+	g1 = goroutineID()
+	if err := offStackErr(func() error { g2 = goroutineID(); return boom }); err != boom {
+		t.Fatalf("offStackErr returned %v, want f's error", err)
+	}
+	if g1 == g2 {
+		t.Fatal("f ran on the caller's goroutine")
+	}
+	if err := offStackErr(func() error { return nil }); err != nil {
+		t.Fatalf("offStackErr returned %v for f's nil", err)
+	}
+}
+
+// TestOnlyEventsPark: the event channel is the one route that holds its
+// requests, so the only one whose store calls before the handler pay the
+// hand-off to another goroutine.
+func TestOnlyEventsPark(t *testing.T) {
+	s := &Server{}
+	var parked []string
+	for _, rt := range s.routeTable() {
+		if rt.parks {
+			parked = append(parked, "/"+strings.Join(rt.segs, "/"))
+		}
+	}
+	if len(parked) != 1 || !strings.HasSuffix(parked[0], "/{app}/events") {
+		t.Fatalf("parked routes %q, want only the event channel", parked)
+	}
+}
+
+// goroutineID reads the running goroutine's id from its stack header.
+func goroutineID() uint64 {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := strings.Fields(string(buf))
+	if len(f) < 2 {
+		return 0
+	}
+	id, _ := strconv.ParseUint(f[1], 10, 64)
+	return id
 }
