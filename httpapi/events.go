@@ -167,6 +167,9 @@ func (s *Server) startEvents(w http.ResponseWriter, r *http.Request, c *call) (*
 	if !ok {
 		return nil, pgetReplaced()
 	}
+	// A held request keeps only what its answer needs: the route's
+	// parameters (a map) served to find the application.
+	c.params = nil
 	p := &pget{s: s, w: w, r: r, c: c, wt: wt, ack: ack, timeout: time.Duration(opts.Timeout) * time.Second,
 		// self is the URL that was asked for, garbage included.
 		self: c.appHref() + "/events?ack=" + url.QueryEscape(rawAck) + c.instanceQuery("&")}
