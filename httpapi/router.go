@@ -49,8 +49,9 @@ type route struct {
 	// parks routes hold their request for minutes (events): the store
 	// calls before the handler run offStack, so that the driver's depth
 	// never grows the stack the request then waits on (the runtime
-	// halves a grown stack only at a collection, and no collection comes
-	// while thousands of requests wait and nothing allocates).
+	// halves a grown stack only at a collection, once per collection:
+	// when thousands of requests park at once, their grown stacks make
+	// the peak of resident memory).
 	parks bool
 	// metrics are the route's series (nil without metrics).
 	metrics *routeMetrics
