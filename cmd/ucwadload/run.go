@@ -51,6 +51,7 @@ type runConfig struct {
 	rate                        float64
 	pgetTimeout, requestTimeout time.Duration
 	available, keepAlive        bool
+	opConns                     int
 	setupParallel               int
 
 	ceiling      time.Duration
@@ -67,8 +68,8 @@ const roleEnv = "UCWADLOAD_ROLE"
 
 // connsPerClient is the connections a client holds: its P-GET's, and one
 // for its operations when it has any and keeps it.
-func connsPerClient(mix []weight, keepAlive bool) int {
-	if len(mix) == 0 || !keepAlive {
+func connsPerClient(mix []weight, keepAlive bool, opConns int) int {
+	if len(mix) == 0 || !keepAlive || opConns > 0 {
 		return 1
 	}
 	return 2
@@ -258,7 +259,7 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 
 	// Workers: enough that none needs more descriptors than the hard
 	// limit allows, each a contiguous range of whole users.
-	perClient := connsPerClient(mix, rc.keepAlive)
+	perClient := connsPerClient(mix, rc.keepAlive, rc.opConns)
 	// The server needs a descriptor per connection too: say so before
 	// the run when it cannot have them.
 	for _, pid := range pids {
@@ -289,7 +290,7 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		}
 		s := workerSpec{Index: w, Bases: bases, FirstUser: firstUser, Users: users, ClientsPerUser: rc.clientsPerUser,
 			LastClients: rc.clientsPerUser, UserPattern: rc.userPattern, Password: rc.password, Mix: mix, Think: rc.think,
-			Duration: rc.duration, MinEach: rc.minEach, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available, KeepAlive: rc.keepAlive,
+			Duration: rc.duration, MinEach: rc.minEach, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available, KeepAlive: rc.keepAlive, OpConns: rc.opConns,
 			SetupParallel: rc.setupParallel, Seed: uint64(time.Now().UnixNano()) + uint64(w)}
 		if firstUser+users == rep.Users {
 			s.LastClients = rc.clients - (rep.Users-1)*rc.clientsPerUser
