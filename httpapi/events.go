@@ -235,9 +235,11 @@ func (p *pget) read() (done bool, err error) {
 		p.wt.deferred.Store(0)
 		return true, s.writeEvents(r.Context(), p.w, c, p.self, p.ack, b)
 	}
+	deferred := int64(0)
 	if b.AckDeferred {
-		p.wt.deferred.Store(p.ack)
+		deferred = p.ack
 	}
+	p.wt.deferred.Store(deferred)
 	if p.hold == 0 {
 		p.hold = b.Hold
 		p.timer = s.clock.AfterFunc(p.timeout, p.wt.timedOut)
