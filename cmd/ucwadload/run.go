@@ -431,6 +431,19 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		}
 	}
 	rc.logf("%d clients signed in, each holding its P-GET", rep.Held)
+	if len(pids) > 0 && rc.settle > 0 {
+		// The first P-GETs of thousands of clients queue work on the
+		// server (taking their channels, their first batches) for a
+		// while after they are sent (the server has not read most of them
+		// yet): measure its memory and start the mix once it is done.
+		waited, err := settle(pids, rc.settle, func(busy float64) {
+			rc.logf("waiting for the server to finish the setup: %.0f%% of a CPU busy", busy*100)
+		})
+		if err != nil {
+			return nil, err
+		}
+		rc.logf("server settled after %.1fs", waited.Seconds())
+	}
 	if rss != nil {
 		held, err := rssOf(pids)
 		if err != nil {
@@ -441,19 +454,6 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		rss.PerClientKiB = float64(held-int64(rss.IdleMiB*(1<<20))) / 1024 / float64(max(rep.Held, 1))
 	}
 
-	if len(pids) > 0 && rc.settle > 0 {
-		// The first P-GETs of thousands of clients queue work on the
-		// server (taking their channels, their first batches) for a
-		// while after they are sent: start the mix once it is done (the
-		// memory with every P-GET held is measured before, as always).
-		waited, err := settle(pids, rc.settle, func(busy float64) {
-			rc.logf("waiting for the server to finish the setup: %.0f%% of a CPU busy", busy*100)
-		})
-		if err != nil {
-			return nil, err
-		}
-		rc.logf("server settled after %.1fs", waited.Seconds())
-	}
 	// The mix.
 	var cpuStart time.Duration
 	if len(pids) > 0 {
