@@ -85,6 +85,18 @@ type TokenStore interface {
 	DeleteExpiredTokens(ctx context.Context) (int, error)
 }
 
+// TokenApplicationFinder is implemented by stores that can read a token,
+// its user and one of the user's applications in one go, as every request
+// to an application's resources needs: one read instead of FindToken
+// followed by FindApplication. Stores without it are read twice.
+type TokenApplicationFinder interface {
+	// FindTokenApplication returns what FindToken(hash) returns and, when
+	// the token is found, the application FindApplication(user.ID, appID,
+	// instanceID) would return, or a nil application where that would
+	// return ENotFound.
+	FindTokenApplication(ctx context.Context, hash []byte, appID, instanceID string) (*Token, *User, *Application, error)
+}
+
 // ApplicationStore keeps registered applications and their event channels.
 type ApplicationStore interface {
 	// CreateApplication registers a for a.UserID. When the user already has

@@ -67,6 +67,11 @@ type call struct {
 	// gen is the read cache's generation when the request began: what it
 	// reads from the store is kept only if nothing was dropped since.
 	gen uint64
+	// read is set when authenticate read the call's application with its
+	// token (ucwad.TokenApplicationFinder); readApp is then that
+	// application, nil for none.
+	read    bool
+	readApp *ucwad.Application
 }
 
 func newCall(r *http.Request) *call {
@@ -261,7 +266,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 		w = &syncingWriter{ResponseWriter: w, sync: func() { s.cache.sync(r.Context()) }}
 	}
 	if rt.auth >= signedIn {
-		if err := s.authenticate(r, c); err != nil {
+		if err := s.authenticate(r, c, rt.auth == inApp); err != nil {
 			return err
 		}
 		if c.user.Anonymous() && !rt.guests {
@@ -333,8 +338,10 @@ func plainDecimal(s string) bool {
 }
 
 // authenticate resolves the bearer token to its user or fails with
-// EUnauthorized (answered with the MsRtcOAuth challenge).
-func (s *Server) authenticate(r *http.Request, c *call) error {
+// EUnauthorized (answered with the MsRtcOAuth challenge). With inApp, a
+// call the read cache does not answer reads the application {app} in the
+// same read when the store can (for loadApplication).
+func (s *Server) authenticate(r *http.Request, c *call, inApp bool) error {
 	value, ok := auth.ParseBearer(r.Header.Get("Authorization"))
 	if !ok {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
@@ -346,7 +353,16 @@ func (s *Server) authenticate(r *http.Request, c *call) error {
 			return nil
 		}
 	}
-	t, u, err := s.store.tokens.FindToken(r.Context(), hash)
+	var t *ucwad.Token
+	var u *ucwad.User
+	var err error
+	if f, ok := s.store.tokens.(ucwad.TokenApplicationFinder); ok && inApp && !c.cached {
+		c.instanceID = queryValue(r, "instanceId")
+		t, u, c.readApp, err = f.FindTokenApplication(r.Context(), hash, c.params["app"], c.instanceID)
+		c.read = err == nil
+	} else {
+		t, u, err = s.store.tokens.FindToken(r.Context(), hash)
+	}
 	if ucwad.ErrorCode(err) == ucwad.ENotFound {
 		return &ucwad.Error{Code: ucwad.EUnauthorized, Message: "No valid security token."}
 	}
@@ -408,6 +424,13 @@ func (s *Server) loadApplication(r *http.Request, c *call, touch bool) error {
 // calls that may use it.
 func (s *Server) findApplication(r *http.Request, c *call) (*ucwad.Application, error) {
 	id := c.params["app"]
+	if c.read {
+		c.read = false // read once: a later lookup reads the store again
+		if c.readApp == nil {
+			return nil, ucwad.Errorf(ucwad.ENotFound, ucwad.SubApplicationNotFound, "application not found")
+		}
+		return c.readApp, nil
+	}
 	if !c.cached {
 		return s.store.apps.FindApplication(r.Context(), c.user.ID, id, c.instanceID)
 	}

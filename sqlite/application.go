@@ -35,14 +35,30 @@ func scanApplication(row scanner) (*ucwad.Application, error) {
 // channel for an instanceId (the first argument after the user). The
 // default instanceId "" finds the application even when it has no default
 // channel (a multi-tab application), with a zero channel; any other
-// instanceId must name an existing channel. The caller appends the
-// condition on a.id.
-const selectApplication = `
+// instanceId must name an existing channel. The condition on a.id is
+// ?3. There are two statements, one per kind of instanceId, not one with
+// "?2 = ” OR …": SQLite plans a statement again on every run when a bound
+// value decides a term.
+func selectApplication(instanceID string) string {
+	if instanceID == "" {
+		return selectApplicationAny
+	}
+	return selectApplicationChannel
+}
+
+const selectApplicationAny = `
 	SELECT a.id, a.user_id, a.user_agent, a.endpoint_id, a.culture, a.type,
 	       a.available, a.created_at, a.last_active_at, COALESCE(c.instance_id, ''), COALESCE(c.created_at, 0),
 	       COALESCE(c.acked_below, 1), COALESCE(c.timeout, 0), COALESCE(c.low, 0), COALESCE(c.medium, 0)
 	FROM applications a LEFT JOIN channels c ON c.application_id = a.id AND c.instance_id = ?2
-	WHERE a.user_id = ?1 AND (?2 = '' OR c.instance_id IS NOT NULL) AND `
+	WHERE a.user_id = ?1 AND a.id = ?3`
+
+const selectApplicationChannel = `
+	SELECT a.id, a.user_id, a.user_agent, a.endpoint_id, a.culture, a.type,
+	       a.available, a.created_at, a.last_active_at, COALESCE(c.instance_id, ''), COALESCE(c.created_at, 0),
+	       COALESCE(c.acked_below, 1), COALESCE(c.timeout, 0), COALESCE(c.low, 0), COALESCE(c.medium, 0)
+	FROM applications a JOIN channels c ON c.application_id = a.id AND c.instance_id = ?2
+	WHERE a.user_id = ?1 AND a.id = ?3`
 
 // CreateApplication registers a for a.UserID, or finds it registered; see
 // ucwad.ApplicationStore.
@@ -111,7 +127,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *ucwad.Application, insta
 			ON CONFLICT DO NOTHING`, id, now, instanceID); err != nil {
 			return err
 		}
-		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+`a.id = ?3`,
+		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication(instanceID),
 			a.UserID, instanceID, id))
 		return err
 	})
@@ -155,7 +171,7 @@ func (db *DB) checkChannels(ctx context.Context, tx *writeTx, userID int64, appI
 // FindApplication finds one of the user's applications with one of its
 // channels; see ucwad.ApplicationStore.
 func (db *DB) FindApplication(ctx context.Context, userID int64, id, instanceID string) (*ucwad.Application, error) {
-	app, err := scanApplication(db.queryRow(ctx, selectApplication+`a.id = ?3`,
+	app, err := scanApplication(db.queryRow(ctx, selectApplication(instanceID),
 		userID, instanceID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errApplicationNotFound()

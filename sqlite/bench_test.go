@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,4 +187,66 @@ func BenchmarkGuest(b *testing.B) {
 			register(gs[i])
 		}
 	})
+}
+
+// BenchmarkWrite measures the store's part of the two write requests of
+// issue 17's targets, one caller at a time (no group commit, no HTTP):
+// scheduling a meeting and adding an extension (a new meeting every 50),
+// taking turns among 16 users with one application each, so that each
+// change's event is stored. It is the write path of httpapi's
+// BenchmarkWrites without the noise of 16 callers on a shared machine.
+func BenchmarkWrite(b *testing.B) {
+	ctx := context.Background()
+	for _, op := range []string{"schedule", "extension"} {
+		b.Run(op, func(b *testing.B) {
+			db := openClosing(b, filepath.Join(b.TempDir(), "ucwad.db"), Options{Sync: "normal",
+				Limits: ucwad.Limits{MaxMeetingsPerUser: 1 << 30, MaxExtensionsPerMeeting: 1 << 30}})
+			users := make([]int64, 16)
+			for i := range users {
+				u := &ucwad.User{SIP: fmt.Sprintf("user%d@contoso.com", i)}
+				if err := db.CreateUser(ctx, u); err != nil {
+					b.Fatal(err)
+				}
+				a := &ucwad.Application{UserID: u.ID, UserAgent: "ua", EndpointID: "ep", Culture: "en-US"}
+				if _, _, err := db.CreateApplication(ctx, a, ""); err != nil {
+					b.Fatal(err)
+				}
+				users[i] = u.ID
+			}
+			settings := ucwad.MeetingSettings{Subject: "Weekly sync", AccessLevel: "Everyone",
+				Attendees: []string{"sip:bob@contoso.com", "sip:carol@contoso.com"}, ExpirationTime: time.Now().Add(24 * time.Hour)}
+			meetings := make([]string, len(users))
+			b.ReportAllocs()
+			i := 0
+			cpu := processCPU()
+			for b.Loop() {
+				u := i % len(users)
+				if op == "schedule" || i/len(users)%50 == 0 {
+					m := &ucwad.OnlineMeeting{UserID: users[u], MeetingSettings: settings}
+					if err := db.CreateMeeting(ctx, m); err != nil {
+						b.Fatal(err)
+					}
+					meetings[u] = m.ID
+				}
+				if op == "extension" {
+					x := &ucwad.Extension{MeetingID: meetings[u], Type: "RoamingCommunication",
+						Properties: []ucwad.ExtensionProperty{{Name: "color", Value: "blue"}}}
+					if err := db.CreateExtension(ctx, users[u], x); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i++
+			}
+			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

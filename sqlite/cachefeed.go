@@ -43,11 +43,19 @@ func (db *DB) CacheChanges(ctx context.Context, cursor string) ([]ucwad.CacheCha
 }
 
 // PruneCacheChanges deletes old changes; see ucwad.CacheFeed. The age is
-// by the database's clock, which wrote them.
+// by the database's clock, which wrote them. The newest change always
+// stays: seq is a rowid, one more than the largest (migration 0015), so the
+// largest must never go or a number would be used twice. Rows are in seq
+// order and at grows with seq, so the old ones are those before the first
+// recent one; at is checked on each as well, in case the clock went back.
 func (db *DB) PruneCacheChanges(ctx context.Context) (int, error) {
 	var n int64
 	err := db.inWriteTx(ctx, func(tx *writeTx) (err error) {
-		n, err = changed(tx.ExecContext(ctx, `DELETE FROM cache_changes WHERE at < unixepoch() - ?`, int64(ucwad.CacheChangeRetention.Seconds())))
+		n, err = changed(tx.ExecContext(ctx, `
+			DELETE FROM cache_changes
+			WHERE seq < COALESCE((SELECT seq FROM cache_changes WHERE at >= unixepoch() - ?1 ORDER BY seq LIMIT 1),
+			                     (SELECT MAX(seq) FROM cache_changes))
+			  AND at < unixepoch() - ?1`, int64(ucwad.CacheChangeRetention.Seconds())))
 		return err
 	})
 	return int(n), wrap("prune cache changes", err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -432,15 +433,26 @@ const eventOverhead = 64
 // had not passed them is marked for resync; the change itself is never
 // refused.
 func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, ev ucwad.Event) ([]string, error) {
+	rs := recipients(to)
+	if len(rs) == 1 {
+		return db.appendEventTo(ctx, tx, rs[0], ev)
+	}
 	type entry struct {
 		user int64
 		app  any // NULL: every application of the user
 	}
 	var apps []string
 	var entries []entry
-	for _, r := range recipients(to) {
-		ids, err := queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? AND (? = '' OR id = ?) ORDER BY id`,
-			r.UserID, r.ApplicationID, r.ApplicationID)
+	for _, r := range rs {
+		var ids []string
+		var err error
+		// Two statements, not one with "? = '' OR id = ?": SQLite plans a
+		// statement again on every run when a bound value decides a term.
+		if r.ApplicationID == "" {
+			ids, err = queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? ORDER BY id`, r.UserID)
+		} else {
+			ids, err = queryStrings(ctx, tx, `SELECT id FROM applications WHERE user_id = ? AND id = ?`, r.UserID, r.ApplicationID)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -457,7 +469,7 @@ func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, e
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	size := int64(len(ev.Data) + len(ev.Subject.Key) + eventOverhead)
+	size := eventSize(ev)
 	var body int64
 	if err := tx.QueryRowContext(ctx, `
 		INSERT INTO event_bodies (origin, type, subject_kind, subject_key, refs, created_at, data)
@@ -466,21 +478,8 @@ func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, e
 		return nil, err
 	}
 	for _, e := range entries {
-		var seq int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO events (user_id, application_id, size, body) VALUES (?, ?, ?, ?) RETURNING seq`,
-			e.user, e.app, size, body).Scan(&seq); err != nil {
+		if err := db.appendEntry(ctx, tx, e.user, e.app, size, body); err != nil {
 			return nil, err
-		}
-		var bytes, count int64
-		if err := tx.QueryRowContext(ctx, `
-			UPDATE users SET event_bytes = event_bytes + ?, event_count = event_count + 1 WHERE id = ?
-			RETURNING event_bytes, event_count`, size, e.user).Scan(&bytes, &count); err != nil {
-			return nil, err
-		}
-		if bytes > db.maxUserEventBytes || count > int64(db.maxEvents) {
-			if err := db.trimLog(ctx, tx, e.user, bytes-db.maxUserEventBytes, count-int64(db.maxEvents), seq); err != nil {
-				return nil, err
-			}
 		}
 	}
 	tx.events += int64(len(entries))
@@ -488,6 +487,72 @@ func (db *DB) appendEvent(ctx context.Context, tx *writeTx, to ucwad.Audience, e
 		apps = slices.Compact(slices.Sorted(slices.Values(apps)))
 	}
 	return apps, nil
+}
+
+// eventSize is what ev counts against each recipient's byte bound.
+func eventSize(ev ucwad.Event) int64 {
+	return int64(len(ev.Data) + len(ev.Subject.Key) + eventOverhead)
+}
+
+// appendEventTo is appendEvent for an audience of one recipient, the
+// common case (a meeting's events go to its organizer): the lookup of the
+// recipient's applications is part of the body's insert, which inserts
+// nothing when there is none, so the event costs three statements instead
+// of four. Application ids are NewID's base32, never a space.
+func (db *DB) appendEventTo(ctx context.Context, tx *writeTx, r ucwad.Recipient, ev ucwad.Event) ([]string, error) {
+	var body int64
+	var ids string
+	var app any // NULL: every application of the user
+	var row *sql.Row
+	if r.ApplicationID == "" {
+		row = tx.QueryRowContext(ctx, `
+			INSERT INTO event_bodies (origin, type, subject_kind, subject_key, refs, created_at, data)
+			SELECT ?, ?, ?, ?, 1, ?, ? WHERE EXISTS (SELECT 1 FROM applications WHERE user_id = ?)
+			RETURNING id, (SELECT group_concat(id, ' ' ORDER BY id) FROM applications WHERE user_id = ?)`,
+			db.origin, string(ev.Type), string(ev.Subject.Kind), ev.Subject.Key, millis(db.clock.Now()), ev.Data,
+			r.UserID, r.UserID)
+	} else {
+		app = r.ApplicationID
+		row = tx.QueryRowContext(ctx, `
+			INSERT INTO event_bodies (origin, type, subject_kind, subject_key, refs, created_at, data)
+			SELECT ?, ?, ?, ?, 1, ?, ? WHERE EXISTS (SELECT 1 FROM applications WHERE user_id = ? AND id = ?)
+			RETURNING id, ?`,
+			db.origin, string(ev.Type), string(ev.Subject.Kind), ev.Subject.Key, millis(db.clock.Now()), ev.Data,
+			r.UserID, r.ApplicationID, r.ApplicationID)
+	}
+	err := row.Scan(&body, &ids)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil // no application to receive it
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.appendEntry(ctx, tx, r.UserID, app, eventSize(ev), body); err != nil {
+		return nil, err
+	}
+	tx.events++
+	return strings.Split(ids, " "), nil
+}
+
+// appendEntry adds the entry of body to user's log (for app, or all the
+// user's applications when app is nil), counts it in the user's totals
+// and keeps the log within its bounds.
+func (db *DB) appendEntry(ctx context.Context, tx *writeTx, user int64, app any, size, body int64) error {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO events (user_id, application_id, size, body) VALUES (?, ?, ?, ?) RETURNING seq`,
+		user, app, size, body).Scan(&seq); err != nil {
+		return err
+	}
+	var bytes, count int64
+	if err := tx.QueryRowContext(ctx, `
+		UPDATE users SET event_bytes = event_bytes + ?, event_count = event_count + 1 WHERE id = ?
+		RETURNING event_bytes, event_count`, size, user).Scan(&bytes, &count); err != nil {
+		return err
+	}
+	if bytes > db.maxUserEventBytes || count > int64(db.maxEvents) {
+		return db.trimLog(ctx, tx, user, bytes-db.maxUserEventBytes, count-int64(db.maxEvents), seq)
+	}
+	return nil
 }
 
 // recipients is the audience without repetitions: one recipient per

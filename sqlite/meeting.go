@@ -55,6 +55,19 @@ func relSQL(rel string) string {
 	return "NULL"
 }
 
+// countSQL is an SQL expression of how many meetings of rel the user (its
+// one parameter) has, for the per-user limit. Scheduled meetings are
+// counted by triggers in users.scheduled_meetings (migration 0015), so that
+// the limit does not read one index entry per meeting the user has; a user
+// that does not exist has none, so that the insert fails on the foreign key
+// as it did with the count.
+func countSQL(rel string) string {
+	if rel == ucwad.MeetingRelScheduled {
+		return `COALESCE((SELECT scheduled_meetings FROM users WHERE id = ?), 0)`
+	}
+	return `(SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = ` + relSQL(rel) + `)`
+}
+
 // meetingKey is where a meeting stands in a user's list: creation time,
 // then rowid.
 type meetingKey struct{ created, row int64 }
@@ -213,7 +226,7 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 			                      automatic_leader_assignment, entry_exit_announcement, lobby_bypass_for_phone_users,
 			                      phone_user_admission, attendees, leaders, expiration_time, join_base, etag, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-			WHERE ? <= 0 OR (SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = `+relSQL(rel)+`) < ?
+			WHERE ? <= 0 OR `+countSQL(rel)+` < ?
 			ON CONFLICT DO NOTHING
 			RETURNING `+organizerReturning,
 			m.ID, userID, rel, m.ConferenceID, s.Subject, s.Description, s.AccessLevel,
@@ -233,7 +246,7 @@ func insertMeeting(ctx context.Context, tx *writeTx, userID int64, rel string, s
 		// or (rarely) an id drawn twice.
 		if max > 0 {
 			var count int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM meetings WHERE user_id = ? AND rel = `+relSQL(rel),
+			if err := tx.QueryRowContext(ctx, `SELECT `+countSQL(rel),
 				userID).Scan(&count); err != nil {
 				return nil, err
 			}

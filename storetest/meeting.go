@@ -246,6 +246,20 @@ func testMaxMeetingsPerUser(t *testing.T, e *env) {
 	if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}); err != nil {
 		t.Errorf("CreateMeeting after freeing a slot: %v", err)
 	}
+	err = e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)})
+	wantErr(t, "CreateMeeting over the limit again", err, ucwad.EConflict, ucwad.SubTooManyOnlineMeetings)
+	// Expired meetings make room too, all of it.
+	e.clk.Advance(2 * time.Hour)
+	if n, err := e.s.ExpireMeetings(e.ctx, e.clk.Now()); err != nil || n != max+1 {
+		t.Fatalf("ExpireMeetings = %d, %v; want alice's %d and bob's one", n, err, max)
+	}
+	for i := range max {
+		if err := e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)}); err != nil {
+			t.Fatalf("meeting %d of %d after the others expired: %v", i+1, max, err)
+		}
+	}
+	err = e.s.CreateMeeting(e.ctx, &ucwad.OnlineMeeting{UserID: alice.ID, MeetingSettings: e.settings(time.Hour)})
+	wantErr(t, "CreateMeeting over the limit after expiry", err, ucwad.EConflict, ucwad.SubTooManyOnlineMeetings)
 }
 
 // testMeetingOrganizer: every meeting the store returns, and every

@@ -100,6 +100,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) ucwad.Store) {
 		{"CreateApplicationDistinct", testCreateApplicationDistinct},
 		{"ApplicationChannels", testApplicationChannels},
 		{"FindApplicationIsolation", testFindApplicationIsolation},
+		{"FindTokenApplication", testFindTokenApplication},
 		{"TouchApplication", testTouchApplication},
 		{"MakeApplicationAvailable", testMakeApplicationAvailable},
 		{"DeleteApplication", testDeleteApplication},
