@@ -52,6 +52,18 @@ type EventStore interface {
 	// Returns ENotFound (subcode ApplicationNotFound) if the channel does not
 	// exist.
 	ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool, hold int64) (*Batch, error)
+	// ReadBatchDeferAck is ReadBatch for a P-GET that waits, with one
+	// difference: when asking for ack acknowledges the released batch,
+	// nothing waits after it, release is false and nothing else needs
+	// writing, it answers Wait with AckDeferred set and writes nothing.
+	// The store still holds the acknowledged batch (a later read asking
+	// for it again gets it again, and NextAck names it) until the next
+	// read of the channel that writes: the one releasing the next batch
+	// acknowledges it in the same transaction. The client's next request
+	// repeats the acknowledgement anyway, so nothing depends on it
+	// surviving a crash; the caller answers for the batch being
+	// acknowledged in the meantime (httpapi keeps it in its hub).
+	ReadBatchDeferAck(ctx context.Context, appID, instanceID string, ack int64, release bool, hold int64) (*Batch, error)
 	// SetChannelOptions stores the channel's sticky P-GET settings.
 	// Returns ENotFound (subcode ApplicationNotFound) if there is no such
 	// channel.
@@ -73,6 +85,9 @@ type Batch struct {
 	// Replaced is set when the read's hold is no longer the channel's: a
 	// newer P-GET, in another process, took the channel.
 	Replaced bool
+	// AckDeferred is set on a Wait from ReadBatchDeferAck that left the
+	// acknowledgement of batch Ack-1 unwritten.
+	AckDeferred bool
 }
 
 // ChannelOptions are the sticky parameters of a channel's P-GETs, in

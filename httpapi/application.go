@@ -67,13 +67,19 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) handleApplicationGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.cachedAnswer(w, c, bodyApplication, c.app.ID, func(w http.ResponseWriter) error {
+	answer := func(w http.ResponseWriter) error {
 		res, err := s.applicationResource(r.Context(), c)
 		if err != nil {
 			return err
 		}
 		return s.writeTaggedResource(w, c, http.StatusOK, res)
-	})
+	}
+	if s.hub.deferredAck(chanKey{c.app.ID, c.instanceID}) > 0 {
+		// Its events link names a batch the store does not know is
+		// acknowledged yet: not an answer to keep.
+		return answer(w)
+	}
+	return s.cachedAnswer(w, c, bodyApplication, c.app.ID, answer)
 }
 
 // handleApplicationDelete signs the application (or, for a multi-tab
@@ -120,7 +126,7 @@ func (s *Server) applicationResource(ctx context.Context, c *call) (*ucwa.Resour
 	}
 	res.Link("policies", c.appHref()+"/policies")
 	res.Link("batch", c.appHref()+"/batch")
-	res.Link("events", c.eventsPath(max(c.app.Channel.NextAck, 1)))
+	res.Link("events", c.eventsPath(max(c.app.Channel.NextAck, s.hub.deferredAck(chanKey{c.app.ID, c.instanceID}), 1)))
 	res.Embed("me", s.meResource(c))
 	if c.user.Anonymous() {
 		// A guest has neither contacts nor meetings of its own: it has

@@ -163,7 +163,16 @@ func (s *Server) startEvents(w http.ResponseWriter, r *http.Request, c *call) (*
 		return nil, err
 	}
 	priority, _ := strconv.ParseInt(queryValue(r, "priority"), 10, 64)
-	wt, ok := s.hub.hold(chanKey{c.app.ID, c.instanceID}, priority)
+	key := chanKey{c.app.ID, c.instanceID}
+	if d := s.hub.deferredAck(key); d > 0 && ack < d {
+		// The request held here asked for batch d, acknowledging d-1,
+		// and the store has not written that yet: write it before this
+		// older ack is read, which then resyncs as it would have.
+		if _, err := s.store.events.ReadBatch(r.Context(), c.app.ID, c.instanceID, d, false, 0); err != nil {
+			return nil, err
+		}
+	}
+	wt, ok := s.hub.hold(key, priority)
 	if !ok {
 		return nil, pgetReplaced()
 	}
@@ -185,13 +194,30 @@ func (s *Server) startEvents(w http.ResponseWriter, r *http.Request, c *call) (*
 }
 
 // end forgets the request in the hub and stops what watched its wait.
+// When its client left while the acknowledgement its ack made was not
+// written yet, end writes it (the application's events link and the
+// event log then reflect it); a request replaced or answered at shutdown
+// leaves it to the next request, which repeats it.
 func (p *pget) end() {
 	p.s.hub.release(p.wt)
+	if p.wt.deferred.Load() != 0 && p.wt.why.Load()&wokeGone != 0 {
+		offStack(p.flushAck)
+	}
 	if p.timer != nil {
 		p.timer.Stop()
 	}
 	if p.stopGone != nil {
 		p.stopGone()
+	}
+}
+
+// flushAck writes the acknowledgement the request's ack made, which the
+// store left unwritten, for a request whose client is gone.
+func (p *pget) flushAck() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(p.r.Context()), 10*time.Second)
+	defer cancel()
+	if _, err := p.s.store.events.ReadBatch(ctx, p.c.app.ID, p.c.instanceID, p.ack, false, p.hold); err != nil {
+		p.s.log.Warn("writing an event acknowledgement", "application", p.c.app.ID, "error", err)
 	}
 }
 
@@ -205,7 +231,10 @@ func (p *pget) read() (done bool, err error) {
 			return true, err
 		}
 	}
-	b, err := s.store.events.ReadBatch(r.Context(), c.app.ID, c.instanceID, p.ack, p.release, p.hold)
+	// A batch acknowledged by this request's ack while nothing waits
+	// after it is acknowledged in the store only by the write releasing
+	// the next: one write per delivered batch rather than two.
+	b, err := s.store.events.ReadBatchDeferAck(r.Context(), c.app.ID, c.instanceID, p.ack, p.release, p.hold)
 	if err != nil {
 		if ucwad.ErrorCode(err) == ucwad.ENotFound {
 			return true, appNotFound()
@@ -216,8 +245,14 @@ func (p *pget) read() (done bool, err error) {
 		return true, pgetReplaced()
 	}
 	if !b.Wait {
+		p.wt.deferred.Store(0)
 		return true, s.writeEvents(r.Context(), p.w, c, p.self, p.ack, b)
 	}
+	deferred := int64(0)
+	if b.AckDeferred {
+		deferred = p.ack
+	}
+	p.wt.deferred.Store(deferred)
 	if p.hold == 0 {
 		p.hold = b.Hold
 		p.timer = s.clock.AfterFunc(p.timeout, p.wt.timedOut)

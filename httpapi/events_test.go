@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -483,13 +484,13 @@ func TestParkedPGetWritesNothing(t *testing.T) {
 		t.Errorf("held for 29 minutes, then answered: %d write transactions, want 3: the POST's (its activity and its change) and freezing the batch", n)
 	}
 
-	// The next P-GET acknowledges batch 1 (and records the activity that
-	// went stale while the first was held): one write.
+	// The next P-GET acknowledges batch 1 and finds nothing new: no
+	// write; the acknowledgement goes with the write releasing batch 2.
 	before = writes()
 	p = s.startPGet(t, first.Next, nil)
 	waitLogged(t, e.logs, heldMsg, 2)
-	if n := writes() - before; n != 1 {
-		t.Errorf("a P-GET acknowledging a batch took %d write transactions, want 1", n)
+	if n := writes() - before; n != 0 {
+		t.Errorf("a P-GET acknowledging a batch, nothing new, took %d write transactions, want 0", n)
 	}
 	// The client starts it again (same ack, nothing changed): no write;
 	// the first answers 409 PGetReplaced.
@@ -582,5 +583,93 @@ func TestPGetRefusalsBeforeParking(t *testing.T) {
 	alice.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, http.StatusNoContent)
 	if ev := p.wait().wantStatus(t, 200).events(t); len(ev.Senders) == 0 {
 		t.Fatal("the held request answered without the events")
+	}
+}
+
+// TestDeferredAcknowledgement: a P-GET that acknowledges a batch and finds
+// nothing new waits without writing; the acknowledgement is written with
+// the release of the next batch, or at once when the client leaves or an
+// older ack comes, and meanwhile everything the client sees treats the
+// batch as acknowledged.
+func TestDeferredAcknowledgement(t *testing.T) {
+	e := newEnv(t)
+	s := e.signIn("alice", "deferred")
+	events := link(t, s.app, "events")
+	writes := e.store.WriteTransactions
+	// The first P-GET waits, taking the channel for this server.
+	p := s.startPGet(t, events, nil)
+	waitLogged(t, e.logs, heldMsg, 1)
+	s.do(req{method: "POST", url: link(t, embedded(t, s.app, "me"), "makeMeAvailable")}).wantStatus(t, 204)
+	first := p.wait().wantStatus(t, 200).events(t)
+	if ackOf(t, first.Next) != 2 {
+		t.Fatalf("first batch next %q", first.Next)
+	}
+
+	// Asking for 2 acknowledges 1 and waits, writing nothing; the
+	// application's events link already asks for 2.
+	before := writes()
+	p = s.startPGet(t, first.Next, nil)
+	waitLogged(t, e.logs, heldMsg, 2)
+	if n := writes() - before; n != 0 {
+		t.Errorf("acknowledging with nothing new took %d write transactions, want 0", n)
+	}
+	app := s.do(req{method: "GET", url: s.app.Href}).wantStatus(t, 200).resource(t)
+	if got := ackOf(t, link(t, app, "events")); got != 2 {
+		t.Errorf("application's events link asks for %d while 1 is acknowledged, want 2", got)
+	}
+
+	// An older ack replaces the held request and resyncs to 2, as it
+	// would had the acknowledgement been written: batch 1 is not sent again.
+	old := s.do(req{method: "GET", url: events}).wantStatus(t, 200).events(t)
+	p.wait().wantError(t, http.StatusConflict, ucwad.EConflict, ucwad.SubPGetReplaced)
+	if old.Resync == "" || ackOf(t, old.Resync) != 2 || len(old.Senders) != 0 {
+		t.Fatalf("ack=1 after 2 was asked: resync %q senders %d, want a resync to 2", old.Resync, len(old.Senders))
+	}
+
+	// Held again on 2 (the acknowledgement is written now); a change
+	// releases batch 2 with one write of the P-GET's own.
+	p = s.startPGet(t, first.Next, nil)
+	waitLogged(t, e.logs, heldMsg, 3)
+	before = writes()
+	s.schedule(t, `{"subject":"deferred"}`)
+	second := p.wait().wantStatus(t, 200).events(t)
+	if len(second.Senders) == 0 || ackOf(t, second.Next) != 3 {
+		t.Fatalf("batch 2: %d senders, next %q", len(second.Senders), second.Next)
+	}
+	if n := writes() - before; n != 2 {
+		t.Errorf("a change and the release of its batch: %d write transactions, want 2", n)
+	}
+
+	// Asking for 3 with nothing new defers again; the client leaves: the
+	// acknowledgement of 2 is written before the request is done, so
+	// asking for 2 again resyncs to 3 and the application asks for 3.
+	ctx, cancel := context.WithCancel(t.Context())
+	hr, _ := http.NewRequestWithContext(ctx, "GET", e.base+second.Next, nil)
+	hr.Header.Set("Authorization", "Bearer "+s.token)
+	done := make(chan error, 1)
+	go func() {
+		res, err := e.srv.Client().Do(hr)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	waitLogged(t, e.logs, heldMsg, 4)
+	before = writes()
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled request was answered")
+	}
+	e.logs.wait(t, "request abandoned by the client")
+	if n := writes() - before; n != 1 {
+		t.Errorf("a client leaving with its acknowledgement unwritten: %d write transactions, want 1", n)
+	}
+	app = s.do(req{method: "GET", url: s.app.Href}).wantStatus(t, 200).resource(t)
+	if got := ackOf(t, link(t, app, "events")); got != 3 {
+		t.Errorf("after the client left, the events link asks for %d, want 3", got)
+	}
+	again := s.do(req{method: "GET", url: first.Next}).wantStatus(t, 200).events(t)
+	if again.Resync == "" || ackOf(t, again.Resync) != 3 {
+		t.Fatalf("ack=2 after 3 was acknowledged: resync %q, want 3", again.Resync)
 	}
 }

@@ -49,6 +49,9 @@ type waiter struct {
 	// next and prev link the waiters on the same application (Hub.byApp),
 	// guarded by the hub's lock.
 	next, prev *waiter
+	// deferred is the ack the request asked for when the store left that
+	// acknowledgement unwritten (ReadBatchDeferAck), 0 otherwise.
+	deferred atomic.Int64
 }
 
 // signal wakes the request (if it is not already due to wake), for reason
@@ -112,6 +115,18 @@ func (h *Hub) hold(key chanKey, priority int64) (w *waiter, ok bool) {
 	}
 	h.byApp[key.app] = w
 	return w, true
+}
+
+// deferredAck is the ack of the P-GET held on the channel when the store
+// has not written that acknowledgement yet, 0 otherwise: the batch before
+// it counts as acknowledged here.
+func (h *Hub) deferredAck(key chanKey) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if w := h.held[key]; w != nil {
+		return w.deferred.Load()
+	}
+	return 0
 }
 
 // release forgets w (if it was not replaced already).

@@ -61,7 +61,8 @@ type channelState struct {
 	next, ackedBelow, cursor, batchEnd, userID int64
 	holder, taken, lastActive                  int64
 	lost                                       bool
-	// waiting is set when events for the channel wait after its cursor.
+	// waiting is set when events for the channel wait after the released
+	// batch (after its cursor when none is released).
 	waiting bool
 }
 
@@ -84,12 +85,14 @@ func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (
 
 // readChannel reads the channel's state with q, or returns
 // ApplicationNotFound. Only with waiting does it look for waiting events
-// (the write path reads them anyway).
+// (the write path reads them anyway): events after the released batch, or
+// after the cursor when none is released.
 func readChannel(ctx context.Context, q rowQuerier, appID, instanceID string, waiting bool) (*channelState, error) {
 	var st channelState
 	err := q.QueryRowContext(ctx, `
 		SELECT c.next_batch, c.acked_below, c.lost, c.cursor, c.batch_end, a.user_id, c.holder, c.taken, a.last_active_at,
-		       ?3::boolean AND EXISTS (SELECT 1 FROM events e WHERE e.user_id = a.user_id AND e.seq > c.cursor
+		       ?3::boolean AND EXISTS (SELECT 1 FROM events e WHERE e.user_id = a.user_id
+		                      AND e.seq > CASE WHEN c.next_batch > c.acked_below THEN c.batch_end ELSE c.cursor END
 		                      AND (e.application_id IS NULL OR e.application_id = c.application_id))
 		FROM channels c JOIN applications a ON a.id = c.application_id
 		WHERE c.application_id = ?1 AND c.instance_id = ?2`, appID, instanceID, waiting).Scan(
@@ -107,6 +110,9 @@ type batchRead struct {
 	release           bool
 	hold              int64
 	now               int64 // millis
+	// deferAck: an acknowledgement that is the only write the answer
+	// needs is left to the next write (ReadBatchDeferAck).
+	deferAck bool
 }
 
 // staleActivity reports whether the application's recorded activity is
@@ -133,6 +139,10 @@ func (db *DB) plan(r *batchRead, st *channelState) (*ucwad.Batch, batchPlan) {
 		return nil, planWrite
 	case r.ack < st.ackedBelow || r.ack > st.next:
 		return &ucwad.Batch{Resync: st.ackedBelow}, planAnswer
+	case r.ack > st.ackedBelow && r.deferAck && !r.release && !st.waiting && (r.hold != 0 || st.holder == db.origin):
+		// Nothing to release after the acknowledged batch: wait, and
+		// leave the acknowledgement to the write that releases the next.
+		return &ucwad.Batch{Ack: r.ack, Wait: true, Hold: st.taken, AckDeferred: true}, planAnswer
 	case r.ack > st.ackedBelow:
 		return nil, planWrite // acknowledges the released batch
 	case r.ack < st.next:
@@ -150,7 +160,17 @@ func (db *DB) plan(r *batchRead, st *channelState) (*ucwad.Batch, batchPlan) {
 // nothing, a P-GET woken for another channel of its application) write
 // nothing.
 func (db *DB) ReadBatch(ctx context.Context, appID, instanceID string, ack int64, release bool, hold int64) (*ucwad.Batch, error) {
-	r := &batchRead{appID: appID, instanceID: instanceID, ack: ack, release: release, hold: hold, now: millis(db.clock.Now())}
+	return db.readBatch(ctx, &batchRead{appID: appID, instanceID: instanceID, ack: ack, release: release, hold: hold, now: millis(db.clock.Now())})
+}
+
+// ReadBatchDeferAck is ReadBatch leaving an acknowledgement that is the
+// only write to the next write; see ucwad.EventStore.
+func (db *DB) ReadBatchDeferAck(ctx context.Context, appID, instanceID string, ack int64, release bool, hold int64) (*ucwad.Batch, error) {
+	return db.readBatch(ctx, &batchRead{appID: appID, instanceID: instanceID, ack: ack, release: release, hold: hold, now: millis(db.clock.Now()), deferAck: true})
+}
+
+func (db *DB) readBatch(ctx context.Context, r *batchRead) (*ucwad.Batch, error) {
+	appID, instanceID, ack := r.appID, r.instanceID, r.ack
 	st, err := readChannel(ctx, readPool{db}, appID, instanceID, true)
 	if err != nil {
 		return nil, wrap("read event batch", err)

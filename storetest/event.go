@@ -17,6 +17,7 @@ var eventTests = []struct {
 	f    func(*testing.T, *env)
 }{
 	{"ReadBatchAckProtocol", testReadBatchAckProtocol},
+	{"ReadBatchDeferAck", testReadBatchDeferAck},
 	{"ReadBatchChannels", testReadBatchChannels},
 	{"ReadBatchUnknownChannel", testReadBatchUnknownChannel},
 	{"ReadBatchIsActivity", testReadBatchIsActivity},
@@ -149,6 +150,65 @@ func testReadBatchAckProtocol(t *testing.T, e *env) {
 	wantBatch(t, "empty re-delivery", e.readBatch(t, app, "", 2, false), 2, nil)
 	wantWait(t, "next after empty", e.readBatch(t, app, "", 3, false))
 	wantResync(t, "before the empty one", e.readBatch(t, app, "", 2, false), 3)
+}
+
+// testReadBatchDeferAck: an acknowledgement that is the only write waits
+// for the write releasing the next batch, which makes it.
+func testReadBatchDeferAck(t *testing.T, e *env) {
+	alice := e.createUser(t, "alice@contoso.com")
+	app, _ := e.createApp(t, alice, "ep", "")
+	deferred := func(ack int64, release bool) *ucwad.Batch {
+		t.Helper()
+		b, err := e.s.ReadBatchDeferAck(e.ctx, app.ID, "", ack, release, 0)
+		if err != nil {
+			t.Fatalf("ReadBatchDeferAck(ack %d, release %v): %v", ack, release, err)
+		}
+		return b
+	}
+	nextAck := func() int64 { return e.findApp(t, alice.ID, app.ID, "").Channel.NextAck }
+	// Nothing to acknowledge yet: an ordinary wait (taking the channel).
+	if b := deferred(1, false); !b.Wait || b.AckDeferred {
+		t.Fatalf("first read: wait %v deferred %v, want a plain wait", b.Wait, b.AckDeferred)
+	}
+	if err := e.s.MakeApplicationAvailable(e.ctx, alice.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantBatch(t, "first batch", deferred(1, false), 1, availabilityEvents)
+
+	// Asking for 2 with nothing new: a wait that leaves batch 1 unacknowledged.
+	b := deferred(2, false)
+	wantWait(t, "deferred acknowledgement", b)
+	if !b.AckDeferred || b.Ack != 2 {
+		t.Fatalf("deferred: ack %d AckDeferred %v, want 2 and set", b.Ack, b.AckDeferred)
+	}
+	if got := nextAck(); got != 1 {
+		t.Fatalf("NextAck %d with the acknowledgement deferred, want 1", got)
+	}
+	wantBatch(t, "batch 1 still held", e.readBatch(t, app, "", 1, false), 1, availabilityEvents)
+
+	// The timeout releases batch 2 empty, acknowledging 1 in the same write.
+	wantBatch(t, "released empty", deferred(2, true), 2, nil)
+	if got := nextAck(); got != 2 {
+		t.Fatalf("NextAck %d after releasing 2, want 2", got)
+	}
+	wantResync(t, "batch 1 after release", e.readBatch(t, app, "", 1, false), 2)
+
+	// Deferred again on 3; a change arrives: the read releases it as batch
+	// 3 and acknowledges 2.
+	wantWait(t, "deferred on 3", deferred(3, false))
+	m := e.bigMeeting(t, alice, 0)
+	wantMeetings(t, "batch 3", deferred(3, false), 3, m)
+	wantResync(t, "batch 2 after batch 3", e.readBatch(t, app, "", 2, false), 3)
+
+	// Events already wait after the released batch: asking for the next
+	// acknowledges and releases at once, deferring nothing.
+	m2 := e.bigMeeting(t, alice, 0)
+	wantMeetings(t, "batch 4 at once", deferred(4, false), 4, m2)
+	// An ordinary read acknowledges at once, as before.
+	wantWait(t, "plain read of 5", e.readBatch(t, app, "", 5, false))
+	if got := nextAck(); got != 5 {
+		t.Fatalf("NextAck %d after a plain read acknowledged 4, want 5", got)
+	}
 }
 
 func testReadBatchChannels(t *testing.T, e *env) {

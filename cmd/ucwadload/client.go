@@ -379,15 +379,23 @@ func (c *client) pgetLoop(ctx context.Context, timeout time.Duration, held chan<
 			return
 		}
 		if err != nil {
-			signal(err)
+			// The first P-GET counts as not held once it failed three
+			// times (each failure is an error of the report all the
+			// same): under the setup's burst a connection may fail
+			// once and the next attempt hold.
+			if failures >= 2 {
+				signal(err)
+			}
 			c.w.record(opEvents, 0, err)
 			if oe, ok := err.(*opError); ok && strings.Contains(oe.kind, "ApplicationNotFound") {
+				signal(err)
 				return // the application is gone: nothing to hold any more
 			}
 			failures++
 			select {
 			case <-time.After(time.Duration(min(failures, 5)) * time.Second):
 			case <-ctx.Done():
+				signal(ctx.Err())
 				return
 			}
 			continue

@@ -99,7 +99,8 @@ the server's resident memory (with --server, or --url and --server-pid).
 Clients spread over --workers processes (this binary again) and --source-addrs loopback
 addresses; each process raises its descriptor limit to the hard limit and says so when that is
 not enough. A client holds two connections (its P-GET's and its operations'), one with
---keepalive=false or "hold".
+--keepalive=false or "hold"; with --op-conns K the clients of a worker share K connections for
+their operations.
 
 Flags:
 `
@@ -136,6 +137,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&rc.pgetTimeout, "pget-timeout", 180*time.Second, "the P-GETs' timeout parameter (the server clamps it to 180s..30m)")
 	fs.DurationVar(&rc.requestTimeout, "request-timeout", 60*time.Second, "a request without an answer after this long is an error")
 	fs.BoolVar(&rc.available, "available", false, "also POST makeMeAvailable for each application after registering it")
+	fs.DurationVar(&rc.settle, "settle", time.Minute, "when the server's process is known (--server, or --server-pid), wait after the setup until it uses under 5% of a CPU for a second (it has read and parked every P-GET), at most this long, before measuring its memory and starting the mix (0: do not wait)")
+	fs.IntVar(&rc.opConns, "op-conns", 0, "the operations of each worker process's clients share this many kept-alive connections (as behind a reverse proxy that multiplexes clients onto a few upstream connections), so that the server holds one connection per client, its P-GET's, plus these (0: each client has its own, see --keepalive)")
 	fs.BoolVar(&rc.keepAlive, "keepalive", true, "keep each client's connection for its operations open between them, as a browser does (false: a new connection per operation, so the server holds one per client, its P-GET's)")
 	fs.IntVar(&rc.setupParallel, "setup-parallel", 8, "sign-ins and registrations in flight at once per worker while setting up")
 	fs.DurationVar(&rc.ceiling, "ceiling", 3*time.Second, "how long the ceiling measurement reads, against the server then a bare handler (0: skip it)")

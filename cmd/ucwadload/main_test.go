@@ -184,6 +184,22 @@ func TestAgainstURL(t *testing.T) {
 	}
 	wantNoErrors(t, r.Events)
 
+	// The clients' operations over two shared connections: every
+	// change made, its events delivered, nothing fails.
+	r = runJSON(t, "--url", base, "--clients", "10", "--clients-per-user", "2", "--op-conns", "2",
+		"--user-pattern", "u%d@example.com", "--password", "pw", "--mix", "schedule=1,ext-update=1", "--think", "20ms",
+		"--duration", "500ms", "--min-each", "3", "--deadline", "1m", "--ceiling", "0")
+	if len(r.Ops) != 2 {
+		t.Fatalf("--op-conns run: operations %+v", r.Ops)
+	}
+	for _, op := range r.Ops {
+		wantNoErrors(t, op)
+		if op.Requests < 3 || op.Delivery == nil {
+			t.Errorf("--op-conns run: %s made %d times, delivery %v", op.Op, op.Requests, op.Delivery)
+		}
+	}
+	wantNoErrors(t, r.Events)
+
 	// Six users are asked for, five exist.
 	errb.Reset()
 	err = run([]string{"--url", base, "--clients", "60", "--clients-per-user", "10", "--user-pattern", "u%d@example.com",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -51,6 +52,8 @@ type runConfig struct {
 	rate                        float64
 	pgetTimeout, requestTimeout time.Duration
 	available, keepAlive        bool
+	opConns                     int
+	settle                      time.Duration
 	setupParallel               int
 
 	ceiling      time.Duration
@@ -67,8 +70,8 @@ const roleEnv = "UCWADLOAD_ROLE"
 
 // connsPerClient is the connections a client holds: its P-GET's, and one
 // for its operations when it has any and keeps it.
-func connsPerClient(mix []weight, keepAlive bool) int {
-	if len(mix) == 0 || !keepAlive {
+func connsPerClient(mix []weight, keepAlive bool, opConns int) int {
+	if len(mix) == 0 || !keepAlive || opConns > 0 {
 		return 1
 	}
 	return 2
@@ -152,6 +155,12 @@ type rssReport struct {
 	MaxMiB       float64 `json:"max_mib"`
 	EndMiB       float64 `json:"end_mib"`
 	PerClientKiB float64 `json:"per_client_kib"`
+	// MixCPUS is the CPU time (user and system) the servers used during
+	// the mix, and CPUPerOpMs that divided by the operations made: what
+	// an operation and its events cost the server, whatever else ran
+	// on the machine.
+	MixCPUS    float64 `json:"mix_cpu_s"`
+	CPUPerOpMs float64 `json:"cpu_per_op_ms,omitempty"`
 }
 
 func row(op string, s *opStats, elapsed time.Duration) opRow {
@@ -258,7 +267,7 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 
 	// Workers: enough that none needs more descriptors than the hard
 	// limit allows, each a contiguous range of whole users.
-	perClient := connsPerClient(mix, rc.keepAlive)
+	perClient := connsPerClient(mix, rc.keepAlive, rc.opConns)
 	// The server needs a descriptor per connection too: say so before
 	// the run when it cannot have them.
 	for _, pid := range pids {
@@ -289,7 +298,7 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		}
 		s := workerSpec{Index: w, Bases: bases, FirstUser: firstUser, Users: users, ClientsPerUser: rc.clientsPerUser,
 			LastClients: rc.clientsPerUser, UserPattern: rc.userPattern, Password: rc.password, Mix: mix, Think: rc.think,
-			Duration: rc.duration, MinEach: rc.minEach, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available, KeepAlive: rc.keepAlive,
+			Duration: rc.duration, MinEach: rc.minEach, PGetTimeout: rc.pgetTimeout, RequestTimeout: rc.requestTimeout, Available: rc.available, KeepAlive: rc.keepAlive, OpConns: rc.opConns,
 			SetupParallel: rc.setupParallel, Seed: uint64(time.Now().UnixNano()) + uint64(w)}
 		if firstUser+users == rep.Users {
 			s.LastClients = rc.clients - (rep.Users-1)*rc.clientsPerUser
@@ -422,6 +431,19 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		}
 	}
 	rc.logf("%d clients signed in, each holding its P-GET", rep.Held)
+	if len(pids) > 0 && rc.settle > 0 {
+		// The first P-GETs of thousands of clients queue work on the
+		// server (taking their channels, their first batches) for a
+		// while after they are sent (the server has not read most of them
+		// yet): measure its memory and start the mix once it is done.
+		waited, err := settle(pids, rc.settle, func(busy float64) {
+			rc.logf("waiting for the server to finish the setup: %.0f%% of a CPU busy", busy*100)
+		})
+		if err != nil {
+			return nil, err
+		}
+		rc.logf("server settled after %.1fs", waited.Seconds())
+	}
 	if rss != nil {
 		held, err := rssOf(pids)
 		if err != nil {
@@ -433,6 +455,10 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 	}
 
 	// The mix.
+	var cpuStart time.Duration
+	if len(pids) > 0 {
+		cpuStart, _ = cpuOf(pids)
+	}
 	for _, p := range procs {
 		p.stdin.Write([]byte("start\n"))
 	}
@@ -504,6 +530,11 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 	}
 	elapsed := time.Since(start)
 	rep.ElapsedS = elapsed.Seconds()
+	if rss != nil && len(mix) > 0 {
+		if cpu, err := cpuOf(pids); err == nil {
+			rss.MixCPUS = (cpu - cpuStart).Seconds()
+		}
+	}
 	if len(mix) == 0 {
 		rep.ElapsedS = 0
 	}
@@ -548,6 +579,9 @@ func runLoad(ctx context.Context, rc runConfig) (*report, error) {
 		total.merge(s)
 	}
 	rep.Total = row("total", &total, elapsed)
+	if rep.ServerRSS != nil && rep.Total.Requests > 0 {
+		rep.ServerRSS.CPUPerOpMs = rep.ServerRSS.MixCPUS * 1000 / float64(rep.Total.Requests)
+	}
 	for _, op := range []string{opSignIn, opRegister} {
 		if s := stats[op]; s != nil {
 			rep.Setup = append(rep.Setup, row(op, s, 0))
@@ -606,6 +640,63 @@ func openFilesLimit(pid int) (uint64, error) {
 		}
 	}
 	return 0, errors.New("no open files limit")
+}
+
+// settleBusy is the share of one CPU under which the servers count as
+// done with the setup.
+const settleBusy = 0.05
+
+// settle waits until the processes use less than settleBusy of a CPU over
+// a second, or at most limit; it reports the share each second it waits.
+func settle(pids []int, limit time.Duration, progress func(busy float64)) (time.Duration, error) {
+	start := time.Now()
+	prev, err := cpuOf(pids)
+	if err != nil {
+		return 0, err
+	}
+	for time.Since(start) < limit {
+		time.Sleep(time.Second)
+		cur, err := cpuOf(pids)
+		if err != nil {
+			return 0, err
+		}
+		busy := (cur - prev).Seconds()
+		if busy < settleBusy {
+			break
+		}
+		progress(busy)
+		prev = cur
+	}
+	return time.Since(start), nil
+}
+
+// clockTicks is the unit of the CPU times in /proc/PID/stat (USER_HZ,
+// 100 on Linux).
+const clockTicks = 100
+
+// cpuOf sums the CPU time (user and system) the processes have used.
+func cpuOf(pids []int) (time.Duration, error) {
+	var ticks int64
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, err
+		}
+		// The command may hold spaces: the fields follow its closing parenthesis.
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+1:]))
+		if i < 0 || len(f) < 13 {
+			return 0, fmt.Errorf("process %d: unreadable stat", pid)
+		}
+		for _, v := range f[11:13] { // utime, stime (fields 14 and 15)
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("process %d: unreadable stat", pid)
+			}
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
 // rssOf sums the resident memory of the processes.
@@ -868,6 +959,10 @@ func printReport(w io.Writer, r *report) {
 	if s := r.ServerRSS; s != nil {
 		fmt.Fprintf(w, "server RSS: %.1f MiB before the clients, %.1f MiB with every P-GET held (%.1f KiB per client), %.1f MiB at most during the run, %.1f MiB at the end\n",
 			s.IdleMiB, s.HeldMiB, s.PerClientKiB, s.MaxMiB, s.EndMiB)
+		if s.MixCPUS > 0 {
+			fmt.Fprintf(w, "server CPU during the mix: %.1f s (%.0f%% of one CPU), %.2f ms per operation made\n",
+				s.MixCPUS, 100*s.MixCPUS/max(r.ElapsedS, 1e-9), s.CPUPerOpMs)
+		}
 	} else {
 		fmt.Fprintln(w, "server RSS: not seen (give --server-pid to read it)")
 	}

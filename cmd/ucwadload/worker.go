@@ -51,6 +51,7 @@ type workerSpec struct {
 	RequestTimeout time.Duration `json:"request_timeout"`
 	Available      bool          `json:"available"`
 	KeepAlive      bool          `json:"keepalive"`
+	OpConns        int           `json:"op_conns"` // >0: the clients' operations share this many connections
 	SetupParallel  int           `json:"setup_parallel"`
 	Seed           uint64        `json:"seed"`
 }
@@ -357,7 +358,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 		defer outMu.Unlock()
 		enc.Encode(m)
 	}
-	if _, err := raiseFileLimit(uint64(spec.clients())*uint64(connsPerClient(spec.Mix, spec.KeepAlive)) + 256); err != nil {
+	if _, err := raiseFileLimit(uint64(spec.clients())*uint64(connsPerClient(spec.Mix, spec.KeepAlive, spec.OpConns)) + uint64(spec.OpConns) + 256); err != nil {
 		send(workerMsg{Kind: "fatal", Error: err.Error()})
 		return errReported
 	}
@@ -458,6 +459,20 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 
 func newWorker(spec workerSpec) *worker {
 	w := &worker{spec: spec, stats: map[string]*opStats{}, ops: map[string]uint64{}, pending: map[string]*change{}}
+	// With --op-conns the clients' operations share one pool of kept
+	// connections, spread over the worker's source addresses.
+	var shared *http.Transport
+	if spec.OpConns > 0 {
+		var next atomic.Uint64
+		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+			d := net.Dialer{Timeout: 30 * time.Second}
+			if len(spec.SourceIPs) > 0 {
+				d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(spec.SourceIPs[next.Add(1)%uint64(len(spec.SourceIPs))])}
+			}
+			return d.DialContext(ctx, network, addr)
+		}
+		shared = &http.Transport{DialContext: dial, MaxConnsPerHost: spec.OpConns, MaxIdleConnsPerHost: spec.OpConns, IdleConnTimeout: 5 * time.Minute}
+	}
 	for u := range spec.Users {
 		us := &user{idx: spec.FirstUser + u, name: fmt.Sprintf(spec.UserPattern, spec.FirstUser+u)}
 		n := spec.ClientsPerUser
@@ -481,6 +496,9 @@ func newWorker(spec workerSpec) *worker {
 			c.tr = &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Hour}
 			c.opTr = &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: 5 * time.Minute,
 				DisableKeepAlives: !spec.KeepAlive}
+			if shared != nil {
+				c.opTr = shared
+			}
 			noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			c.hc = &http.Client{Transport: c.opTr, Timeout: spec.RequestTimeout, CheckRedirect: noRedirect}
 			c.long = &http.Client{Transport: c.tr, CheckRedirect: noRedirect}
@@ -583,7 +601,9 @@ func (w *worker) setup(ctx context.Context) (int, *readSample, error) {
 			w.registered.Add(1)
 			// Until the mix starts a client holds only its P-GET's
 			// connection: the server's descriptors are one per client.
-			c.opTr.CloseIdleConnections()
+			if spec.OpConns == 0 {
+				c.opTr.CloseIdleConnections()
+			}
 			return nil
 		}
 		if err := register(c); err != nil {
@@ -632,7 +652,9 @@ func (w *worker) setup(ctx context.Context) (int, *readSample, error) {
 // keeps it from ever being deleted.
 func (w *worker) seed(ctx context.Context, c *client, withSample bool, sample **readSample) error {
 	u := c.u
-	defer c.opTr.CloseIdleConnections()
+	if w.spec.OpConns == 0 {
+		defer c.opTr.CloseIdleConnections()
+	}
 	if err := c.schedule(ctx, false); err != nil {
 		return fmt.Errorf("scheduling %s's first meeting: %v", u.name, errKind(err))
 	}
