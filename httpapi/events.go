@@ -68,6 +68,16 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c *call) e
 // grow once rather than at every call.
 func offStack(f func()) { workers.run(f) }
 
+// offStackErr is offStack for a function that returns an error. The
+// routes that park their requests call the store through it before their
+// handler runs (see route.parks); the others call it directly, without
+// the closure this needs.
+func offStackErr(f func() error) error {
+	var err error
+	offStack(func() { err = f() })
+	return err
+}
+
 // workers runs offStack's calls.
 var workers = &stackPool{work: make(chan func())}
 
@@ -166,6 +176,9 @@ func (s *Server) startEvents(w http.ResponseWriter, r *http.Request, c *call) (*
 	if !ok {
 		return nil, pgetReplaced()
 	}
+	// A held request keeps only what its answer needs: the route's
+	// parameters (a map) served to find the application.
+	c.params = nil
 	p := &pget{s: s, w: w, r: r, c: c, wt: wt, ack: ack, timeout: time.Duration(opts.Timeout) * time.Second,
 		// self is the URL that was asked for, garbage included.
 		self: c.appHref() + "/events?ack=" + url.QueryEscape(rawAck) + c.instanceQuery("&")}

@@ -561,6 +561,31 @@ func TestPGetReplacedAcrossProcesses(t *testing.T) {
 	}
 }
 
+// TestPGetRefusalsBeforeParking: the event channel authenticates and
+// loads the application on another goroutine than the request's (so that
+// the store's depth does not grow the stack the request waits on); its
+// refusals are the same as every route's.
+func TestPGetRefusalsBeforeParking(t *testing.T) {
+	e := newEnv(t)
+	alice := e.signIn("alice", "a")
+	bob := e.signIn("bob", "b")
+	events := link(t, alice.app, "events")
+	r := e.do(req{method: "GET", url: events, header: map[string]string{"Authorization": "Bearer not-a-token", "Accept": "application/json"}})
+	r.wantStatus(t, http.StatusUnauthorized)
+	if r.Header.Get("WWW-Authenticate") == "" {
+		t.Error("401 without the challenge")
+	}
+	bob.do(req{method: "GET", url: events}).wantError(t, 404, ucwad.ENotFound, ucwad.SubApplicationNotFound)
+	// And the owner's request still parks and answers.
+	p := alice.startPGet(t, events, nil)
+	e.waitTimers(heldTimers)
+	me := embedded(t, alice.app, "me")
+	alice.do(req{method: "POST", url: link(t, me, "makeMeAvailable")}).wantStatus(t, http.StatusNoContent)
+	if ev := p.wait().wantStatus(t, 200).events(t); len(ev.Senders) == 0 {
+		t.Fatal("the held request answered without the events")
+	}
+}
+
 // TestDeferredAcknowledgement: a P-GET that acknowledges a batch and finds
 // nothing new waits without writing; the acknowledgement is written with
 // the release of the next batch, or at once when the client leaves or an

@@ -11,8 +11,12 @@ import (
 // its channel again. It implements ucwad.Notifier. Memory per held request
 // is one small waiter; nothing else is kept per idle application.
 type Hub struct {
-	mu     sync.Mutex
-	byApp  map[string]map[*waiter]struct{}
+	mu sync.Mutex
+	// byApp has the first of the waiters on each application's
+	// channels, linked through waiter.next and prev: a list rather than
+	// a set per application, which would cost a map for each held
+	// request (an application usually has one channel).
+	byApp  map[string]*waiter
 	held   map[chanKey]*waiter
 	closed bool
 	// cacheWake is the read cache's wake-up (CacheChanged), once a
@@ -42,6 +46,9 @@ type waiter struct {
 	priority int64
 	why      atomic.Uint32
 	wake     chan struct{} // buffered: a wake-up is never lost while the request is busy
+	// next and prev link the waiters on the same application (Hub.byApp),
+	// guarded by the hub's lock.
+	next, prev *waiter
 	// deferred is the ack the request asked for when the store left that
 	// acknowledgement unwritten (ReadBatchDeferAck), 0 otherwise.
 	deferred atomic.Int64
@@ -67,7 +74,7 @@ func (w *waiter) gone()     { w.signal(wokeGone) }
 // NewHub returns an empty Hub.
 func NewHub() *Hub {
 	return &Hub{
-		byApp: map[string]map[*waiter]struct{}{},
+		byApp: map[string]*waiter{},
 		held:  map[chanKey]*waiter{},
 	}
 }
@@ -77,7 +84,7 @@ func (h *Hub) Notify(appIDs []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, id := range appIDs {
-		for w := range h.byApp[id] {
+		for w := h.byApp[id]; w != nil; w = w.next {
 			w.signal(0)
 		}
 	}
@@ -103,12 +110,10 @@ func (h *Hub) hold(key chanKey, priority int64) (w *waiter, ok bool) {
 		w.signal(wokeShutdown)
 	}
 	h.held[key] = w
-	ws := h.byApp[key.app]
-	if ws == nil {
-		ws = map[*waiter]struct{}{}
-		h.byApp[key.app] = ws
+	if first := h.byApp[key.app]; first != nil {
+		w.next, first.prev = first, w
 	}
-	ws[w] = struct{}{}
+	h.byApp[key.app] = w
 	return w, true
 }
 
@@ -135,12 +140,18 @@ func (h *Hub) release(w *waiter) {
 
 func (h *Hub) dropLocked(w *waiter) {
 	delete(h.held, w.key)
-	if ws := h.byApp[w.key.app]; ws != nil {
-		delete(ws, w)
-		if len(ws) == 0 {
-			delete(h.byApp, w.key.app)
-		}
+	switch {
+	case w.prev != nil:
+		w.prev.next = w.next
+	case w.next != nil:
+		h.byApp[w.key.app] = w.next
+	default:
+		delete(h.byApp, w.key.app)
 	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	}
+	w.next, w.prev = nil, nil
 }
 
 // HeldApplications lists the applications with a P-GET held right now:

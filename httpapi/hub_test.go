@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -70,6 +73,59 @@ func TestHubWakesWithReason(t *testing.T) {
 	}
 }
 
+// TestHubChannelsOfOneApplication: news of an application wakes the
+// requests held on each of its channels (instances), whichever of them
+// were released before, and the application counts as held until the
+// last one is released.
+func TestHubChannelsOfOneApplication(t *testing.T) {
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}, {1, 2, 0}} {
+		h := NewHub()
+		var ws []*waiter
+		for _, inst := range []string{"", "tab1", "tab2"} {
+			w, ok := h.hold(chanKey{"app1", inst}, 0)
+			if !ok {
+				t.Fatalf("hold %q refused", inst)
+			}
+			ws = append(ws, w)
+		}
+		other, _ := h.hold(chanKey{"app2", ""}, 0)
+		released := map[int]bool{}
+		for _, i := range order {
+			h.Notify([]string{"app1"})
+			for j, w := range ws {
+				if got := woken(w); got == released[j] {
+					t.Fatalf("order %v, after releasing %v: request %d woken %v", order, released, j, got)
+				}
+			}
+			if woken(other) {
+				t.Fatalf("order %v: news of app1 woke app2's request", order)
+			}
+			if apps := h.HeldApplications(); len(apps) != 2 {
+				t.Fatalf("order %v, after releasing %v: held applications %v", order, released, apps)
+			}
+			h.release(ws[i])
+			released[i] = true
+		}
+		if apps := h.HeldApplications(); len(apps) != 1 || apps[0] != "app2" || h.Held() != 1 {
+			t.Fatalf("order %v, all of app1 released: held applications %v, %d held", order, apps, h.Held())
+		}
+		// A replaced request leaves the list; its successor is in it.
+		w, _ := h.hold(chanKey{"app2", ""}, 0)
+		if !woken(other) || other.why.Load()&wokeReplaced == 0 {
+			t.Fatal("replacement did not wake the replaced request")
+		}
+		h.Notify([]string{"app2"})
+		if !woken(w) || woken(other) {
+			t.Fatal("news of app2 after the replacement: want only the newcomer woken")
+		}
+		h.release(other)
+		h.release(w)
+		if h.Held() != 0 || len(h.HeldApplications()) != 0 {
+			t.Fatalf("order %v: %d held at the end", order, h.Held())
+		}
+	}
+}
+
 // TestHubShutdown: shutdown wakes every held request for it, and a request
 // registered afterwards is woken for it from the start.
 func TestHubShutdown(t *testing.T) {
@@ -121,4 +177,49 @@ func TestOffStack(t *testing.T) {
 	}()
 	offStack(func() { panic(boom) })
 	t.Fatal("offStack returned after f panicked")
+}
+
+// TestOffStackErr: the store calls of a parked route before its handler
+// run on another goroutine and their error comes back.
+func TestOffStackErr(t *testing.T) {
+	boom := errors.New("boom")
+	var g1, g2 uint64
+	g1 = goroutineID()
+	if err := offStackErr(func() error { g2 = goroutineID(); return boom }); err != boom {
+		t.Fatalf("offStackErr returned %v, want f's error", err)
+	}
+	if g1 == g2 {
+		t.Fatal("f ran on the caller's goroutine")
+	}
+	if err := offStackErr(func() error { return nil }); err != nil {
+		t.Fatalf("offStackErr returned %v for f's nil", err)
+	}
+}
+
+// TestOnlyEventsPark: the event channel is the one route that holds its
+// requests, so the only one whose store calls before the handler pay the
+// hand-off to another goroutine.
+func TestOnlyEventsPark(t *testing.T) {
+	s := &Server{}
+	var parked []string
+	for _, rt := range s.routeTable() {
+		if rt.parks {
+			parked = append(parked, "/"+strings.Join(rt.segs, "/"))
+		}
+	}
+	if len(parked) != 1 || !strings.HasSuffix(parked[0], "/{app}/events") {
+		t.Fatalf("parked routes %q, want only the event channel", parked)
+	}
+}
+
+// goroutineID reads the running goroutine's id from its stack header.
+func goroutineID() uint64 {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := strings.Fields(string(buf))
+	if len(f) < 2 {
+		return 0
+	}
+	id, _ := strconv.ParseUint(f[1], 10, 64)
+	return id
 }

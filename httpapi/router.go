@@ -46,6 +46,13 @@ type route struct {
 	// guests routes serve anonymous meeting guests too; any other answers
 	// a guest's token 403 AnonymousNotAllowed.
 	guests bool
+	// parks routes hold their request for minutes (events): the store
+	// calls before the handler run offStack, so that the driver's depth
+	// never grows the stack the request then waits on (the runtime
+	// halves a grown stack only at a collection, once per collection:
+	// when thousands of requests park at once, their grown stacks make
+	// the peak of resident memory).
+	parks bool
 	// metrics are the route's series (nil without metrics).
 	metrics *routeMetrics
 }
@@ -105,7 +112,7 @@ func (s *Server) routeTable() []*route {
 		newRoute(applicationsPath, signedIn, false).on("POST", s.handleApplicationCreate).on("OPTIONS", s.handleApplicationsOptions),
 		newRoute(app, inApp, false).on("GET", s.handleApplicationGet).on("DELETE", s.handleApplicationDelete),
 		newRoute(app+"/batch", inApp, false).on("POST", s.handleBatch).notInBatch().runsRequests(),
-		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch().recordsActivity(),
+		newRoute(app+"/events", inApp, false).on("GET", s.handleEvents).notInBatch().recordsActivity().parked(),
 		newRoute(app+"/policies", inApp, false).on("GET", s.handlePolicies),
 		newRoute(app+"/me", inApp, false).on("GET", s.handleMe),
 		newRoute(app+"/me/makeMeAvailable", inApp, false).on("POST", s.handleMakeMeAvailable),
@@ -154,6 +161,12 @@ func (rt *route) runsRequests() *route {
 // costs at most one write.
 func (rt *route) recordsActivity() *route {
 	rt.ownActivity = true
+	return rt
+}
+
+// parked marks the route as one that holds its requests (see route.parks).
+func (rt *route) parked() *route {
+	rt.parks = true
 	return rt
 }
 
@@ -266,7 +279,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 		w = &syncingWriter{ResponseWriter: w, sync: func() { s.cache.sync(r.Context()) }}
 	}
 	if rt.auth >= signedIn {
-		if err := s.authenticate(r, c, rt.auth == inApp); err != nil {
+		var err error
+		if rt.parks {
+			err = offStackErr(func() error { return s.authenticate(r, c, rt.auth == inApp) })
+		} else {
+			err = s.authenticate(r, c, rt.auth == inApp)
+		}
+		if err != nil {
 			return err
 		}
 		if c.user.Anonymous() && !rt.guests {
@@ -291,7 +310,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) error {
 		defer release()
 	}
 	if rt.auth == inApp {
-		if err := s.loadApplication(r, c, !rt.ownActivity); err != nil {
+		var err error
+		if rt.parks {
+			err = offStackErr(func() error { return s.loadApplication(r, c, !rt.ownActivity) })
+		} else {
+			err = s.loadApplication(r, c, !rt.ownActivity)
+		}
+		if err != nil {
 			return err
 		}
 	}
