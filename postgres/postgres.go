@@ -544,12 +544,24 @@ func wrap(op string, err error) error {
 // answers 503 and the client tries again later), otherwise the error
 // wrapped with op.
 func storeErr(op string, err error) error {
+	if retryable(err) {
+		// Still conflicting after inWriteTxFor's retries (or its context
+		// ended while retrying): the client tries again later, as for a
+		// database that cannot be reached, rather than seeing a failure.
+		return fmt.Errorf("postgres: %s: %v: %w", op, err, errBusy())
+	}
 	if unavailable(err) {
 		// The *ucwad.Error is what the client sees; the cause stays in
 		// the message the server logs.
 		return fmt.Errorf("postgres: %s: %v: %w", op, err, errUnavailable())
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// errBusy is the error a client sees when its change kept conflicting with
+// concurrent ones.
+func errBusy() *ucwad.Error {
+	return ucwad.Errorf(ucwad.EServiceUnavailable, "", "The database is busy with conflicting changes; try again later.")
 }
 
 // errUnavailable is the error a client sees while the database is away.
