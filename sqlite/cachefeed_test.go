@@ -1,10 +1,8 @@
 package sqlite
 
 import (
-	"database/sql"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ucwad/ucwad"
@@ -28,38 +26,11 @@ func TestCacheFeedMigrationKeepsNumbers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
 			path := filepath.Join(t.TempDir(), "ucwad.db")
-			ms, err := loadMigrations()
-			if err != nil {
-				t.Fatal(err)
-			}
-			old, err := sql.Open("sqlite", dsn(path, "NORMAL", true))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var versions []string
-			for _, m := range ms {
-				if m.version >= 15 {
-					break
-				}
-				if _, err := old.ExecContext(ctx, m.sql); err != nil {
-					t.Fatalf("%s: %v", m.name, err)
-				}
-				versions = append(versions, fmt.Sprintf("(%d, 0)", m.version))
-			}
-			qs := []string{
-				`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
-				`INSERT INTO schema_migrations VALUES ` + strings.Join(versions, ", "),
-				`INSERT INTO sqlite_sequence (name, seq) VALUES ('cache_changes', 40)`,
-			}
+			qs := []string{`INSERT INTO sqlite_sequence (name, seq) VALUES ('cache_changes', 40)`}
 			if tc.rows != "" {
 				qs = append(qs, tc.rows)
 			}
-			for _, q := range qs {
-				if _, err := old.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-			old.Close()
+			oldDatabase(t, path, 15, qs...)
 
 			db := openClosing(t, path, Options{PollInterval: -1})
 			// A node that had read up to 39 reads what came after.

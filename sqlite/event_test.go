@@ -3,9 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -121,24 +119,7 @@ func TestAudienceAcrossUsers(t *testing.T) {
 func TestMigrationCarriesEvents(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "ucwad.db")
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path, "NORMAL", true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var versions []string
-	for _, m := range ms[:6] {
-		if _, err := old.ExecContext(ctx, m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-		versions = append(versions, fmt.Sprintf("(%d, 0)", m.version))
-	}
-	for _, q := range []string{
-		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
-		`INSERT INTO schema_migrations VALUES ` + strings.Join(versions, ", "),
+	oldDatabase(t, path, 7,
 		`INSERT INTO users (id, sip, name, password_hash, created_at, event_bytes, event_count) VALUES (1, 'alice@contoso.com', '', 'x', 0, 300, 3)`,
 		`INSERT INTO applications VALUES ('app1', 1, 'ua', 'ep', 'en', 'Browser', 0, 0, 0)`,
 		`INSERT INTO channels (application_id, instance_id, created_at, cursor) VALUES ('app1', '', 0, 6), ('app1', 'tab', 0, 6)`,
@@ -147,12 +128,7 @@ func TestMigrationCarriesEvents(t *testing.T) {
 			(8, 1, NULL, 100, 'updated', 'extension', 'M1', 'x/1', 0, CAST('{"ID":"x/1"}' AS BLOB)),
 			(9, 1, 'app1', 100, 'updated', 'me', '', '', 0, NULL)`,
 		`UPDATE sqlite_sequence SET seq = 20 WHERE name = 'events'`,
-	} {
-		if _, err := old.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	old.Close()
+	)
 
 	db := openClosing(t, path, Options{PollInterval: -1})
 	checkEventAccounting(t, db, "after the migration")
