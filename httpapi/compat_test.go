@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -390,22 +389,9 @@ func TestAbandonedRequestLogged(t *testing.T) {
 	e := newEnv(t)
 	s := e.signIn("alice", "abandon")
 	events := link(t, s.app, "events")
-	ctx, cancel := context.WithCancel(t.Context())
-	hr, _ := http.NewRequestWithContext(ctx, "GET", e.base+events, nil)
-	hr.Header.Set("Authorization", "Bearer "+s.token)
-	done := make(chan error, 1)
-	go func() {
-		res, err := e.srv.Client().Do(hr)
-		if err == nil {
-			res.Body.Close()
-		}
-		done <- err
-	}()
+	left := s.startAbandonable(events)
 	e.waitTimers(heldTimers)
-	cancel()
-	if err := <-done; err == nil {
-		t.Fatal("the cancelled request was answered")
-	}
+	left.abandon(t)
 	rec := e.logs.wait(t, "request abandoned by the client")
 	if u, _ := url.Parse(events); rec["path"] != u.Path || rec["method"] != "GET" {
 		t.Errorf("abandoned line %v", rec)

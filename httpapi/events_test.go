@@ -33,6 +33,36 @@ func (s *session) startPGet(t *testing.T, href string, header map[string]string)
 
 func (p *pget) wait() *resp { return <-p.ch }
 
+// abandonable is a P-GET its client can give up (leave) while it is held.
+type abandonable struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (s *session) startAbandonable(href string) *abandonable {
+	ctx, cancel := context.WithCancel(s.e.t.Context())
+	hr, _ := http.NewRequestWithContext(ctx, "GET", s.e.base+href, nil)
+	hr.Header.Set("Authorization", "Bearer "+s.token)
+	a := &abandonable{cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		res, err := s.e.srv.Client().Do(hr)
+		if err == nil {
+			res.Body.Close()
+		}
+		a.done <- err
+	}()
+	return a
+}
+
+// abandon leaves the request and waits until its client has given up.
+func (a *abandonable) abandon(t *testing.T) {
+	t.Helper()
+	a.cancel()
+	if err := <-a.done; err == nil {
+		t.Fatal("the cancelled request was answered")
+	}
+}
+
 // ackOf returns the ack parameter of an events href.
 func ackOf(t *testing.T, href string) int64 {
 	t.Helper()
@@ -643,23 +673,10 @@ func TestDeferredAcknowledgement(t *testing.T) {
 	// Asking for 3 with nothing new defers again; the client leaves: the
 	// acknowledgement of 2 is written before the request is done, so
 	// asking for 2 again resyncs to 3 and the application asks for 3.
-	ctx, cancel := context.WithCancel(t.Context())
-	hr, _ := http.NewRequestWithContext(ctx, "GET", e.base+second.Next, nil)
-	hr.Header.Set("Authorization", "Bearer "+s.token)
-	done := make(chan error, 1)
-	go func() {
-		res, err := e.srv.Client().Do(hr)
-		if err == nil {
-			res.Body.Close()
-		}
-		done <- err
-	}()
+	left := s.startAbandonable(second.Next)
 	waitLogged(t, e.logs, heldMsg, 4)
 	before = writes()
-	cancel()
-	if err := <-done; err == nil {
-		t.Fatal("the cancelled request was answered")
-	}
+	left.abandon(t)
 	e.logs.wait(t, "request abandoned by the client")
 	if n := writes() - before; n != 1 {
 		t.Errorf("a client leaving with its acknowledgement unwritten: %d write transactions, want 1", n)
