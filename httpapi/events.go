@@ -244,15 +244,16 @@ func (p *pget) read() (done bool, err error) {
 	if b.Replaced {
 		return true, pgetReplaced()
 	}
-	if !b.Wait {
-		p.wt.deferred.Store(0)
-		return true, s.writeEvents(r.Context(), p.w, c, p.self, p.ack, b)
-	}
+	// What the store left unwritten, for the hub; a release (or a write
+	// another request made) leaves nothing.
 	deferred := int64(0)
 	if b.AckDeferred {
 		deferred = p.ack
 	}
 	p.wt.deferred.Store(deferred)
+	if !b.Wait {
+		return true, s.writeEvents(r.Context(), p.w, c, p.self, p.ack, b)
+	}
 	if p.hold == 0 {
 		p.hold = b.Hold
 		p.timer = s.clock.AfterFunc(p.timeout, p.wt.timedOut)
